@@ -1,0 +1,280 @@
+// Package config loads dingbot's settings from the environment and an optional
+// YAML file, applies defaults and validates them. Environment variables win over
+// the file, so a container can override a mounted file one setting at a time.
+//
+// Errors name the setting that is wrong and never contain a secret value.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults for settings that are not given.
+const (
+	DefaultAPIURL          = "https://api.dingtalk.com"
+	DefaultOAPIURL         = "https://oapi.dingtalk.com"
+	DefaultHTTPAddr        = ":8080"
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultMaxConcurrent   = 32
+	DefaultStreamCheck     = 5 * time.Second
+	DefaultRetryBaseDelay  = time.Second
+	DefaultAPITimeout      = 15 * time.Second
+)
+
+// Config is dingbot's validated configuration.
+type Config struct {
+	// ClientID is the DingTalk app's AppKey (DINGTALK_CLIENT_ID).
+	ClientID string
+	// ClientSecret is the app's AppSecret (DINGTALK_CLIENT_SECRET). Never log it.
+	ClientSecret string
+	// RobotCode is the robot code for the robot send APIs (DINGTALK_ROBOT_CODE); defaults to ClientID.
+	RobotCode string
+	// APIURL replaces https://api.dingtalk.com (DINGTALK_API_URL).
+	APIURL string
+	// OAPIURL replaces https://oapi.dingtalk.com (DINGTALK_OAPI_URL).
+	OAPIURL string
+	// HTTPAddr is where /healthz, /readyz and /metrics listen (DINGBOT_HTTP_ADDR).
+	HTTPAddr string
+	// LogLevel is the minimum level logged (DINGBOT_LOG_LEVEL: debug, info, warn, error).
+	LogLevel slog.Level
+	// LogFormat is "json" or "text" (DINGBOT_LOG_FORMAT).
+	LogFormat string
+	// ShutdownTimeout bounds how long in-flight commands may finish after SIGTERM (DINGBOT_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// MaxConcurrent bounds how many commands are processed at once (DINGBOT_MAX_CONCURRENT).
+	MaxConcurrent int
+	// StreamCheckInterval is how often the Stream connection is checked and, if gone, reopened (DINGBOT_STREAM_CHECK_INTERVAL).
+	StreamCheckInterval time.Duration
+	// RetryBaseDelay is the first back-off after DingTalk throttles a call (DINGTALK_RETRY_BASE_DELAY).
+	RetryBaseDelay time.Duration
+	// APITimeout bounds one DingTalk API request (DINGTALK_API_TIMEOUT).
+	APITimeout time.Duration
+}
+
+// Setting describes one configuration variable, for documentation and errors.
+type Setting struct {
+	Env     string
+	YAMLKey string
+	Default string
+	Meaning string
+}
+
+// Settings lists every variable in the order the README documents them.
+func Settings() []Setting {
+	return []Setting{
+		{"DINGTALK_CLIENT_ID", "dingtalk.client_id", "required for serve", "the app's AppKey (Client ID)"},
+		{"DINGTALK_CLIENT_SECRET", "dingtalk.client_secret", "required for serve", "the app's AppSecret (Client Secret); never logged"},
+		{"DINGTALK_ROBOT_CODE", "dingtalk.robot_code", "the client ID", "robot code used by the robot send APIs"},
+		{"DINGTALK_API_URL", "dingtalk.api_url", DefaultAPIURL, "base of the Stream gateway open call, the token and all /v1.0 APIs"},
+		{"DINGTALK_OAPI_URL", "dingtalk.oapi_url", DefaultOAPIURL, "base of the legacy /topapi APIs"},
+		{"DINGTALK_API_TIMEOUT", "dingtalk.api_timeout", DefaultAPITimeout.String(), "timeout of one DingTalk API request"},
+		{"DINGTALK_RETRY_BASE_DELAY", "dingtalk.retry_base_delay", DefaultRetryBaseDelay.String(), "first back-off after DingTalk throttles a call (doubles, with jitter)"},
+		{"DINGBOT_HTTP_ADDR", "http_addr", DefaultHTTPAddr, "listen address of /healthz, /readyz and /metrics"},
+		{"DINGBOT_LOG_LEVEL", "log.level", "info", "debug, info, warn or error"},
+		{"DINGBOT_LOG_FORMAT", "log.format", "json", "json or text"},
+		{"DINGBOT_SHUTDOWN_TIMEOUT", "shutdown_timeout", DefaultShutdownTimeout.String(), "how long in-flight commands may finish after SIGTERM"},
+		{"DINGBOT_MAX_CONCURRENT", "max_concurrent", strconv.Itoa(DefaultMaxConcurrent), "commands processed at once"},
+		{"DINGBOT_STREAM_CHECK_INTERVAL", "stream_check_interval", DefaultStreamCheck.String(), "how often the Stream connection is checked and reopened if lost"},
+		{"DINGBOT_CONFIG", "", "none", "path of an optional YAML file with the same settings"},
+	}
+}
+
+// fileConfig is the YAML file layout; every field is optional.
+type fileConfig struct {
+	DingTalk struct {
+		ClientID       string `yaml:"client_id"`
+		ClientSecret   string `yaml:"client_secret"`
+		RobotCode      string `yaml:"robot_code"`
+		APIURL         string `yaml:"api_url"`
+		OAPIURL        string `yaml:"oapi_url"`
+		APITimeout     string `yaml:"api_timeout"`
+		RetryBaseDelay string `yaml:"retry_base_delay"`
+	} `yaml:"dingtalk"`
+	HTTPAddr string `yaml:"http_addr"`
+	Log      struct {
+		Level  string `yaml:"level"`
+		Format string `yaml:"format"`
+	} `yaml:"log"`
+	ShutdownTimeout     string `yaml:"shutdown_timeout"`
+	MaxConcurrent       string `yaml:"max_concurrent"`
+	StreamCheckInterval string `yaml:"stream_check_interval"`
+}
+
+// raw maps each environment variable name to its textual value after merging file and environment.
+type raw map[string]string
+
+func (f *fileConfig) raw() raw {
+	return raw{
+		"DINGTALK_CLIENT_ID":            f.DingTalk.ClientID,
+		"DINGTALK_CLIENT_SECRET":        f.DingTalk.ClientSecret,
+		"DINGTALK_ROBOT_CODE":           f.DingTalk.RobotCode,
+		"DINGTALK_API_URL":              f.DingTalk.APIURL,
+		"DINGTALK_OAPI_URL":             f.DingTalk.OAPIURL,
+		"DINGTALK_API_TIMEOUT":          f.DingTalk.APITimeout,
+		"DINGTALK_RETRY_BASE_DELAY":     f.DingTalk.RetryBaseDelay,
+		"DINGBOT_HTTP_ADDR":             f.HTTPAddr,
+		"DINGBOT_LOG_LEVEL":             f.Log.Level,
+		"DINGBOT_LOG_FORMAT":            f.Log.Format,
+		"DINGBOT_SHUTDOWN_TIMEOUT":      f.ShutdownTimeout,
+		"DINGBOT_MAX_CONCURRENT":        f.MaxConcurrent,
+		"DINGBOT_STREAM_CHECK_INTERVAL": f.StreamCheckInterval,
+	}
+}
+
+// Load reads the configuration: the YAML file named by DINGBOT_CONFIG (if any),
+// then the environment on top. getenv is os.Getenv in production.
+// It does not require credentials; call Validate for that.
+func Load(getenv func(string) string) (*Config, error) {
+	merged := raw{}
+	if path := strings.TrimSpace(getenv("DINGBOT_CONFIG")); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("DINGBOT_CONFIG: cannot read %s: %w", path, errors.Unwrap(err))
+		}
+		var fc fileConfig
+		if err := yaml.Unmarshal(data, &fc); err != nil {
+			return nil, fmt.Errorf("DINGBOT_CONFIG: %s is not valid YAML: %s", path, firstLine(err.Error()))
+		}
+		merged = fc.raw()
+	}
+	for _, s := range Settings() {
+		if v, ok := lookup(getenv, s.Env); ok {
+			merged[s.Env] = v
+		}
+	}
+	return parse(merged)
+}
+
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := strings.TrimSpace(getenv(name))
+	return v, v != ""
+}
+
+func parse(r raw) (*Config, error) {
+	c := &Config{
+		ClientID:     r["DINGTALK_CLIENT_ID"],
+		ClientSecret: r["DINGTALK_CLIENT_SECRET"],
+		RobotCode:    r["DINGTALK_ROBOT_CODE"],
+		LogFormat:    strings.ToLower(orDefault(r["DINGBOT_LOG_FORMAT"], "json")),
+		HTTPAddr:     orDefault(r["DINGBOT_HTTP_ADDR"], DefaultHTTPAddr),
+	}
+	if c.RobotCode == "" {
+		c.RobotCode = c.ClientID
+	}
+	var err error
+	if c.APIURL, err = baseURL("DINGTALK_API_URL", orDefault(r["DINGTALK_API_URL"], DefaultAPIURL)); err != nil {
+		return nil, err
+	}
+	if c.OAPIURL, err = baseURL("DINGTALK_OAPI_URL", orDefault(r["DINGTALK_OAPI_URL"], DefaultOAPIURL)); err != nil {
+		return nil, err
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("DINGBOT_HTTP_ADDR: %q is not host:port (example: :8080 or 127.0.0.1:8080)", c.HTTPAddr)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(orDefault(r["DINGBOT_LOG_LEVEL"], "info"))); err != nil {
+		return nil, fmt.Errorf("DINGBOT_LOG_LEVEL: %q is not one of debug, info, warn, error", r["DINGBOT_LOG_LEVEL"])
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return nil, fmt.Errorf("DINGBOT_LOG_FORMAT: %q is not json or text", c.LogFormat)
+	}
+	durations := []struct {
+		env string
+		dst *time.Duration
+		def time.Duration
+	}{
+		{"DINGBOT_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, DefaultShutdownTimeout},
+		{"DINGBOT_STREAM_CHECK_INTERVAL", &c.StreamCheckInterval, DefaultStreamCheck},
+		{"DINGTALK_RETRY_BASE_DELAY", &c.RetryBaseDelay, DefaultRetryBaseDelay},
+		{"DINGTALK_API_TIMEOUT", &c.APITimeout, DefaultAPITimeout},
+	}
+	for _, d := range durations {
+		if *d.dst, err = duration(d.env, r[d.env], d.def); err != nil {
+			return nil, err
+		}
+	}
+	c.MaxConcurrent = DefaultMaxConcurrent
+	if v := r["DINGBOT_MAX_CONCURRENT"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return nil, fmt.Errorf("DINGBOT_MAX_CONCURRENT: %q is not a whole number from 1 to 10000", v)
+		}
+		c.MaxConcurrent = n
+	}
+	return c, nil
+}
+
+// Validate checks what the serve command needs beyond Load: the app credentials.
+func (c *Config) Validate() error {
+	if c.ClientID == "" {
+		return errors.New("DINGTALK_CLIENT_ID: required (the app's AppKey / Client ID from the DingTalk developer console)")
+	}
+	if c.ClientSecret == "" {
+		return errors.New("DINGTALK_CLIENT_SECRET: required (the app's AppSecret / Client Secret from the DingTalk developer console)")
+	}
+	return nil
+}
+
+// LogValue shows the configuration in logs with the secret redacted.
+func (c *Config) LogValue() slog.Value {
+	secret := ""
+	if c.ClientSecret != "" {
+		secret = "[redacted]"
+	}
+	return slog.GroupValue(
+		slog.String("client_id", c.ClientID),
+		slog.String("client_secret", secret),
+		slog.String("robot_code", c.RobotCode),
+		slog.String("api_url", c.APIURL),
+		slog.String("oapi_url", c.OAPIURL),
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Int("max_concurrent", c.MaxConcurrent),
+		slog.Duration("stream_check_interval", c.StreamCheckInterval),
+		slog.Duration("retry_base_delay", c.RetryBaseDelay),
+		slog.Duration("api_timeout", c.APITimeout),
+	)
+}
+
+func baseURL(env, v string) (string, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+		return "", fmt.Errorf("%s: %q is not an http(s) base URL such as https://api.dingtalk.com", env, v)
+	}
+	return strings.TrimRight(v, "/"), nil
+}
+
+func duration(env, v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive duration such as 500ms, 5s or 1m", env, v)
+	}
+	return d, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

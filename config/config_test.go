@@ -1,0 +1,125 @@
+package config
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"DINGTALK_CLIENT_ID": "id", "DINGTALK_CLIENT_SECRET": "s3cret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		ClientID: "id", ClientSecret: "s3cret", RobotCode: "id",
+		APIURL: DefaultAPIURL, OAPIURL: DefaultOAPIURL, HTTPAddr: ":8080",
+		LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 30 * time.Second,
+		MaxConcurrent: DefaultMaxConcurrent, StreamCheckInterval: DefaultStreamCheck,
+		RetryBaseDelay: time.Second, APITimeout: DefaultAPITimeout,
+	}
+	if *c != want {
+		t.Fatalf("got %+v\nwant %+v", *c, want)
+	}
+}
+
+func TestLoadErrorsNameTheVariable(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		wantVar string
+	}{
+		{map[string]string{"DINGTALK_API_URL": "api.dingtalk.com"}, "DINGTALK_API_URL"},
+		{map[string]string{"DINGTALK_OAPI_URL": "ftp://x"}, "DINGTALK_OAPI_URL"},
+		{map[string]string{"DINGBOT_HTTP_ADDR": "8080"}, "DINGBOT_HTTP_ADDR"},
+		{map[string]string{"DINGBOT_LOG_LEVEL": "loud"}, "DINGBOT_LOG_LEVEL"},
+		{map[string]string{"DINGBOT_LOG_FORMAT": "xml"}, "DINGBOT_LOG_FORMAT"},
+		{map[string]string{"DINGBOT_SHUTDOWN_TIMEOUT": "10"}, "DINGBOT_SHUTDOWN_TIMEOUT"},
+		{map[string]string{"DINGBOT_SHUTDOWN_TIMEOUT": "-1s"}, "DINGBOT_SHUTDOWN_TIMEOUT"},
+		{map[string]string{"DINGBOT_MAX_CONCURRENT": "0"}, "DINGBOT_MAX_CONCURRENT"},
+		{map[string]string{"DINGBOT_STREAM_CHECK_INTERVAL": "often"}, "DINGBOT_STREAM_CHECK_INTERVAL"},
+		{map[string]string{"DINGTALK_RETRY_BASE_DELAY": "x"}, "DINGTALK_RETRY_BASE_DELAY"},
+		{map[string]string{"DINGBOT_CONFIG": "/nonexistent/dingbot.yaml"}, "DINGBOT_CONFIG"},
+	}
+	for _, tt := range tests {
+		_, err := Load(env(tt.env))
+		if err == nil {
+			t.Errorf("%v: no error", tt.env)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), tt.wantVar+":") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: error %q should be one line starting with %s:", tt.env, err, tt.wantVar)
+		}
+	}
+}
+
+func TestValidateRequiresCredentialsWithoutLeakingSecret(t *testing.T) {
+	c, err := Load(env(map[string]string{"DINGTALK_CLIENT_SECRET": "topsecret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	if err == nil || !strings.HasPrefix(err.Error(), "DINGTALK_CLIENT_ID:") {
+		t.Fatalf("got %v", err)
+	}
+	c, _ = Load(env(map[string]string{"DINGTALK_CLIENT_ID": "id"}))
+	if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "DINGTALK_CLIENT_SECRET:") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestFileThenEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dingbot.yaml")
+	yaml := `
+dingtalk:
+  client_id: fileid
+  client_secret: filesecret
+  api_url: http://127.0.0.1:9999/
+http_addr: 127.0.0.1:9090
+log:
+  level: debug
+max_concurrent: 4
+`
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"DINGBOT_CONFIG": path, "DINGTALK_CLIENT_ID": "envid"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ClientID != "envid" || c.ClientSecret != "filesecret" || c.RobotCode != "envid" {
+		t.Errorf("credentials: %+v", c)
+	}
+	if c.APIURL != "http://127.0.0.1:9999" || c.HTTPAddr != "127.0.0.1:9090" || c.LogLevel != slog.LevelDebug || c.MaxConcurrent != 4 {
+		t.Errorf("file values not applied: %+v", c)
+	}
+}
+
+func TestBadYAMLIsOneLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(path, []byte("dingtalk: [\n  nope"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(env(map[string]string{"DINGBOT_CONFIG": path}))
+	if err == nil || !strings.HasPrefix(err.Error(), "DINGBOT_CONFIG:") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestLogValueRedactsSecret(t *testing.T) {
+	c := &Config{ClientID: "id", ClientSecret: "topsecret"}
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", c)
+	if strings.Contains(b.String(), "topsecret") || !strings.Contains(b.String(), "[redacted]") {
+		t.Fatalf("log line: %s", b.String())
+	}
+}
