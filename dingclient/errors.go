@@ -1,0 +1,158 @@
+package dingclient
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// APIError is DingTalk's error response to a new-style (api.dingtalk.com/v1.0) call:
+// a non-2xx HTTP status with a body like
+//
+//	{"code":"...","message":"...","requestid":"...","accessdenieddetail":{"requiredScopes":["..."]}}
+//
+// A body that is not that JSON shape (an HTML page from an IP ban, or
+// {"status":1111,...}) gives an APIError with an empty Code and a short Message.
+//
+// DingTalk docs: https://open.dingtalk.com/document/development/server-api-error-codes-1
+type APIError struct {
+	// HTTPStatus is the HTTP status code of the response.
+	HTTPStatus int
+	// Code is DingTalk's error code, e.g. "permession.checkFailed" (sic); empty when the body was not DingTalk's JSON.
+	Code string
+	// Message is DingTalk's human-readable message.
+	Message string
+	// RequestID is DingTalk's request id (body "requestid", or the x-acs-request-id header).
+	RequestID string
+	// RequiredScopes lists the permission scopes the app lacks (accessdenieddetail.requiredScopes).
+	RequiredScopes []string
+	// API is the short name of the failed call, e.g. "group.create".
+	API string
+}
+
+// Error returns e.g.
+// `dingtalk group.create: HTTP 400 permession.checkFailed: 群主不在应用可见性内 (requestid 123)`.
+// It never contains URLs, tokens or secrets.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("dingtalk ")
+	if e.API != "" {
+		b.WriteString(e.API)
+	} else {
+		b.WriteString("api")
+	}
+	fmt.Fprintf(&b, ": HTTP %d", e.HTTPStatus)
+	if e.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if len(e.RequiredScopes) > 0 {
+		fmt.Fprintf(&b, " (required scopes: %s)", strings.Join(e.RequiredScopes, ", "))
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (requestid %s)", e.RequestID)
+	}
+	return b.String()
+}
+
+// Throttled reports whether DingTalk rejected the call at its gateway for rate
+// limiting: HTTP 403 with a Forbidden.AccessDenied.QpsLimit* / QpmLimit* code,
+// or HTTP 429 (system.busy / systemBusy). A throttled call was not executed, so
+// retrying it is safe even for non-idempotent APIs.
+func (e *APIError) Throttled() bool {
+	if e == nil {
+		return false
+	}
+	if e.HTTPStatus == http.StatusTooManyRequests {
+		return true
+	}
+	return e.HTTPStatus == http.StatusForbidden &&
+		(strings.HasPrefix(e.Code, "Forbidden.AccessDenied.QpsLimit") ||
+			strings.HasPrefix(e.Code, "Forbidden.AccessDenied.QpmLimit"))
+}
+
+// perMinuteLimited reports a per-minute quota (QpmLimit*), which needs a longer back-off.
+func (e *APIError) perMinuteLimited() bool {
+	return e != nil && e.HTTPStatus == http.StatusForbidden &&
+		strings.HasPrefix(e.Code, "Forbidden.AccessDenied.QpmLimit")
+}
+
+// InvalidToken reports whether the access token was rejected (code
+// InvalidAuthentication, or HTTP 401): the token must be fetched again.
+func (e *APIError) InvalidToken() bool {
+	if e == nil {
+		return false
+	}
+	return e.Code == "InvalidAuthentication" || e.HTTPStatus == http.StatusUnauthorized
+}
+
+// PermissionDenied reports whether the app lacks a permission: a missing API
+// scope (Forbidden.AccessDenied.AccessTokenPermissionDenied), a caller IP not
+// in the allow-list (Forbidden.AccessDenied.IpNotInWhiteList), or DingTalk's
+// permission check (permession.checkFailed, e.g. the owner is outside the app's
+// visibility). Not retryable; an administrator must act.
+func (e *APIError) PermissionDenied() bool {
+	if e == nil {
+		return false
+	}
+	switch e.Code {
+	case "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+		"Forbidden.AccessDenied.IpNotInWhiteList",
+		"permession.checkFailed":
+		return true
+	}
+	return false
+}
+
+// Retryable reports whether the same request may succeed later: it was
+// throttled, or DingTalk answered with a 5xx. For a 5xx the call may have been
+// executed, so only idempotent calls should be retried; the caller decides.
+func (e *APIError) Retryable() bool {
+	if e == nil {
+		return false
+	}
+	return e.Throttled() || e.HTTPStatus >= 500
+}
+
+// OutcomeUnknownError reports that a non-idempotent call (group creation)
+// failed after the request may have reached DingTalk: an HTTP 5xx, a timeout,
+// or a connection error after the request was written. The effect (a new
+// group) may exist. The client never retries such a call.
+type OutcomeUnknownError struct {
+	// Op is the short API name, e.g. "group.create".
+	Op string
+	// Err is the underlying *APIError or transport error.
+	Err error
+}
+
+// Error implements error.
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("dingtalk %s: outcome unknown (the request may have been executed): %v", e.Op, e.Err)
+}
+
+// Unwrap returns the underlying error, so errors.As finds a wrapped *APIError.
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// ErrSessionGone is returned (wrapped) by ReplyBySession when the session
+// webhook has expired or is unknown (errcode 300001, "session 不存在"). The
+// caller should fall back to the robot send APIs.
+var ErrSessionGone = errors.New("dingtalk session webhook expired or unknown")
+
+// WebhookError is a non-zero errcode in a session webhook response
+// ({"errcode":...,"errmsg":...} with HTTP 200), other than 300001.
+type WebhookError struct {
+	// ErrCode is DingTalk's errcode.
+	ErrCode int
+	// ErrMsg is DingTalk's errmsg.
+	ErrMsg string
+}
+
+// Error implements error.
+func (e *WebhookError) Error() string {
+	return fmt.Sprintf("dingtalk session.reply: errcode %d: %s", e.ErrCode, e.ErrMsg)
+}
