@@ -1,0 +1,258 @@
+package commands
+
+// Definition declares one command. Help text (/help and COMMAND --help) is
+// generated from it, and the generic option parser reads Options, so what a
+// command accepts and what its help says can't drift apart.
+type Definition struct {
+	// Name is the command name without the slash, lower case ("newgroup").
+	Name string
+	// Aliases are other names for the command, lower case, without the slash.
+	Aliases []string
+	// Summary is a one-line description for /help.
+	Summary string
+	// Usage describes the arguments after the command name ("NAME [@member ...]").
+	Usage string
+	// Description explains the arguments in a paragraph.
+	Description string
+	// Examples are complete command lines that work; the first is used in usage errors.
+	Examples []string
+	// Options are the command's --options, in the order help lists them.
+	Options []Option
+	// Handler carries out the command once its options are parsed.
+	Handler Handler
+}
+
+// Handler carries out a parsed command. It returns the Action to take, or an
+// error; a *UsageError becomes a reply with the usage line and an example,
+// and Interpret turns any other error into a generic reply.
+type Handler func(req *Request) (Action, error)
+
+// OptionKind says what value an option takes.
+type OptionKind int
+
+const (
+	// FlagOption takes no value (--standard).
+	FlagOption OptionKind = iota
+	// TextOption takes any non-empty word (--icon MEDIAID).
+	TextOption
+	// ChoiceOption takes one of Option.Choices (--manage everyone|owner).
+	ChoiceOption
+	// YesNoOption takes yes or no, also written true/false, on/off, y/n or 1/0.
+	YesNoOption
+)
+
+// Option declares one --option of a command.
+type Option struct {
+	// Name is the long name without dashes, lower case ("owner").
+	Name string
+	// Aliases are other long names, without dashes.
+	Aliases []string
+	// Short is an optional one-letter name used as -X ("h").
+	Short string
+	// Kind is the kind of value the option takes.
+	Kind OptionKind
+	// Placeholder names the value in help ("@user|userid:ID"); generated for choices and yes/no.
+	Placeholder string
+	// Choices are the accepted values of a ChoiceOption.
+	Choices []Choice
+	// Repeatable allows the option more than once; values accumulate.
+	Repeatable bool
+	// Summary is the one-line help text.
+	Summary string
+	// Example is the option as it would be used ("--mute yes"); usage errors about it show it.
+	Example string
+	// Field names the DingTalk request field the option sets, for documentation ("managementOptions.chatBannedType").
+	Field string
+}
+
+// Choice is one accepted value of a ChoiceOption.
+type Choice struct {
+	// Value is the canonical spelling, which handlers receive.
+	Value string
+	// Aliases are other accepted spellings.
+	Aliases []string
+}
+
+// Arg is one parsed argument: a positional word, or an option with its value.
+type Arg struct {
+	// Option is the canonical name of the option; "" for a positional word.
+	Option string
+	// Spelled is the option as the user wrote it ("--mute-all"); "" for a positional word.
+	Spelled string
+	// Value is the word, or the option's canonical value ("yes"/"no" for a
+	// YesNoOption, Choice.Value for a ChoiceOption, "" for a FlagOption).
+	Value string
+}
+
+// Request is a command after tokenising and option parsing.
+type Request struct {
+	// Message is the chat message the command came in.
+	Message Message
+	// Definition is the command being run.
+	Definition *Definition
+	// Line is the normalised command line.
+	Line string
+	// Args are the arguments after the command name, in the order written.
+	Args []Arg
+}
+
+// Command option and choice names. Option names are part of the command
+// language (what users type), not prose, so they live here rather than in the
+// message catalogue.
+const (
+	optHelp       = "help"
+	optOwner      = "owner"
+	optOwnerType  = "owner-type"
+	optType       = "type"
+	optStandard   = "standard"
+	optInternal   = "internal"
+	optExt        = "ext"
+	optIcon       = "icon"
+	optMentionAll = "mention-all"
+	optHistory    = "history"
+	optApproval   = "approval"
+	optSearchable = "searchable"
+	optMute       = "mute"
+	optManage     = "manage"
+
+	choiceEveryone = "everyone"
+	choiceOwner    = "owner"
+	choiceInternal = "internal"
+	choiceStandard = "standard"
+	valueYes       = "yes"
+	valueNo        = "no"
+
+	cmdNewGroup = "newgroup"
+	cmdHelp     = "help"
+)
+
+// Commands returns the command definitions, in the order /help lists them.
+// Each call builds a fresh slice.
+func Commands() []Definition {
+	return definitions(newCatalogue())
+}
+
+// definitions builds the command table with texts from catalogue c.
+func definitions(c catalogue) []Definition {
+	help := Option{Name: optHelp, Short: "h", Kind: FlagOption, Summary: c.f(msgHelpOptHelp), Example: "--help"}
+	whoChoices := []Choice{
+		{Value: choiceEveryone, Aliases: []string{"all", "anyone", "everybody"}},
+		{Value: choiceOwner, Aliases: []string{"owner-only", "owneronly", "only-owner"}},
+	}
+	defs := []Definition{
+		{
+			Name:        cmdNewGroup,
+			Aliases:     []string{"creategroup", "new-group"},
+			Summary:     c.f(msgNewGroupSummary),
+			Usage:       c.f(msgNewGroupUsage),
+			Description: c.f(msgNewGroupDescription),
+			Examples: []string{
+				`/newgroup "Release 4.2" @alice @bob`,
+				`/newgroup Oncall @alice @bob --owner @alice --mute yes --history yes`,
+				`/newgroup "Vendor sync" @alice --standard --ext UNIONID1,UNIONID2`,
+				`/newgroup Support userid:manager4220 userid:0123`,
+			},
+			Options: []Option{
+				{Name: optOwner, Kind: TextOption, Placeholder: "@user|userid:ID", Summary: c.f(msgOptOwner),
+					Example: "--owner @alice", Field: "owner"},
+				{Name: optOwnerType, Kind: ChoiceOption, Summary: c.f(msgOptOwnerType), Example: "--owner-type emp",
+					Choices: []Choice{{Value: "emp", Aliases: []string{"employee"}}, {Value: "ext", Aliases: []string{"external"}}},
+					Field:   "ownerType"},
+				{Name: optType, Aliases: []string{"group-type"}, Kind: ChoiceOption, Summary: c.f(msgOptType),
+					Example: "--type internal", Field: "conversationTag",
+					Choices: []Choice{{Value: choiceInternal, Aliases: []string{"inner"}}, {Value: choiceStandard, Aliases: []string{"normal", "common"}}}},
+				{Name: optStandard, Kind: FlagOption, Summary: c.f(msgOptStandard), Example: "--standard", Field: "conversationTag"},
+				{Name: optInternal, Kind: FlagOption, Summary: c.f(msgOptInternal), Example: "--internal", Field: "conversationTag"},
+				{Name: optExt, Aliases: []string{"external"}, Kind: TextOption, Repeatable: true, Placeholder: "UNIONID[,UNIONID...]",
+					Summary: c.f(msgOptExt), Example: "--standard --ext UNIONID1,UNIONID2", Field: "extidlist"},
+				{Name: optIcon, Kind: TextOption, Placeholder: "MEDIAID", Summary: c.f(msgOptIcon),
+					Example: "--icon @lADPDgQ9qVgKJ8TNAljNAlg", Field: "icon"},
+				{Name: optMentionAll, Aliases: []string{"at-all"}, Kind: ChoiceOption, Choices: whoChoices,
+					Summary: c.f(msgOptMentionAll), Example: "--mention-all owner", Field: "managementOptions.mentionAllAuthority"},
+				{Name: optHistory, Aliases: []string{"show-history"}, Kind: YesNoOption, Summary: c.f(msgOptHistory),
+					Example: "--history yes", Field: "managementOptions.showHistoryType"},
+				{Name: optApproval, Aliases: []string{"validation"}, Kind: YesNoOption, Summary: c.f(msgOptApproval),
+					Example: "--approval yes", Field: "managementOptions.validationType"},
+				{Name: optSearchable, Kind: YesNoOption, Summary: c.f(msgOptSearchable),
+					Example: "--searchable yes", Field: "managementOptions.searchable"},
+				{Name: optMute, Aliases: []string{"mute-all"}, Kind: YesNoOption, Summary: c.f(msgOptMute),
+					Example: "--mute yes", Field: "managementOptions.chatBannedType"},
+				{Name: optManage, Aliases: []string{"managers"}, Kind: ChoiceOption, Choices: whoChoices,
+					Summary: c.f(msgOptManage), Example: "--manage owner", Field: "managementOptions.managementType"},
+				help,
+			},
+			Handler: newGroupHandler,
+		},
+		{
+			Name:        cmdHelp,
+			Aliases:     []string{"?"},
+			Summary:     c.f(msgHelpSummary),
+			Usage:       c.f(msgHelpUsage),
+			Description: c.f(msgHelpDescription),
+			Examples:    []string{"/help", "/help newgroup"},
+			Options:     []Option{help},
+		},
+	}
+	defs[1].Handler = func(req *Request) (Action, error) { return helpHandler(c, defs, req) }
+	return defs
+}
+
+// lookup finds the definition named (or aliased) name, which must be lower case.
+func lookup(defs []Definition, name string) *Definition {
+	for i := range defs {
+		if defs[i].Name == name {
+			return &defs[i]
+		}
+		for _, a := range defs[i].Aliases {
+			if a == name {
+				return &defs[i]
+			}
+		}
+	}
+	return nil
+}
+
+// option finds the option spelled name (lower case, without dashes); short
+// selects the one-letter names.
+func (d *Definition) option(name string, short bool) *Option {
+	for i := range d.Options {
+		o := &d.Options[i]
+		if short {
+			if o.Short != "" && o.Short == name {
+				return o
+			}
+			continue
+		}
+		if o.Name == name {
+			return o
+		}
+		for _, a := range o.Aliases {
+			if a == name {
+				return o
+			}
+		}
+	}
+	return nil
+}
+
+// Values returns the values of option name, in the order given.
+func (r *Request) Values(name string) []string {
+	var v []string
+	for _, a := range r.Args {
+		if a.Option == name {
+			v = append(v, a.Value)
+		}
+	}
+	return v
+}
+
+// Positionals returns the words that are not options or option values.
+func (r *Request) Positionals() []string {
+	var v []string
+	for _, a := range r.Args {
+		if a.Option == "" {
+			v = append(v, a.Value)
+		}
+	}
+	return v
+}

@@ -1,0 +1,426 @@
+package commands
+
+import (
+	"errors"
+	"strings"
+	"unicode/utf8"
+)
+
+// Interpret parses one chat message and decides what to do: exactly one of
+// the returned Action's fields is set. It never panics, for any input.
+func Interpret(msg Message) (act Action) {
+	c := newCatalogue()
+	defer func() {
+		if recover() != nil {
+			act = replyAction(c.f(msgInternal))
+		}
+	}()
+	return interpret(c, msg)
+}
+
+// interpret is Interpret without the panic guard (the fuzz test calls it so
+// that a panic is reported rather than hidden).
+func interpret(c catalogue, msg Message) Action {
+	line := Normalize(msg.Text)
+	if line == "" || line[0] != '/' {
+		return replyAction(c.f(msgNotCommand))
+	}
+	defs := definitions(c)
+	words, err := splitNormalized(line)
+	if err != nil {
+		// Name the command in the reply if the line starts with a known one.
+		first, _, _ := strings.Cut(line, " ")
+		return errorReply(c, lookup(defs, strings.ToLower(first[1:])), err)
+	}
+	if len(words) == 0 || words[0] == "" || words[0][0] != '/' {
+		return replyAction(c.f(msgNotCommand))
+	}
+	typed := strings.ToLower(words[0][1:])
+	def := lookup(defs, typed)
+	if def == nil {
+		return unknownCommandReply(c, defs, words[0], msgUnknownCommand)
+	}
+	args := words[1:]
+	if wantsHelp(args) {
+		return replyAction(commandHelp(c, def))
+	}
+	req, err := parseArgs(def, args)
+	if err != nil {
+		return errorReply(c, def, err)
+	}
+	req.Message, req.Line = msg, line
+	if def.Handler == nil {
+		return replyAction(commandHelp(c, def))
+	}
+	act, err := def.Handler(req)
+	if err != nil {
+		return errorReply(c, def, err)
+	}
+	if (act.Reply == nil) == (act.CreateGroup == nil) {
+		return replyAction(c.f(msgInternal))
+	}
+	return act
+}
+
+// replyAction is an Action that only replies.
+func replyAction(text string) Action {
+	return Action{Reply: &Reply{Text: text}}
+}
+
+// unknownCommandReply answers a command name that matches no definition.
+func unknownCommandReply(c catalogue, defs []Definition, typed string, id msgID) Action {
+	name := strings.ToLower(strings.TrimPrefix(typed, "/"))
+	var cands []string
+	for _, d := range defs {
+		cands = append(cands, d.Name)
+		cands = append(cands, d.Aliases...)
+	}
+	text := c.f(id, "/"+name)
+	if s, ok := suggest(name, cands); ok {
+		text += " " + c.f(msgDidYouMean, "/"+s)
+	}
+	return replyAction(text + " " + c.f(msgTypeHelp))
+}
+
+// wantsHelp reports whether args ask for help (-h or --help before any --).
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch strings.ToLower(a) {
+		case "--":
+			return false
+		case "--help", "-h":
+			return true
+		}
+	}
+	return false
+}
+
+// isOptionWord reports whether w is written like an option.
+func isOptionWord(w string) bool {
+	return len(w) > 1 && w[0] == '-'
+}
+
+// parseArgs parses the words after the command name against def.Options.
+// Options may appear anywhere, as --name value or --name=value; -- ends them.
+func parseArgs(def *Definition, words []string) (*Request, error) {
+	req := &Request{Definition: def, Args: make([]Arg, 0, len(words))}
+	endOfOptions := false
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if endOfOptions || !isOptionWord(w) {
+			req.Args = append(req.Args, Arg{Value: w})
+			continue
+		}
+		if w == "--" {
+			endOfOptions = true
+			continue
+		}
+		spelled, value, hasValue := w, "", false
+		short := !strings.HasPrefix(w, "--")
+		if !short {
+			spelled, value, hasValue = strings.Cut(w, "=")
+		}
+		name := strings.ToLower(strings.TrimLeft(spelled, "-"))
+		spelled = strings.ToLower(spelled)
+		opt := def.option(name, short)
+		if opt == nil {
+			return nil, unknownOption(def, spelled, name, short)
+		}
+		switch opt.Kind {
+		case FlagOption:
+			if hasValue {
+				return nil, optionError(def, opt, msgFlagTakesNoValue, spelled)
+			}
+		default:
+			if !hasValue {
+				if i+1 >= len(words) || isOptionWord(words[i+1]) {
+					return nil, optionError(def, opt, msgMissingValue, spelled, expected(opt))
+				}
+				i++
+				value = words[i]
+			}
+			if value == "" {
+				return nil, optionError(def, opt, msgMissingValue, spelled, expected(opt))
+			}
+			canon, ok := canonicalValue(opt, value)
+			if !ok {
+				return nil, optionError(def, opt, msgBadChoice, spelled, value, expected(opt))
+			}
+			value = canon
+		}
+		if !opt.Repeatable {
+			for _, a := range req.Args {
+				if a.Option == opt.Name {
+					return nil, optionError(def, opt, msgRepeatedOption, spelled)
+				}
+			}
+		}
+		req.Args = append(req.Args, Arg{Option: opt.Name, Spelled: spelled, Value: value})
+	}
+	return req, nil
+}
+
+// optionError is a usage error about opt whose example shows opt in use.
+func optionError(def *Definition, opt *Option, id msgID, args ...any) *UsageError {
+	e := newUsageError(id, args...)
+	if opt.Example != "" && len(def.Examples) > 0 {
+		e.example = def.Examples[0] + " " + opt.Example
+	}
+	return e
+}
+
+// expectedItems lists the values opt accepts, for messages and help.
+func expectedItems(opt *Option) []string {
+	switch opt.Kind {
+	case YesNoOption:
+		return []string{valueYes, valueNo}
+	case ChoiceOption:
+		v := make([]string, 0, len(opt.Choices))
+		for _, ch := range opt.Choices {
+			v = append(v, ch.Value)
+		}
+		return v
+	}
+	return []string{opt.Placeholder}
+}
+
+// expected describes the values opt accepts; it renders as "yes or no".
+func expected(opt *Option) orList {
+	return orList(expectedItems(opt))
+}
+
+// canonicalValue validates value for opt and returns its canonical spelling.
+func canonicalValue(opt *Option, value string) (string, bool) {
+	switch opt.Kind {
+	case YesNoOption:
+		switch strings.ToLower(value) {
+		case "yes", "y", "true", "on", "1":
+			return valueYes, true
+		case "no", "n", "false", "off", "0":
+			return valueNo, true
+		}
+		return "", false
+	case ChoiceOption:
+		v := strings.ToLower(value)
+		for _, ch := range opt.Choices {
+			if v == ch.Value {
+				return ch.Value, true
+			}
+			for _, a := range ch.Aliases {
+				if v == a {
+					return ch.Value, true
+				}
+			}
+		}
+		return "", false
+	}
+	return value, true
+}
+
+// unknownOption is the usage error for an option def doesn't have, with a
+// did-you-mean suggestion when one is close.
+func unknownOption(def *Definition, spelled, name string, short bool) *UsageError {
+	e := newUsageError(msgUnknownOption, spelled)
+	var cands []string
+	for _, o := range def.Options {
+		cands = append(cands, o.Name)
+		cands = append(cands, o.Aliases...)
+	}
+	if short {
+		// -h is the only short form; "-owner" most likely meant --owner.
+		if def.option(name, false) != nil {
+			return e.add(msgDidYouMean, "--"+name)
+		}
+	}
+	if s, ok := suggest(name, cands); ok {
+		e.add(msgDidYouMean, "--"+s)
+	}
+	return e
+}
+
+// errorReply turns a handler or parser error into the reply: this is the one
+// place where errors become user text.
+func errorReply(c catalogue, def *Definition, err error) Action {
+	var ue *UsageError
+	if !errors.As(err, &ue) {
+		return replyAction(c.f(msgInternal))
+	}
+	var b strings.Builder
+	b.WriteString(ue.problem(c))
+	if ue.Column > 0 && ue.Line != "" {
+		b.WriteString("\n")
+		b.WriteString(ue.Line)
+		b.WriteString("\n")
+		b.WriteString(caretLine(ue.Line, ue.Column))
+	}
+	if !ue.plain {
+		if def != nil {
+			b.WriteString("\n")
+			b.WriteString(c.f(msgUsageLine, usageLine(def)))
+			ex := ue.example
+			if ex == "" && len(def.Examples) > 0 {
+				ex = def.Examples[0]
+			}
+			if ex != "" {
+				b.WriteString("\n")
+				b.WriteString(c.f(msgExampleLine, ex))
+			}
+			if len(def.Options) > 1 {
+				b.WriteString("\n")
+				b.WriteString(c.f(msgMoreHelp, def.Name))
+			}
+		} else {
+			b.WriteString("\n")
+			b.WriteString(c.f(msgTypeHelp))
+		}
+	}
+	return replyAction(b.String())
+}
+
+// usageLine is "/name usage".
+func usageLine(def *Definition) string {
+	if def.Usage == "" {
+		return "/" + def.Name
+	}
+	return "/" + def.Name + " " + def.Usage
+}
+
+// optionLabel is how help shows an option: "--mute yes|no".
+func optionLabel(opt *Option) string {
+	s := "--" + opt.Name
+	if opt.Short != "" {
+		s += ", -" + opt.Short
+	}
+	if opt.Kind != FlagOption {
+		s += " " + strings.Join(expectedItems(opt), "|")
+	}
+	return s
+}
+
+// commandHelp renders the help of one command from its definition.
+func commandHelp(c catalogue, def *Definition) string {
+	var b strings.Builder
+	b.WriteString(usageLine(def))
+	b.WriteString("\n")
+	b.WriteString(def.Summary)
+	if len(def.Aliases) > 0 {
+		al := make([]string, len(def.Aliases))
+		for i, a := range def.Aliases {
+			al[i] = "/" + a
+		}
+		b.WriteString("\n")
+		b.WriteString(c.f(msgHelpAliases, strings.Join(al, ", ")))
+	}
+	if def.Description != "" {
+		b.WriteString("\n\n")
+		b.WriteString(def.Description)
+	}
+	if len(def.Options) > 0 {
+		b.WriteString("\n\n")
+		b.WriteString(c.f(msgHelpOptions))
+		for i := range def.Options {
+			o := &def.Options[i]
+			b.WriteString("\n")
+			b.WriteString(optionLabel(o))
+			if len(o.Aliases) > 0 {
+				al := make([]string, len(o.Aliases))
+				for j, a := range o.Aliases {
+					al[j] = "--" + a
+				}
+				b.WriteString(" ")
+				b.WriteString(c.f(msgHelpAlsoOption, strings.Join(al, ", ")))
+			}
+			b.WriteString(": ")
+			b.WriteString(o.Summary)
+			if o.Repeatable {
+				b.WriteString(" ")
+				b.WriteString(c.f(msgHelpRepeatable))
+			}
+		}
+	}
+	if len(def.Examples) > 0 {
+		b.WriteString("\n\n")
+		b.WriteString(c.f(msgHelpExamples))
+		for _, ex := range def.Examples {
+			b.WriteString("\n")
+			b.WriteString(ex)
+		}
+	}
+	return b.String()
+}
+
+// commandList renders /help without arguments.
+func commandList(c catalogue, defs []Definition) string {
+	var b strings.Builder
+	b.WriteString(c.f(msgHelpCommands))
+	for i := range defs {
+		b.WriteString("\n")
+		b.WriteString(usageLine(&defs[i]))
+		b.WriteString(" — ")
+		b.WriteString(defs[i].Summary)
+	}
+	b.WriteString("\n\n")
+	b.WriteString(c.f(msgHelpFooter, defs[0].Name))
+	return b.String()
+}
+
+// helpHandler implements /help [COMMAND].
+func helpHandler(c catalogue, defs []Definition, req *Request) (Action, error) {
+	pos := req.Positionals()
+	switch len(pos) {
+	case 0:
+		return replyAction(commandList(c, defs)), nil
+	case 1:
+		name := strings.ToLower(strings.TrimPrefix(pos[0], "/"))
+		if def := lookup(defs, name); def != nil {
+			return replyAction(commandHelp(c, def)), nil
+		}
+		return unknownCommandReply(c, defs, name, msgHelpUnknownCommand), nil
+	}
+	return Action{}, newUsageError(msgHelpTooManyArgs)
+}
+
+// suggest returns the candidate closest to typed: within edit distance 2
+// (1 for very short words), or one that typed is a prefix of.
+func suggest(typed string, cands []string) (string, bool) {
+	if typed == "" || utf8.RuneCountInString(typed) > 40 {
+		return "", false
+	}
+	best, bestDist := "", 1<<30
+	for _, cand := range cands {
+		d := levenshtein(typed, cand)
+		limit := 2
+		if utf8.RuneCountInString(cand) <= 3 {
+			limit = 1
+		}
+		if d > limit && !strings.HasPrefix(cand, typed) {
+			continue
+		}
+		if d < bestDist {
+			best, bestDist = cand, d
+		}
+	}
+	return best, best != ""
+}
+
+// levenshtein is the edit distance between a and b, in runes.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,405 @@
+package commands
+
+import "fmt"
+
+// This file is the message catalogue: every sentence a person can read comes
+// from here, looked up by message ID. Format strings use explicit argument
+// indexes (%[1]s) so that a translation may reorder them. To add a language,
+// write another func(msgID) string next to englishText and select it in
+// newCatalogue; TestCatalogueComplete checks that no ID is left without text.
+
+// msgID identifies one user-visible text of the catalogue.
+type msgID int
+
+const (
+	// Generic.
+	msgNotCommand msgID = iota
+	msgNonText
+	msgUnknownCommand
+	msgDidYouMean
+	msgTypeHelp
+	msgInternal
+	msgUsageLine
+	msgExampleLine
+	msgMoreHelp
+	msgOr
+	msgAnd
+	msgListSep
+
+	// Tokenising.
+	msgUnclosedQuote
+	msgApostropheHint
+	msgTrailingBackslash
+	msgUnreadable
+
+	// Option parsing.
+	msgUnknownOption
+	msgMissingValue
+	msgBadChoice
+	msgRepeatedOption
+	msgFlagTakesNoValue
+	msgConflictingOptions
+
+	// Help rendering.
+	msgHelpCommands
+	msgHelpFooter
+	msgHelpAliases
+	msgHelpOptions
+	msgHelpExamples
+	msgHelpAlsoOption
+	msgHelpRepeatable
+	msgHelpUnknownCommand
+	msgHelpTooManyArgs
+
+	// /help definition.
+	msgHelpSummary
+	msgHelpUsage
+	msgHelpDescription
+	msgHelpOptHelp
+
+	// /newgroup definition.
+	msgNewGroupSummary
+	msgNewGroupUsage
+	msgNewGroupDescription
+	msgOptOwner
+	msgOptOwnerType
+	msgOptType
+	msgOptStandard
+	msgOptInternal
+	msgOptExt
+	msgOptIcon
+	msgOptMentionAll
+	msgOptHistory
+	msgOptApproval
+	msgOptSearchable
+	msgOptMute
+	msgOptManage
+
+	// /newgroup validation.
+	msgExternalSender
+	msgNameMissing
+	msgNameTooLong
+	msgNameControl
+	msgTooManyNames
+	msgMentionOutsideOne
+	msgMentionOutsideMany
+	msgMentionsOutsideCountOne
+	msgMentionsOutsideCountMany
+	msgUnresolvedDirect
+	msgUnresolvedGroup
+	msgMentionCountMismatch
+	msgOwnerAmbiguous
+	msgOwnerValue
+	msgBadUserID
+	msgBadExtID
+	msgBadIcon
+	msgTooManyMembers
+	msgTooManyExt
+	msgExtNeedsStandard
+	msgOwnerExtNeedsStandard
+
+	// Outcome replies.
+	msgCreated
+	msgCreatedType
+	msgCreatedOwner
+	msgCreatedMembers
+	msgCreatedExternal
+	msgCreatedOpenConversationID
+	msgCreatedChatID
+	msgGroupInternal
+	msgGroupStandard
+	msgGroupTagOther
+	msgFailVisibility
+	msgFailPermissionCheck
+	msgFailParameter
+	msgFailMaybeCreated
+	msgFailThrottled
+	msgFailInvalidToken
+	msgFailScope
+	msgFailCredentials
+	msgFailIPWhitelist
+	msgFailMonthlyQuota
+	msgFailOtherCode
+	msgFailOtherStatus
+	msgFailTimeout
+	msgFailCanceled
+	msgFailUnreachable
+	msgRequestID
+	msgTheOwner
+
+	msgCount // number of IDs; keep last
+)
+
+// englishText is the English catalogue.
+func englishText(id msgID) string {
+	switch id {
+	case msgNotCommand:
+		return "I understand commands that start with /. Try /help."
+	case msgNonText:
+		return "I can only read text messages. Type a command such as /newgroup, or /help to see them all."
+	case msgUnknownCommand:
+		return "I don't know the command %[1]s."
+	case msgDidYouMean:
+		return "Did you mean %[1]s?"
+	case msgTypeHelp:
+		return "Type /help to see what I can do."
+	case msgInternal:
+		return "Something went wrong on my side while reading that command. Please try again, or type /help."
+	case msgUsageLine:
+		return "Usage: %[1]s"
+	case msgExampleLine:
+		return "Example: %[1]s"
+	case msgMoreHelp:
+		return "All options: /help %[1]s"
+	case msgOr:
+		return " or "
+	case msgAnd:
+		return " and "
+	case msgListSep:
+		return ", "
+
+	case msgUnclosedQuote:
+		return "The quote %[1]s at column %[2]d is never closed."
+	case msgApostropheHint:
+		return "If it is an apostrophe (as in Bob's), put the whole name in double quotes, like \"Bob's group\"."
+	case msgTrailingBackslash:
+		return "The line ends with a backslash (column %[1]d); a backslash must be followed by the character it protects."
+	case msgUnreadable:
+		return "I couldn't split that command into words."
+
+	case msgUnknownOption:
+		return "I don't know the option %[1]s."
+	case msgMissingValue:
+		return "%[1]s needs a value: %[2]s."
+	case msgBadChoice:
+		return "%[1]s doesn't accept %[2]q: expected %[3]s."
+	case msgRepeatedOption:
+		return "%[1]s is given more than once; give it once."
+	case msgFlagTakesNoValue:
+		return "%[1]s takes no value; write just %[1]s."
+	case msgConflictingOptions:
+		return "%[1]s and %[2]s contradict each other; choose one."
+
+	case msgHelpCommands:
+		return "Commands:"
+	case msgHelpFooter:
+		return "Type /help COMMAND for details, for example /help %[1]s."
+	case msgHelpAliases:
+		return "Also: %[1]s"
+	case msgHelpOptions:
+		return "Options (anywhere after the command, as --option value or --option=value):"
+	case msgHelpExamples:
+		return "Examples:"
+	case msgHelpAlsoOption:
+		return "(also %[1]s)"
+	case msgHelpRepeatable:
+		return "(may be repeated)"
+	case msgHelpUnknownCommand:
+		return "There is no command called %[1]s."
+	case msgHelpTooManyArgs:
+		return "/help takes at most one command name."
+
+	case msgHelpSummary:
+		return "List the commands, or explain one command."
+	case msgHelpUsage:
+		return "[COMMAND]"
+	case msgHelpDescription:
+		return "Without COMMAND, lists every command. With COMMAND, shows its options and examples, the same as COMMAND --help."
+	case msgHelpOptHelp:
+		return "Show this help."
+
+	case msgNewGroupSummary:
+		return "Create a DingTalk group with you as owner and the people you @mention as members."
+	case msgNewGroupUsage:
+		return "NAME [@member ...] [userid:ID ...] [options]"
+	case msgNewGroupDescription:
+		return "NAME is 1 to 20 characters; put it in quotes if it has spaces. " +
+			"You become the owner, and everyone you @mention becomes a member (at most 40 people including you). " +
+			"For people you can't @mention here, for example in a one-to-one chat with me, write userid:ID with their DingTalk user ID. " +
+			"Write -- before a NAME that starts with a dash. " +
+			"The group is an internal group (organisation members only) unless you ask for a standard group."
+	case msgOptOwner:
+		return "Make someone else the owner; you stay a member."
+	case msgOptOwnerType:
+		return "Whether the owner is an employee (emp, the default) or an external contact (ext; needs a standard group)."
+	case msgOptType:
+		return "Group type: internal (organisation members only, the default) or standard (needs DingTalk support to allow-list this app)."
+	case msgOptStandard:
+		return "Same as --type standard."
+	case msgOptInternal:
+		return "Same as --type internal."
+	case msgOptExt:
+		return "Add external contacts by unionId, separated by commas; needs a standard group."
+	case msgOptIcon:
+		return "Group picture, as a mediaId from DingTalk's media upload."
+	case msgOptMentionAll:
+		return "Who may use @all (default: everyone)."
+	case msgOptHistory:
+		return "Whether new members see the last 100 messages (default: no)."
+	case msgOptApproval:
+		return "Whether joining needs approval (default: no)."
+	case msgOptSearchable:
+		return "Whether the group can be found by search (default: no)."
+	case msgOptMute:
+		return "Mute everyone but the owner (default: no)."
+	case msgOptManage:
+		return "Who may manage the group (default: everyone)."
+
+	case msgExternalSender:
+		return "I can only create groups for members of this organisation, and DingTalk didn't tell me who you are (senderStaffId is missing). " +
+			"This happens when you are outside the organisation, or when the robot is not published yet; an admin can publish it in the DingTalk developer console."
+	case msgNameMissing:
+		return "The group needs a name."
+	case msgNameTooLong:
+		return "The name %[1]q is %[2]d characters; the limit is %[3]d."
+	case msgNameControl:
+		return "The name %[1]q contains invisible control characters; type it again without them."
+	case msgTooManyNames:
+		return "I found more than one name: %[1]s. If the name has spaces, put it in quotes: %[2]s"
+	case msgMentionOutsideOne:
+		return "%[1]s is outside your organisation (DingTalk gives no user ID for them), so I can't add them; " +
+			"remove the mention, or add them as an external contact with --ext UNIONID and --standard."
+	case msgMentionOutsideMany:
+		return "%[1]s are outside your organisation (DingTalk gives no user ID for them), so I can't add them; " +
+			"remove the mentions, or add them as external contacts with --ext UNIONID and --standard."
+	case msgMentionsOutsideCountOne:
+		return "1 mentioned person has no user ID in this organisation, so I can't add them; " +
+			"remove that mention, or add them as an external contact with --ext UNIONID and --standard."
+	case msgMentionsOutsideCountMany:
+		return "%[1]d mentioned people have no user ID in this organisation, so I can't add them; " +
+			"remove those mentions, or add them as external contacts with --ext UNIONID and --standard."
+	case msgUnresolvedDirect:
+		return "I can't tell who %[1]s is: a one-to-one chat carries no @mentions. " +
+			"Use a real @mention in a group chat, or write userid:ID."
+	case msgUnresolvedGroup:
+		return "%[1]s is not a real @mention, so I don't know who it is. " +
+			"Pick the person from the list DingTalk shows after you type @, or write userid:ID."
+	case msgMentionCountMismatch:
+		return "You typed %[1]d @names but DingTalk marked only %[2]d of them as real mentions. " +
+			"Pick each person from the list DingTalk shows after you type @, or write userid:ID."
+	case msgOwnerAmbiguous:
+		return "I can't tell which of the people you mentioned %[1]s refers to. Write --owner userid:ID instead."
+	case msgOwnerValue:
+		return "--owner needs an @mention or userid:ID, not %[1]q."
+	case msgBadUserID:
+		return "%[1]q is not a valid user ID; write userid: followed by the ID, like userid:manager4220."
+	case msgBadExtID:
+		return "%[1]q is not a valid external contact ID (a unionId)."
+	case msgBadIcon:
+		return "%[1]q is not a valid mediaId for --icon."
+	case msgTooManyMembers:
+		return "That is %[1]d people including the owner; I can add at most %[2]d when creating a group. " +
+			"Create it with fewer people and add the others afterwards."
+	case msgTooManyExt:
+		return "That is %[1]d external contacts; I can add at most %[2]d when creating a group."
+	case msgExtNeedsStandard:
+		return "External contacts (--ext) can only join a standard group; add --standard " +
+			"(standard groups need DingTalk support to allow-list this app)."
+	case msgOwnerExtNeedsStandard:
+		return "An external owner (--owner-type ext) needs a standard group; add --standard " +
+			"(standard groups need DingTalk support to allow-list this app)."
+
+	case msgCreated:
+		return "Created group %[1]q."
+	case msgCreatedType:
+		return "Type: %[1]s"
+	case msgCreatedOwner:
+		return "Owner: %[1]s"
+	case msgCreatedMembers:
+		return "Members: %[1]d"
+	case msgCreatedExternal:
+		return "External contacts: %[1]d"
+	case msgCreatedOpenConversationID:
+		return "openConversationId: %[1]s"
+	case msgCreatedChatID:
+		return "chatid: %[1]s"
+	case msgGroupInternal:
+		return "internal group"
+	case msgGroupStandard:
+		return "standard group"
+	case msgGroupTagOther:
+		return "conversationTag %[1]d"
+	case msgFailVisibility:
+		return "DingTalk refused: the owner (%[1]s) is outside this app's visibility scope. " +
+			"An admin must add them in the DingTalk developer console → the app → Version management & release → Visibility (应用可见范围), then try again."
+	case msgFailPermissionCheck:
+		return "DingTalk refused: its permission check failed. Likely causes: the app lacks the qyapi_chat_manage permission; " +
+			"a standard group needs DingTalk support to allow-list the app; or a member is outside the app's visibility scope. " +
+			"Ask an admin to check the app in the DingTalk developer console."
+	case msgFailParameter:
+		return "DingTalk rejected a parameter of the request. Check the name (1 to 20 characters), the user IDs, " +
+			"the --icon mediaId and the --ext unionIds, and the other options, then try again."
+	case msgFailMaybeCreated:
+		return "DingTalk failed while creating the group; it MAY have been created. " +
+			"Check your group list before trying again, so that you don't end up with two groups."
+	case msgFailThrottled:
+		return "DingTalk is rate-limiting this app right now. Try again in a minute."
+	case msgFailInvalidToken:
+		return "DingTalk rejected the bot's credentials, so the group was not created. " +
+			"Ask an admin to check DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET."
+	case msgFailScope:
+		return "The app lacks the DingTalk permission %[1]s, so the group was not created. " +
+			"An admin can grant it in the DingTalk developer console → the app → Permissions, then publish a new version of the app."
+	case msgFailCredentials:
+		return "DingTalk says the bot's client ID or secret is wrong, so the group was not created. " +
+			"Ask an admin to check DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET."
+	case msgFailIPWhitelist:
+		return "DingTalk refused the call because the bot's server IP address is not on the app's IP allow-list. " +
+			"An admin can add it in the DingTalk developer console → the app → Security settings."
+	case msgFailMonthlyQuota:
+		return "This organisation has used up its monthly DingTalk API quota, so the group was not created. " +
+			"An admin can buy more calls, or wait for next month."
+	case msgFailOtherCode:
+		return "DingTalk refused to create the group (code %[1]s)."
+	case msgFailOtherStatus:
+		return "DingTalk refused to create the group (HTTP status %[1]d)."
+	case msgFailTimeout:
+		return "DingTalk did not answer in time; the group MAY have been created. " +
+			"Check your group list before trying again, so that you don't end up with two groups."
+	case msgFailCanceled:
+		return "The request was interrupted (the bot may be restarting); the group MAY have been created. " +
+			"Check your group list before trying again."
+	case msgFailUnreachable:
+		return "I could not reach DingTalk, so the group was not created. Try again in a few minutes; " +
+			"if it keeps failing, ask an admin to check the bot's logs."
+	case msgRequestID:
+		return "DingTalk request ID: %[1]s"
+	case msgTheOwner:
+		return "the owner"
+	}
+	return ""
+}
+
+// catalogue renders message IDs in one language.
+type catalogue struct {
+	text func(msgID) string
+}
+
+// newCatalogue returns the catalogue used for replies (English for now).
+func newCatalogue() catalogue {
+	return catalogue{text: englishText}
+}
+
+// f renders id with args.
+func (c catalogue) f(id msgID, args ...any) string {
+	t := c.text(id)
+	if len(args) == 0 {
+		return t
+	}
+	return fmt.Sprintf(t, args...)
+}
+
+// list joins items as "a, b or c" (sep is msgOr or msgAnd).
+func (c catalogue) list(items []string, last msgID) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	s := items[0]
+	for _, it := range items[1 : len(items)-1] {
+		s += c.text(msgListSep) + it
+	}
+	return s + c.text(last) + items[len(items)-1]
+}
