@@ -1,0 +1,97 @@
+// Package httpserver is dingbot's HTTP side, built on gin: liveness
+// (/healthz), readiness (/readyz, tied to the DingTalk connection) and
+// Prometheus metrics (/metrics). It is a transport adapter: it depends on the
+// core through small function values and the core knows nothing of it.
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Options configures a Server.
+type Options struct {
+	// Addr is the listen address, e.g. ":8080".
+	Addr string
+	// Ready reports whether the bot can take messages (the Stream connection is up).
+	Ready func() bool
+	// Gatherer serves /metrics.
+	Gatherer prometheus.Gatherer
+	// Logger receives server errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server is the HTTP listener with timeouts set.
+type Server struct {
+	srv *http.Server
+	ln  net.Listener
+	log *slog.Logger
+}
+
+// Listen binds the address and prepares the routes; call Serve to start serving.
+func Listen(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		ln:  ln,
+		log: opts.Logger,
+		srv: &http.Server{
+			Handler:           Routes(opts),
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      15 * time.Second,
+			IdleTimeout:       60 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+		},
+	}, nil
+}
+
+// Routes returns the gin engine with every route, for tests and embedding.
+func Routes(opts Options) http.Handler {
+	r := gin.New()
+	r.Use(gin.Recovery())
+	r.GET("/healthz", func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	})
+	r.GET("/readyz", func(c *gin.Context) {
+		if opts.Ready != nil && opts.Ready() {
+			c.JSON(http.StatusOK, gin.H{"status": "ready"})
+			return
+		}
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "the DingTalk connection is not up"})
+	})
+	if opts.Gatherer != nil {
+		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{})))
+	}
+	return r
+}
+
+// Addr is the bound address (useful with port 0).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until Shutdown; it returns nil after a clean shutdown.
+func (s *Server) Serve() error {
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections and waits for active requests until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.srv.Shutdown(ctx)
+}
