@@ -169,7 +169,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	select {
 	case err := <-streamDone:
 		if err != nil {
-			runErr = fmt.Errorf("cannot connect to DingTalk Stream at %s: %w", cfg.APIURL, err)
+			runErr = fmt.Errorf("connecting to %s: %w", cfg.APIURL, err)
 		}
 	case err := <-webDone:
 		runErr = fmt.Errorf("http server: %w", err)

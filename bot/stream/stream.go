@@ -10,10 +10,12 @@ package stream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -108,7 +110,7 @@ func (s *Stream) Run(ctx context.Context, connected chan<- struct{}) error {
 	defer s.setReady(false)
 
 	if err := s.start(ctx); err != nil {
-		return err
+		return explainStartError(err)
 	}
 	if connected != nil {
 		close(connected)
@@ -261,9 +263,33 @@ func (s *Stream) onMessage(ctx context.Context, data *chatbot.BotCallbackDataMod
 	return []byte(""), nil
 }
 
+// explainStartError turns the SDK's first-connection error into one line an
+// admin can act on. The SDK returns a refused gateway call as the raw response
+// body, which for DingTalk is {"code","message","requestid"}.
+func explainStartError(err error) error {
+	var body struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"requestid"`
+	}
+	if json.Unmarshal([]byte(err.Error()), &body) == nil && body.Code != "" {
+		hint := ""
+		if strings.Contains(strings.ToLower(body.Code), "auth") || strings.Contains(strings.ToLower(body.Code), "client") {
+			hint = "; check DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET"
+		}
+		return fmt.Errorf("DingTalk refused the Stream connection: %s: %s (requestid %s)%s", body.Code, body.Message, body.RequestID, hint)
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return fmt.Errorf("cannot reach the DingTalk Stream gateway (check DINGTALK_API_URL and the network): %w", err)
+	}
+	return err
+}
+
 // sanitize drops the client secret from SDK errors, which can echo the gateway's response.
+// Secrets shorter than 8 bytes are not real AppSecrets and would match ordinary words.
 func sanitize(err error, secret string) error {
-	if secret == "" || !strings.Contains(err.Error(), secret) {
+	if len(secret) < 8 || !strings.Contains(err.Error(), secret) {
 		return err
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), secret, "[redacted]"))
