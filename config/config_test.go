@@ -123,3 +123,17 @@ func TestLogValueRedactsSecret(t *testing.T) {
 		t.Fatalf("log line: %s", b.String())
 	}
 }
+
+// TestREADMEDocumentsEverySetting keeps the README's configuration table in step with Settings.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings() {
+		row := "| `" + s.Env + "` |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md has no configuration row for %s", s.Env)
+		}
+	}
+}
