@@ -12,10 +12,19 @@
 //     gateway rejected the call without executing it. This includes group creation.
 //   - Invalid token (InvalidAuthentication or HTTP 401): the cached token is
 //     dropped, a new one fetched, and the call retried once.
-//   - HTTP 5xx, timeouts and transport errors are never retried. For group
-//     creation they give *OutcomeUnknownError when the request may have reached
-//     DingTalk (a group may exist); a failure to connect gives a plain error.
+//   - HTTP 5xx, timeouts and transport errors are never retried, except that
+//     the read-only user lookups (UserByMobile, SearchUsers, GetUser) retry an
+//     HTTP 5xx answer with the same back-off. For group creation they give
+//     *OutcomeUnknownError when the request may have reached DingTalk (a group
+//     may exist); a failure to connect gives a plain error.
 //   - Any other error status gives *APIError, not retried.
+//
+// The legacy oapi.dingtalk.com APIs (/topapi/..., token in the access_token
+// query parameter) answer HTTP 200 with a non-zero errcode on failure; that
+// gives *LegacyError, classified like *APIError: errcode -1 (system busy),
+// 90002 and 90018 (QPS limits) are retried with back-off; 40014, 42001 and
+// 40001 (invalid token) refetch the token once; 90020 (monthly quota) and all
+// other codes are returned at once. ErrUserNotFound marks "no such user".
 package dingclient
 
 import (
@@ -69,6 +78,10 @@ const (
 	apiRobotGroupSend = "robot.group_send"
 	apiRobotOTOSend   = "robot.oto_send"
 	apiSessionReply   = "session.reply"
+	apiUserByMobile   = "user.by_mobile"
+	apiUserSearch     = "user.search"
+	apiUserGet        = "user.get"
+	apiGroupUpdate    = "group.update"
 )
 
 // RetryPolicy configures retries of throttled calls.
@@ -105,10 +118,12 @@ type Config struct {
 	// Logger receives one Debug record per HTTP attempt; default discards.
 	Logger *slog.Logger
 	// Observe, if set, is called once per HTTP attempt with the API name ("token",
-	// "group.create", "robot.group_send", "robot.oto_send", "session.reply") and
-	// the outcome: "ok", DingTalk's error code (or webhook errcode), "http_<status>"
-	// when the error carried no code, "transport_error", or (session.reply only)
-	// "invalid_response" for an HTTP 200 whose body is not the webhook JSON.
+	// "group.create", "group.update", "robot.group_send", "robot.oto_send",
+	// "session.reply", "user.by_mobile", "user.search", "user.get") and the
+	// outcome: "ok", DingTalk's error code (or the webhook / legacy errcode, e.g.
+	// "60121"), "http_<status>" when the error carried no code,
+	// "transport_error", or (session.reply and the legacy user.by_mobile and
+	// user.get) "invalid_response" for an HTTP 200 whose body is not the expected JSON.
 	Observe func(api, code string)
 	// Retry configures retries of throttled calls.
 	Retry RetryPolicy
@@ -293,10 +308,32 @@ func (c *Client) record(ctx context.Context, api string, attempt, status int, ou
 	)
 }
 
+// callKind says how a call's HTTP 5xx and post-send failures are handled.
+type callKind int
+
+const (
+	// kindDefault: 5xx and transport errors are returned as they are, not retried.
+	kindDefault callKind = iota
+	// kindNonIdempotent: a failure after sending is *OutcomeUnknownError (group creation).
+	kindNonIdempotent
+	// kindRead: a read-only call; an HTTP 5xx is retried like throttling.
+	kindRead
+)
+
 // call performs a v1.0 API call (or, with auth false, the token call) with the
 // package retry policy and decodes a 2xx body into out (if non-nil).
 // nonIdempotent marks calls whose failure after sending is *OutcomeUnknownError.
 func (c *Client) call(ctx context.Context, api, path string, auth, nonIdempotent bool, in, out any) error {
+	kind := kindDefault
+	if nonIdempotent {
+		kind = kindNonIdempotent
+	}
+	return c.callWith(ctx, api, path, auth, kind, in, out)
+}
+
+// callWith is call with an explicit callKind.
+func (c *Client) callWith(ctx context.Context, api, path string, auth bool, kind callKind, in, out any) error {
+	nonIdempotent := kind == kindNonIdempotent
 	payload, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("dingtalk %s: encoding request: %w", api, err)
@@ -346,7 +383,7 @@ func (c *Client) call(ctx context.Context, api, path string, auth, nonIdempotent
 			reauthed = true
 			c.dropToken(token)
 			continue
-		case apiErr.Throttled():
+		case apiErr.Throttled() || (kind == kindRead && apiErr.HTTPStatus >= 500):
 			throttled++
 			if throttled >= c.retry.MaxAttempts {
 				return apiErr
@@ -364,12 +401,18 @@ func (c *Client) call(ctx context.Context, api, path string, auth, nonIdempotent
 
 // retryDelay is the wait after the n-th throttled attempt (see RetryPolicy).
 func (c *Client) retryDelay(n int, e *APIError) time.Duration {
+	return c.backoff(n, e.perMinuteLimited())
+}
+
+// backoff is the wait after the n-th throttled attempt; perMinute selects the
+// longer wait of a per-minute quota (see RetryPolicy).
+func (c *Client) backoff(n int, perMinute bool) time.Duration {
 	base, maxDelay := c.retry.BaseDelay, c.retry.MaxDelay
 	d := base
 	for i := 1; i < n && d < maxDelay; i++ {
 		d *= 2
 	}
-	if e.perMinuteLimited() {
+	if perMinute {
 		d = max(d, qpmDelayFactor*base)
 		maxDelay = max(maxDelay, qpmDelayFactor*base)
 	}

@@ -3,6 +3,8 @@ package dingclient
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 )
 
 // CreateGroup creates a DingTalk group (an internal group unless
@@ -28,4 +30,136 @@ func (c *Client) CreateGroup(ctx context.Context, req *CreateGroupRequest) (*Cre
 		return nil, err
 	}
 	return &out, nil
+}
+
+// maxAddMembers is the most userIds one group-update call may add (the legacy
+// update API's documented limit for add_useridlist).
+const maxAddMembers = 40
+
+// FailedChunk is one group-update call of AddGroupMembers that did not add
+// its members, or members never sent because an earlier call failed.
+type FailedChunk struct {
+	// UserIDs are the ids of the call.
+	UserIDs []string
+	// Err is the *APIError (or transport or context error) of the call, or, for
+	// ids never sent, the error that stopped AddGroupMembers.
+	Err error
+	// NotAttempted is true for ids never sent.
+	NotAttempted bool
+}
+
+// AddMembersError reports the members AddGroupMembers could not add, chunk by
+// chunk. errors.As finds the chunks' *APIError through it.
+type AddMembersError struct {
+	// Failed lists the failed (and unattempted) chunks, in order.
+	Failed []FailedChunk
+}
+
+// Error implements error.
+func (e *AddMembersError) Error() string {
+	var b strings.Builder
+	n := 0
+	for _, f := range e.Failed {
+		n += len(f.UserIDs)
+	}
+	fmt.Fprintf(&b, "dingtalk group.update: %d member(s) not added", n)
+	for _, f := range e.Failed {
+		if f.NotAttempted {
+			fmt.Fprintf(&b, "; %d not attempted", len(f.UserIDs))
+			continue
+		}
+		fmt.Fprintf(&b, "; %d: %v", len(f.UserIDs), f.Err)
+	}
+	return b.String()
+}
+
+// Unwrap returns the chunks' errors, for errors.Is and errors.As.
+func (e *AddMembersError) Unwrap() []error {
+	errs := make([]error, 0, len(e.Failed))
+	for _, f := range e.Failed {
+		if f.Err != nil && !f.NotAttempted {
+			errs = append(errs, f.Err)
+		}
+	}
+	return errs
+}
+
+// AddGroupMembers adds userIDs (staffIds) to the group chatID (the chatid
+// returned by CreateGroup) in calls of at most 40 ids; duplicates are sent once
+// and an empty list does nothing. A group holds at most 1000 members.
+//
+// It returns the ids that were not added, and then an *AddMembersError with
+// one FailedChunk per failed call: its ids and its error (an *APIError, e.g.
+// 400 parameter.invalid when the chunk names an unknown or departed user; a
+// chunk is all or nothing). After a chunk-specific rejection (HTTP 400 other
+// than an invalid token or a permission error) the next chunks are still
+// sent; any other failure (permission, token, throttled past the retry
+// budget, HTTP 5xx, transport error, cancelled context) stops the loop and the
+// remaining ids are reported NotAttempted.
+//
+// Adding a member twice is harmless, but an HTTP 5xx or a timeout is still not
+// retried: the chunk is reported as not added although DingTalk may have added
+// it, and the caller may call again. Throttled calls (403 QpsLimit*, 429) are
+// retried with back-off; an invalid token is refetched once.
+//
+// DingTalk docs: https://open.dingtalk.com/document/development/api-updategroup
+// (limits: https://open.dingtalk.com/document/development/modify-a-group-session)
+//
+//	POST /v1.0/im/group/update
+func (c *Client) AddGroupMembers(ctx context.Context, chatID string, userIDs []string) (notAdded []string, err error) {
+	ids := make([]string, 0, len(userIDs))
+	seen := make(map[string]bool, len(userIDs))
+	for _, id := range userIDs {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if chatID == "" {
+		return ids, errors.New("dingtalk group.update: empty chatid")
+	}
+	if seen[""] {
+		return ids, errors.New("dingtalk group.update: empty user id")
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var failed AddMembersError
+	for i := 0; i < len(ids); i += maxAddMembers {
+		chunk := ids[i:min(i+maxAddMembers, len(ids))]
+		in := struct {
+			ChatID        string   `json:"chatid"`
+			AddUserIDList []string `json:"add_useridlist"`
+		}{chatID, chunk}
+		// Any 2xx is success: errors of the v1.0 APIs are non-2xx, and the
+		// success body's shape ({"success":true} or similar) is not documented.
+		err := c.call(ctx, apiGroupUpdate, "/v1.0/im/group/update", true, false, in, nil)
+		if err == nil {
+			continue
+		}
+		notAdded = append(notAdded, chunk...)
+		failed.Failed = append(failed.Failed, FailedChunk{UserIDs: chunk, Err: err})
+		if !chunkSpecific(err) {
+			if rest := ids[i+len(chunk):]; len(rest) > 0 {
+				notAdded = append(notAdded, rest...)
+				failed.Failed = append(failed.Failed, FailedChunk{UserIDs: rest, Err: err, NotAttempted: true})
+			}
+			break
+		}
+	}
+	if len(failed.Failed) == 0 {
+		return nil, nil
+	}
+	return notAdded, &failed
+}
+
+// chunkSpecific reports whether a group-update failure concerns only that
+// call's content (HTTP 400 other than token or permission errors), so the
+// next chunk may still succeed.
+func chunkSpecific(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	return ae.HTTPStatus == 400 && !ae.InvalidToken() && !ae.PermissionDenied()
 }

@@ -174,7 +174,7 @@ func (f *fake) checkLeaks() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	secrets := append([]string{testSecret, leakMarker}, f.secrets...)
-	texts := []string{f.logs.String()}
+	texts := []string{f.logs.String(), strings.Join(f.observed, "\n")}
 	for _, err := range f.errs {
 		if err != nil {
 			texts = append(texts, err.Error())

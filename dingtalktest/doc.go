@@ -11,20 +11,24 @@
 //     CALLBACK frames, expect ACKs, redeliver un-ACKed frames, send SYSTEM ping
 //     and disconnect frames;
 //   - the new-style OpenAPI on api.dingtalk.com: access tokens
-//     (/v1.0/oauth2/accessToken), group creation (/v1.0/im/group/create) and the
-//     robot send APIs (/v1.0/robot/groupMessages/send,
-//     /v1.0/robot/oToMessages/batchSend);
-//   - the oapi.dingtalk.com role: session webhooks (/robot/sendBySession) and the
-//     legacy /gettoken.
+//     (/v1.0/oauth2/accessToken), group creation (/v1.0/im/group/create), group
+//     update (/v1.0/im/group/update: add/remove members, rename), directory search
+//     (/v1.0/contact/users/search) and the robot send APIs
+//     (/v1.0/robot/groupMessages/send, /v1.0/robot/oToMessages/batchSend);
+//   - the oapi.dingtalk.com role: session webhooks (/robot/sendBySession), the
+//     legacy /gettoken, and the legacy user APIs /topapi/v2/user/getbymobile and
+//     /topapi/v2/user/get (token in the access_token query parameter; errors as
+//     HTTP 200 {"errcode","errmsg","request_id"}).
 //
 // The fake is strict on purpose: it validates requests the way DingTalk is
 // documented to, because a fake that accepts what
 // DingTalk would reject hides bugs until production. Every rejection answers with
 // DingTalk's error shape, {"code","message","requestid"} plus an x-acs-request-id
-// header for the v1.0 APIs and {"errcode","errmsg"} for the webhooks.
+// header for the v1.0 APIs and {"errcode","errmsg"} for the webhooks and the
+// legacy APIs.
 //
 // Tests drive it from the outside: AddUser fills the org directory, Send injects a
 // chat message exactly as DingTalk builds it, Replies/WaitReplies, Groups and
-// CreateRequests show what the bot did, and the Fail…/Script…/Set… methods inject
-// faults. A Server has no package-level state and is safe for concurrent use.
+// CreateRequests, UpdateRequests, Calls and LookupCalls show what the bot did,
+// and the Fail…/Script…/Set… methods inject faults. A Server has no package-level state and is safe for concurrent use.
 package dingtalktest

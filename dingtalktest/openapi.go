@@ -59,9 +59,10 @@ type Response struct {
 	// Delay is waited before answering; a client that gives up first (request
 	// context done) or Close cut it short.
 	Delay time.Duration
-	// CreateAnyway (create-group only) validates and creates the group as a
-	// normal call would, then still answers with this response: it models
-	// "the call failed or timed out but the group may have been created".
+	// CreateAnyway (create-group and group-update only) validates and creates
+	// the group (applies the update) as a normal call would, then still answers
+	// with this response: it models "the call failed or timed out but the
+	// effect may have happened".
 	CreateAnyway bool
 }
 

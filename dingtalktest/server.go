@@ -120,6 +120,11 @@ type Server struct {
 	rateCount       int
 	botGroups       map[string]bool // openConversationIds the bot is a member of
 
+	// contact / group update (contact.go)
+	calls      map[string][]CallRecord // path → calls of the endpoints in contact.go
+	callQueue  map[string][]Response   // path → scripted responses
+	updateReqs []UpdateGroupRequestRecord
+
 	// webhooks
 	sessions     map[string]*session
 	webhookFails []Response
@@ -168,6 +173,8 @@ func NewServer(opts Options) *Server {
 		sysPending: make(map[string]sysFrame),
 		tokens:     make(map[string]time.Time),
 		botGroups:  make(map[string]bool),
+		calls:      make(map[string][]CallRecord),
+		callQueue:  make(map[string][]Response),
 		sessions:   make(map[string]*session),
 	}
 	hs := httptest.NewUnstartedServer(s.routes())
@@ -299,8 +306,12 @@ type User struct {
 	UserID string
 	// Name is the display name (senderNick when the user sends a message).
 	Name string
-	// Mobile is the phone number.
+	// Mobile is the phone number as DingTalk stores it: 11 digits, no country
+	// code or separators (e.g. "13800138000"). /topapi/v2/user/getbymobile
+	// matches it exactly.
 	Mobile string
+	// Title is the job title (user/get's title).
+	Title string
 	// UnionID is the cross-org unionId.
 	UnionID string
 	// DeptIDs are the department ids.
@@ -347,6 +358,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1.0/robot/groupMessages/send", s.handleGroupSend)
 	mux.HandleFunc("POST /v1.0/robot/oToMessages/batchSend", s.handleOTOSend)
 	mux.HandleFunc("POST /robot/sendBySession", s.handleSessionWebhook)
+	mux.HandleFunc("POST "+PathUserByMobile, s.handleUserByMobile)
+	mux.HandleFunc("POST "+PathUserGet, s.handleUserGet)
+	mux.HandleFunc("POST "+PathUserSearch, s.handleUserSearch)
+	mux.HandleFunc("POST "+PathGroupUpdate, s.handleGroupUpdate)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern == "" {
