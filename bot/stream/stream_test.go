@@ -1,0 +1,403 @@
+package stream_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	sdklogger "github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dingbot/dingbot/bot"
+	"github.com/dingbot/dingbot/bot/stream"
+	"github.com/dingbot/dingbot/commands"
+	"github.com/dingbot/dingbot/dingtalktest"
+)
+
+// wait bounds every wait; it is generous and never used to assert speed.
+const wait = 10 * time.Second
+
+func TestMain(m *testing.M) {
+	sdklogger.SetLogger(stream.SDKLogger(slog.New(slog.DiscardHandler)))
+	os.Exit(m.Run())
+}
+
+func newFake(t *testing.T) *dingtalktest.Server {
+	t.Helper()
+	fake := dingtalktest.NewServer(dingtalktest.Options{Logf: t.Logf})
+	t.Cleanup(fake.Close)
+	return fake
+}
+
+func options(fake *dingtalktest.Server, m *bot.Metrics) stream.Options {
+	return stream.Options{
+		ClientID:      fake.ClientID(),
+		ClientSecret:  fake.ClientSecret(),
+		APIURL:        fake.URL(),
+		CheckInterval: 100 * time.Millisecond,
+		Metrics:       m,
+	}
+}
+
+// running is a Stream whose Run goroutine the test controls.
+type running struct {
+	s      *stream.Stream
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// run starts s.Run and waits until it reports the first connection.
+func run(t *testing.T, s *stream.Stream) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{s: s, cancel: cancel, done: make(chan error, 1)}
+	connected := make(chan struct{})
+	go func() { r.done <- s.Run(ctx, connected) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(wait):
+			t.Error("Run did not return after its context was cancelled")
+		}
+	})
+	select {
+	case <-connected:
+	case err := <-r.done:
+		t.Fatalf("Run returned before connecting: %v", err)
+	case <-time.After(wait):
+		t.Fatal("Run did not connect")
+	}
+	return r
+}
+
+// stop cancels Run and returns its result.
+func (r *running) stop(t *testing.T) error {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err // for the cleanup
+		return err
+	case <-time.After(wait):
+		t.Fatal("Run did not return after its context was cancelled")
+		return nil
+	}
+}
+
+func collect() (stream.Handler, chan bot.Message) {
+	ch := make(chan bot.Message, 16)
+	return func(m bot.Message) error {
+		ch <- m
+		return nil
+	}, ch
+}
+
+func receive(t *testing.T, ch <-chan bot.Message) bot.Message {
+	t.Helper()
+	select {
+	case m := <-ch:
+		return m
+	case <-time.After(wait):
+		t.Fatal("no message reached the handler")
+		return bot.Message{}
+	}
+}
+
+func ctxFor(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func metricValue(t *testing.T, g prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	families, err := g.Gather()
+	if err != nil {
+		t.Fatalf("Gather: %v", err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				sum += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				sum += m.GetGauge().GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+func TestReadyFollowsConnection(t *testing.T) {
+	fake := newFake(t)
+	reg := prometheus.NewRegistry()
+	handle, _ := collect()
+	s := stream.New(options(fake, bot.NewMetrics(reg)), handle)
+
+	if s.Ready() {
+		t.Fatal("Ready() = true before Run")
+	}
+	r := run(t, s)
+	if !s.Ready() {
+		t.Error("Ready() = false after Run reported the connection")
+	}
+	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+		t.Fatalf("WaitConnections: %v", err)
+	}
+	if got := metricValue(t, reg, "dingbot_stream_connected"); got != 1 {
+		t.Errorf("dingbot_stream_connected = %v while connected, want 1", got)
+	}
+
+	if err := r.stop(t); err != nil {
+		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+	if s.Ready() {
+		t.Error("Ready() = true after Run returned")
+	}
+	if got := metricValue(t, reg, "dingbot_stream_connected"); got != 0 {
+		t.Errorf("dingbot_stream_connected = %v after Run returned, want 0", got)
+	}
+	eventually(t, "the connection to close", func() bool { return fake.Connections() == 0 })
+	opens := fake.Opens()
+	time.Sleep(time.Second) // nothing may reopen the connection now
+	if got := fake.Opens(); got != opens {
+		t.Errorf("gateway opened %d more time(s) after Run returned, want 0", got-opens)
+	}
+	if got := fake.Connections(); got != 0 {
+		t.Errorf("%d connections after Run returned, want 0", got)
+	}
+	if _, err := fake.Send(dingtalktest.Message{Text: "/help", SenderID: "alice"}); !errors.Is(err, dingtalktest.ErrNoConnection) {
+		t.Errorf("Send after Run returned = %v, want ErrNoConnection (no one may receive messages)", err)
+	}
+}
+
+func TestReconnectsAfterConnectionLoss(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lose func(*dingtalktest.Server) int
+	}{
+		{"DingTalk disconnect frame", (*dingtalktest.Server).Disconnect},
+		{"dropped TCP connection", (*dingtalktest.Server).DropConnections},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := newFake(t)
+			reg := prometheus.NewRegistry()
+			handle, msgs := collect()
+			s := stream.New(options(fake, bot.NewMetrics(reg)), handle)
+			run(t, s)
+			if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+				t.Fatalf("WaitConnections: %v", err)
+			}
+			// A message on the first connection works.
+			if _, err := fake.Send(dingtalktest.Message{Text: "/help", SenderID: "alice", MsgID: "before"}); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			if m := receive(t, msgs); m.MsgID != "before" {
+				t.Fatalf("handler got msgId %q, want %q", m.MsgID, "before")
+			}
+			opens := fake.Opens()
+
+			if n := tc.lose(fake); n != 1 {
+				t.Fatalf("%s affected %d connections, want 1", tc.name, n)
+			}
+			eventually(t, "Ready() to turn false", func() bool { return !s.Ready() })
+			eventually(t, "Ready() to turn true again", s.Ready)
+			if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+				t.Fatalf("no connection after the loss: %v", err)
+			}
+			if got := fake.Opens(); got <= opens {
+				t.Errorf("gateway opens = %d, want more than %d (a new connection)", got, opens)
+			}
+			eventually(t, "dingbot_stream_reconnects_total to count the reconnect", func() bool {
+				return metricValue(t, reg, "dingbot_stream_reconnects_total") >= 1
+			})
+			eventually(t, "dingbot_stream_connected to be 1", func() bool {
+				return metricValue(t, reg, "dingbot_stream_connected") == 1
+			})
+
+			// A message sent after the reconnect reaches the handler.
+			d, err := fake.Send(dingtalktest.Message{Text: "/help", SenderID: "alice", MsgID: "after"})
+			if err != nil {
+				t.Fatalf("Send after reconnect: %v", err)
+			}
+			if m := receive(t, msgs); m.MsgID != "after" {
+				t.Errorf("handler got msgId %q, want %q", m.MsgID, "after")
+			}
+			if code, err := d.WaitAck(ctxFor(t)); err != nil || code != 200 {
+				t.Errorf("ACK after reconnect = %d, %v; want 200", code, err)
+			}
+		})
+	}
+}
+
+func TestWrongCredentialsStopRun(t *testing.T) {
+	fake := newFake(t)
+	const secret = "s3cr3t-that-must-not-leak"
+	opts := options(fake, nil)
+	opts.ClientSecret = secret
+	handle, _ := collect()
+	s := stream.New(opts, handle)
+
+	done := make(chan error, 1)
+	connected := make(chan struct{})
+	go func() { done <- s.Run(context.Background(), connected) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(wait):
+		t.Fatal("Run kept going with wrong credentials")
+	}
+	if err == nil {
+		t.Fatal("Run with wrong credentials = nil, want an error")
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("Run's error %q contains the client secret", err)
+	}
+	select {
+	case <-connected:
+		t.Error("Run reported a connection it never had")
+	default:
+	}
+	if s.Ready() {
+		t.Error("Ready() = true after a failed Run")
+	}
+	if got := fake.Opens(); got != 0 {
+		t.Errorf("gateway issued %d tickets, want 0", got)
+	}
+}
+
+func TestHandlerResultIsTheAck(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		err      error
+		wantCode int
+	}{
+		{"message accepted", nil, 200},
+		{"message refused", bot.ErrStopping, 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := newFake(t)
+			s := stream.New(options(fake, nil), func(bot.Message) error { return tc.err })
+			run(t, s)
+			if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+				t.Fatalf("WaitConnections: %v", err)
+			}
+			d, err := fake.Send(dingtalktest.Message{Text: "/help", SenderID: "alice"})
+			if err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			code, err := d.WaitAck(ctxFor(t))
+			if err != nil {
+				t.Fatalf("WaitAck: %v", err)
+			}
+			if code != tc.wantCode {
+				t.Errorf("ACK code = %d, want %d", code, tc.wantCode)
+			}
+		})
+	}
+}
+
+func TestMessageReachesHandlerConverted(t *testing.T) {
+	fake := newFake(t)
+	fake.AddUser(dingtalktest.User{UserID: "alice", Name: "Alice", Active: true, Visible: true})
+	handle, msgs := collect()
+	run(t, stream.New(options(fake, nil), handle))
+	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+		t.Fatalf("WaitConnections: %v", err)
+	}
+
+	before := time.Now()
+	d, err := fake.Send(dingtalktest.Message{
+		Text:     `/newgroup Ops @Bob`,
+		SenderID: "alice",
+		Group:    true,
+		Mentions: []dingtalktest.Mention{{Name: "Bob", UserID: "bob"}, {Name: "Guest"}},
+		MsgID:    "msg-1",
+	})
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	m := receive(t, msgs)
+
+	if m.MsgID != "msg-1" || m.ConversationID != d.ConversationID() || !m.Group {
+		t.Errorf("msgId, conversation, group = %q, %q, %v; want %q, %q, true", m.MsgID, m.ConversationID, m.Group, "msg-1", d.ConversationID())
+	}
+	if m.SenderStaffID != "alice" || m.SenderNick != "Alice" || m.BotUserID != fake.BotUserID() {
+		t.Errorf("sender %q (%q), bot %q; want alice (Alice), %q", m.SenderStaffID, m.SenderNick, m.BotUserID, fake.BotUserID())
+	}
+	if m.MsgType != "text" || strings.TrimSpace(m.Text) != `/newgroup Ops @Bob` {
+		t.Errorf("msgtype %q, text %q; want text, %q", m.MsgType, m.Text, `/newgroup Ops @Bob`)
+	}
+	if m.SessionWebhook != d.SessionWebhook() {
+		t.Errorf("session webhook %q, want %q", m.SessionWebhook, d.SessionWebhook())
+	}
+	if !m.SessionExpires.After(before) {
+		t.Errorf("session expires %v, want a time in the future", m.SessionExpires)
+	}
+	// atUsers: the bot itself, then Bob and the outsider (no staffId).
+	if len(m.Mentions) != 3 {
+		t.Fatalf("mentions = %+v, want 3", m.Mentions)
+	}
+	if m.Mentions[0] != (commands.Mention{DingtalkID: fake.BotUserID()}) {
+		t.Errorf("first mention = %+v, want the bot", m.Mentions[0])
+	}
+	if m.Mentions[1].StaffID != "bob" || m.Mentions[1].DingtalkID == "" {
+		t.Errorf("second mention = %+v, want bob with a dingtalkId", m.Mentions[1])
+	}
+	if m.Mentions[2].StaffID != "" || m.Mentions[2].DingtalkID == "" {
+		t.Errorf("third mention = %+v, want an outsider with only a dingtalkId", m.Mentions[2])
+	}
+}
+
+func TestSDKLogger(t *testing.T) {
+	const secret = "clientSecret=testsecret"
+	for _, tc := range []struct {
+		name      string
+		log       func(stream.SDKLog)
+		wantLevel string // "" means no output
+	}{
+		{"Debugf is dropped", func(l stream.SDKLog) { l.Debugf("open request %s", secret) }, ""},
+		{"Infof", func(l stream.SDKLog) { l.Infof("connect success, sessionId=[%s]", "abc") }, "INFO"},
+		{"Warningf", func(l stream.SDKLog) { l.Warningf("capacity %d", 1) }, "WARN"},
+		{"Errorf", func(l stream.SDKLog) { l.Errorf("read error %s", "eof") }, "WARN"},
+		{"Fatalf", func(l stream.SDKLog) { l.Fatalf("boom %s", "x") }, "ERROR"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			tc.log(stream.SDKLogger(l))
+			out := buf.String()
+			if tc.wantLevel == "" {
+				if out != "" {
+					t.Errorf("output %q, want none", out)
+				}
+				return
+			}
+			if !strings.Contains(out, "level="+tc.wantLevel) || !strings.Contains(out, "component=stream-sdk") {
+				t.Errorf("output %q, want a %s line from component stream-sdk", out, tc.wantLevel)
+			}
+		})
+	}
+}
