@@ -6,8 +6,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -29,6 +31,7 @@ const (
 	DefaultStreamCheck     = 5 * time.Second
 	DefaultRetryBaseDelay  = time.Second
 	DefaultAPITimeout      = 15 * time.Second
+	DefaultLookupCacheTTL  = time.Hour
 )
 
 // Config is dingbot's validated configuration.
@@ -59,6 +62,47 @@ type Config struct {
 	RetryBaseDelay time.Duration
 	// APITimeout bounds one DingTalk API request (DINGTALK_API_TIMEOUT).
 	APITimeout time.Duration
+	// Language is the default reply language, "en" or "zh" (DINGBOT_LANGUAGE).
+	Language string
+	// LookupCacheTTL is how long user look-ups (by mobile, by name) are cached (DINGBOT_LOOKUP_CACHE_TTL).
+	LookupCacheTTL time.Duration
+
+	// People maps aliases to user IDs: one person or a group of people (file only: people).
+	People map[string][]string
+	// Names gives display names to user IDs, for replies (file only: names).
+	Names map[string]string
+	// Templates are named default members and options for /newgroup --template (file only: templates).
+	Templates map[string]Template
+	// CommandAliases maps extra command names to commands, e.g. "ng" → "newgroup" (file only: command_aliases).
+	CommandAliases map[string]string
+}
+
+// Template is a named set of default members and options.
+type Template struct {
+	// Description is the one line /help templates shows.
+	Description string `yaml:"description"`
+	// Args is a command-line fragment, e.g. "@release-team --history yes".
+	Args string `yaml:"args"`
+}
+
+// IDList is one user ID or a list of them in YAML.
+type IDList []string
+
+// UnmarshalYAML accepts a scalar or a sequence of scalars.
+func (l *IDList) UnmarshalYAML(node *yaml.Node) error {
+	switch node.Kind {
+	case yaml.ScalarNode:
+		*l = IDList{node.Value}
+		return nil
+	case yaml.SequenceNode:
+		var ids []string
+		if err := node.Decode(&ids); err != nil {
+			return err
+		}
+		*l = ids
+		return nil
+	}
+	return fmt.Errorf("line %d: want a user ID or a list of user IDs", node.Line)
 }
 
 // Setting describes one configuration variable, for documentation and errors.
@@ -85,6 +129,8 @@ func Settings() []Setting {
 		{"DINGBOT_SHUTDOWN_TIMEOUT", "shutdown_timeout", DefaultShutdownTimeout.String(), "how long in-flight commands may finish after SIGTERM"},
 		{"DINGBOT_MAX_CONCURRENT", "max_concurrent", strconv.Itoa(DefaultMaxConcurrent), "commands processed at once"},
 		{"DINGBOT_STREAM_CHECK_INTERVAL", "stream_check_interval", DefaultStreamCheck.String(), "how often the Stream connection is checked and reopened if lost"},
+		{"DINGBOT_LANGUAGE", "language", "en", "reply language when the command does not show one: en or zh"},
+		{"DINGBOT_LOOKUP_CACHE_TTL", "lookup_cache_ttl", DefaultLookupCacheTTL.String(), "how long user look-ups by mobile or name are cached"},
 		{"DINGBOT_CONFIG", "", "none", "path of an optional YAML file with the same settings"},
 	}
 }
@@ -108,6 +154,13 @@ type fileConfig struct {
 	ShutdownTimeout     string `yaml:"shutdown_timeout"`
 	MaxConcurrent       string `yaml:"max_concurrent"`
 	StreamCheckInterval string `yaml:"stream_check_interval"`
+	Language            string `yaml:"language"`
+	LookupCacheTTL      string `yaml:"lookup_cache_ttl"`
+
+	People         map[string]IDList   `yaml:"people"`
+	Names          map[string]string   `yaml:"names"`
+	Templates      map[string]Template `yaml:"templates"`
+	CommandAliases map[string]string   `yaml:"command_aliases"`
 }
 
 // raw maps each environment variable name to its textual value after merging file and environment.
@@ -128,6 +181,8 @@ func (f *fileConfig) raw() raw {
 		"DINGBOT_SHUTDOWN_TIMEOUT":      f.ShutdownTimeout,
 		"DINGBOT_MAX_CONCURRENT":        f.MaxConcurrent,
 		"DINGBOT_STREAM_CHECK_INTERVAL": f.StreamCheckInterval,
+		"DINGBOT_LANGUAGE":              f.Language,
+		"DINGBOT_LOOKUP_CACHE_TTL":      f.LookupCacheTTL,
 	}
 }
 
@@ -136,14 +191,16 @@ func (f *fileConfig) raw() raw {
 // It does not require credentials; call Validate for that.
 func Load(getenv func(string) string) (*Config, error) {
 	merged := raw{}
+	var fc fileConfig
 	if path := strings.TrimSpace(getenv("DINGBOT_CONFIG")); path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("DINGBOT_CONFIG: cannot read %s: %w", path, errors.Unwrap(err))
 		}
-		var fc fileConfig
-		if err := yaml.Unmarshal(data, &fc); err != nil {
-			return nil, fmt.Errorf("DINGBOT_CONFIG: %s is not valid YAML: %s", path, firstLine(err.Error()))
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("DINGBOT_CONFIG: %s: %s", path, firstLine(err.Error()))
 		}
 		merged = fc.raw()
 	}
@@ -152,7 +209,43 @@ func Load(getenv func(string) string) (*Config, error) {
 			merged[s.Env] = v
 		}
 	}
-	return parse(merged)
+	c, err := parse(merged)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.setFileOnly(&fc); err != nil {
+		return nil, fmt.Errorf("DINGBOT_CONFIG: %w", err)
+	}
+	return c, nil
+}
+
+// setFileOnly copies and checks the settings that only the file can hold.
+func (c *Config) setFileOnly(fc *fileConfig) error {
+	c.People = map[string][]string{}
+	for alias, ids := range fc.People {
+		name := strings.TrimPrefix(strings.TrimSpace(alias), "@")
+		if name == "" || strings.ContainsAny(name, " \t") {
+			return fmt.Errorf("people: %q is not a usable alias (one word, e.g. alice or release-team)", alias)
+		}
+		if len(ids) == 0 {
+			return fmt.Errorf("people.%s: no user IDs", name)
+		}
+		for _, id := range ids {
+			if strings.TrimSpace(id) == "" {
+				return fmt.Errorf("people.%s: empty user ID", name)
+			}
+		}
+		c.People[name] = ids
+	}
+	c.Names = fc.Names
+	c.Templates = fc.Templates
+	for name, t := range fc.Templates {
+		if strings.TrimSpace(t.Args) == "" {
+			return fmt.Errorf("templates.%s.args: empty (e.g. args: \"@release-team --history yes\")", name)
+		}
+	}
+	c.CommandAliases = fc.CommandAliases
+	return nil
 }
 
 func lookup(getenv func(string) string, name string) (string, bool) {
@@ -196,11 +289,16 @@ func parse(r raw) (*Config, error) {
 		{"DINGBOT_STREAM_CHECK_INTERVAL", &c.StreamCheckInterval, DefaultStreamCheck},
 		{"DINGTALK_RETRY_BASE_DELAY", &c.RetryBaseDelay, DefaultRetryBaseDelay},
 		{"DINGTALK_API_TIMEOUT", &c.APITimeout, DefaultAPITimeout},
+		{"DINGBOT_LOOKUP_CACHE_TTL", &c.LookupCacheTTL, DefaultLookupCacheTTL},
 	}
 	for _, d := range durations {
 		if *d.dst, err = duration(d.env, r[d.env], d.def); err != nil {
 			return nil, err
 		}
+	}
+	c.Language = strings.ToLower(orDefault(r["DINGBOT_LANGUAGE"], "en"))
+	if c.Language != "en" && c.Language != "zh" {
+		return nil, fmt.Errorf("DINGBOT_LANGUAGE: %q is not en or zh", r["DINGBOT_LANGUAGE"])
 	}
 	c.MaxConcurrent = DefaultMaxConcurrent
 	if v := r["DINGBOT_MAX_CONCURRENT"]; v != "" {
@@ -243,6 +341,10 @@ func (c *Config) LogValue() slog.Value {
 		slog.Duration("stream_check_interval", c.StreamCheckInterval),
 		slog.Duration("retry_base_delay", c.RetryBaseDelay),
 		slog.Duration("api_timeout", c.APITimeout),
+		slog.String("language", c.Language),
+		slog.Duration("lookup_cache_ttl", c.LookupCacheTTL),
+		slog.Int("people", len(c.People)),
+		slog.Int("templates", len(c.Templates)),
 	)
 }
 

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -27,8 +28,9 @@ func TestLoadDefaults(t *testing.T) {
 		LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 30 * time.Second,
 		MaxConcurrent: DefaultMaxConcurrent, StreamCheckInterval: DefaultStreamCheck,
 		RetryBaseDelay: time.Second, APITimeout: DefaultAPITimeout,
+		Language: "en", LookupCacheTTL: time.Hour, People: map[string][]string{},
 	}
-	if *c != want {
+	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("got %+v\nwant %+v", *c, want)
 	}
 }
@@ -48,6 +50,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"DINGBOT_MAX_CONCURRENT": "0"}, "DINGBOT_MAX_CONCURRENT"},
 		{map[string]string{"DINGBOT_STREAM_CHECK_INTERVAL": "often"}, "DINGBOT_STREAM_CHECK_INTERVAL"},
 		{map[string]string{"DINGTALK_RETRY_BASE_DELAY": "x"}, "DINGTALK_RETRY_BASE_DELAY"},
+		{map[string]string{"DINGBOT_LANGUAGE": "fr"}, "DINGBOT_LANGUAGE"},
+		{map[string]string{"DINGBOT_LOOKUP_CACHE_TTL": "forever"}, "DINGBOT_LOOKUP_CACHE_TTL"},
 		{map[string]string{"DINGBOT_CONFIG": "/nonexistent/dingbot.yaml"}, "DINGBOT_CONFIG"},
 	}
 	for _, tt := range tests {
@@ -134,6 +138,61 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 		row := "| `" + s.Env + "` |"
 		if !strings.Contains(string(readme), row) {
 			t.Errorf("README.md has no configuration row for %s", s.Env)
+		}
+	}
+}
+
+func TestFileOnlySettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dingbot.yaml")
+	yaml := `
+language: zh
+people:
+  alice: "0123456"
+  "@release-team": ["0123456", "0456789"]
+names:
+  "0123456": Alice
+templates:
+  release:
+    description: Release coordination
+    args: "@release-team --history yes"
+command_aliases:
+  ng: newgroup
+`
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"DINGBOT_CONFIG": path}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPeople := map[string][]string{"alice": {"0123456"}, "release-team": {"0123456", "0456789"}}
+	if !reflect.DeepEqual(c.People, wantPeople) {
+		t.Errorf("people: %v", c.People)
+	}
+	if c.Language != "zh" || c.Names["0123456"] != "Alice" || c.CommandAliases["ng"] != "newgroup" {
+		t.Errorf("language/names/aliases: %+v", c)
+	}
+	if tpl := c.Templates["release"]; tpl.Args != "@release-team --history yes" || tpl.Description != "Release coordination" {
+		t.Errorf("template: %+v", tpl)
+	}
+}
+
+func TestFileOnlySettingsErrors(t *testing.T) {
+	cases := map[string]string{
+		"unknown key":         "peeple:\n  alice: x\n",
+		"empty alias list":    "people:\n  alice: []\n",
+		"alias with a space":  "people:\n  \"two words\": x\n",
+		"empty template args": "templates:\n  release:\n    description: x\n",
+		"map for user ID":     "people:\n  alice: {a: b}\n",
+	}
+	for name, body := range cases {
+		path := filepath.Join(t.TempDir(), "dingbot.yaml")
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(env(map[string]string{"DINGBOT_CONFIG": path}))
+		if err == nil || !strings.HasPrefix(err.Error(), "DINGBOT_CONFIG:") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: got %v", name, err)
 		}
 	}
 }
