@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/bot/httpserver"
 	"github.com/dingbot/dingbot/bot/stream"
+	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/config"
 	"github.com/dingbot/dingbot/demo"
 	"github.com/dingbot/dingbot/dingclient"
@@ -33,6 +35,8 @@ const usage = `dingbot: a DingTalk ChatOps bot that creates groups from chat com
 Usage:
   dingbot serve     connect to DingTalk (Stream mode) and answer commands
   dingbot demo      try the bot in this terminal against a local fake DingTalk
+  dingbot parse 'TEXT'
+                    show how a command is understood, as JSON, without DingTalk
   dingbot help      show this text
 
 Settings come from the environment (see README.md), e.g.
@@ -72,6 +76,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 		return 0
+	case "parse":
+		return runParse(args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -84,7 +90,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 // runDemo starts the fake DingTalk, runs the real bot against it and lets the
 // user chat with it from the terminal until end of input.
 func runDemo(stdout, stderr io.Writer) error {
-	d := demo.Start()
+	d, err := demo.Start()
+	if err != nil {
+		return err
+	}
 	defer d.Close()
 	env := d.Env()
 	cfg, err := config.Load(func(k string) string { return env[k] })
@@ -109,6 +118,56 @@ func runDemo(stdout, stderr io.Writer) error {
 	return errors.Join(runErr, <-botDone)
 }
 
+// runParse prints how the configured command language understands a message
+// typed in a one-to-one chat: the request it would send, or the reply.
+func runParse(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintf(stderr, "dingbot parse: want exactly one argument, the message text, e.g.\n  dingbot parse '/newgroup \"Release 4.2\" userid:alice01'\n")
+		return 2
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot: %v\n", err)
+		return 2
+	}
+	lang, err := newLanguage(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot: %v\n", err)
+		return 2
+	}
+	result := lang.Parse(args[0])
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(result); err != nil {
+		fmt.Fprintf(stderr, "dingbot: %v\n", err)
+		return 1
+	}
+	if result.Error {
+		return 1
+	}
+	return 0
+}
+
+// newLanguage builds the command language from the configuration file's settings.
+func newLanguage(cfg *config.Config) (*commands.Language, error) {
+	templates := make(map[string]commands.Template, len(cfg.Templates))
+	for name, t := range cfg.Templates {
+		templates[name] = commands.Template{Description: t.Description, Args: t.Args}
+	}
+	lang, err := commands.New(commands.Settings{
+		DefaultLang:    commands.Lang(cfg.Language),
+		People:         cfg.People,
+		Names:          cfg.Names,
+		Templates:      templates,
+		CommandAliases: cfg.CommandAliases,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("DINGBOT_CONFIG: %w", err)
+	}
+	return lang, nil
+}
+
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogFormat == "text" {
@@ -128,6 +187,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(registry)
 
+	lang, err := newLanguage(cfg)
+	if err != nil {
+		return err
+	}
 	dingtalk, err := dingclient.New(dingclient.Config{
 		APIURL:       cfg.APIURL,
 		OAPIURL:      cfg.OAPIURL,
@@ -142,7 +205,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	core := bot.New(bot.Options{DingTalk: dingtalk, Logger: log, Metrics: metrics, MaxConcurrent: cfg.MaxConcurrent})
+	core := bot.New(bot.Options{
+		DingTalk:       dingtalk,
+		Language:       lang,
+		LookupCacheTTL: cfg.LookupCacheTTL,
+		Logger:         log,
+		Metrics:        metrics,
+		MaxConcurrent:  cfg.MaxConcurrent,
+	})
 	conn := stream.New(stream.Options{
 		ClientID:      cfg.ClientID,
 		ClientSecret:  cfg.ClientSecret,

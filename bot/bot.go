@@ -45,11 +45,17 @@ type Message struct {
 
 // DingTalk is what the pipeline needs from DingTalk; *dingclient.Client implements it.
 type DingTalk interface {
+	Directory
 	CreateGroup(ctx context.Context, req *dingclient.CreateGroupRequest) (*dingclient.CreateGroupResponse, error)
+	AddGroupMembers(ctx context.Context, chatID string, userIDs []string) (notAdded []string, err error)
 	ReplyBySession(ctx context.Context, webhookURL, text string) error
 	SendGroupText(ctx context.Context, openConversationID, text string) error
 	SendUserText(ctx context.Context, userIDs []string, text string) error
 }
+
+// MaxMembersPerCreate is how many members the create call takes; the rest
+// are added through the group-update API (DingTalk's per-call limit of 40).
+const MaxMembersPerCreate = 40
 
 // ErrStopping is returned by Handle once Shutdown has begun.
 var ErrStopping = errors.New("bot is shutting down")
@@ -58,6 +64,10 @@ var ErrStopping = errors.New("bot is shutting down")
 type Options struct {
 	// DingTalk is the OpenAPI client. Required.
 	DingTalk DingTalk
+	// Language is the configured command language; nil uses the defaults (English, no aliases or templates).
+	Language *commands.Language
+	// LookupCacheTTL is how long look-ups by mobile and name are cached (default 1 hour).
+	LookupCacheTTL time.Duration
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 	// Metrics records Prometheus metrics; nil records nothing.
@@ -73,6 +83,8 @@ type Options struct {
 // Bot is the transport-independent pipeline. It is safe for concurrent use.
 type Bot struct {
 	dt      DingTalk
+	lang    *commands.Language
+	people  *resolver
 	log     *slog.Logger
 	metrics *Metrics
 	now     func() time.Time
@@ -103,9 +115,20 @@ func New(opts Options) *Bot {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.LookupCacheTTL <= 0 {
+		opts.LookupCacheTTL = time.Hour
+	}
+	if opts.Language == nil {
+		var err error
+		if opts.Language, err = commands.New(commands.Settings{}); err != nil {
+			panic("commands: default settings rejected: " + err.Error())
+		}
+	}
 	work, cancel := context.WithCancel(context.Background())
 	return &Bot{
 		dt:         opts.DingTalk,
+		lang:       opts.Language,
+		people:     newResolver(opts.DingTalk, opts.LookupCacheTTL, opts.Now),
 		log:        opts.Logger,
 		metrics:    opts.Metrics,
 		now:        opts.Now,
@@ -178,9 +201,9 @@ func (b *Bot) process(ctx context.Context, msg Message) {
 	var reply commands.Reply
 	var outcome string
 	if msg.MsgType != "" && msg.MsgType != "text" {
-		reply, outcome = commands.NonTextReply(), outcomeAnswered
+		reply, outcome = b.lang.NonTextReply(b.lang.DefaultLang()), outcomeAnswered
 	} else {
-		action := commands.Interpret(commands.Message{
+		action := b.lang.Interpret(commands.Message{
 			Text:          msg.Text,
 			SenderStaffID: msg.SenderStaffID,
 			SenderNick:    msg.SenderNick,
@@ -188,6 +211,9 @@ func (b *Bot) process(ctx context.Context, msg Message) {
 			BotUserID:     msg.BotUserID,
 			Mentions:      msg.Mentions,
 		})
+		if cg := action.CreateGroup; cg != nil && len(cg.Pending) > 0 {
+			action = b.lang.Complete(cg, b.people.resolve(ctx, cg.Pending))
+		}
 		switch {
 		case action.CreateGroup != nil:
 			reply, outcome = b.createGroup(ctx, log, action.CreateGroup)
@@ -205,27 +231,41 @@ func (b *Bot) process(ctx context.Context, msg Message) {
 
 // Command outcomes, the label values of dingbot_commands_total.
 const (
-	outcomeAnswered = "answered" // help, usage error or hint: no DingTalk call
+	outcomeAnswered = "answered" // help, dry run, usage error, hint or unresolved people: no group created
 	outcomeCreated  = "created"
 	outcomeRefused  = "refused" // DingTalk said no; nothing was created
 	outcomeUnknown  = "unknown" // the group may or may not exist
 	outcomeInternal = "internal_error"
 )
 
+// createGroup creates the group with the first MaxMembersPerCreate members
+// (the owner is first) and adds the rest through the group-update API.
 func (b *Bot) createGroup(ctx context.Context, log *slog.Logger, cg *commands.CreateGroup) (commands.Reply, string) {
-	resp, err := b.dt.CreateGroup(ctx, &cg.Request)
+	req := cg.Request
+	var rest []string
+	if len(req.UserIDs) > MaxMembersPerCreate {
+		req.UserIDs, rest = req.UserIDs[:MaxMembersPerCreate], req.UserIDs[MaxMembersPerCreate:]
+	}
+	resp, err := b.dt.CreateGroup(ctx, &req)
 	if err != nil {
 		outcome := outcomeRefused
 		var unknown *dingclient.OutcomeUnknownError
 		if errors.As(err, &unknown) {
 			outcome = outcomeUnknown
 		}
-		log.Warn("group create failed", "name", cg.Request.Name, "outcome", outcome, "error", err.Error())
-		return commands.FailedReply(cg, err), outcome
+		log.Warn("group create failed", "name", req.Name, "outcome", outcome, "error", err.Error())
+		return b.lang.FailedReply(cg, err), outcome
 	}
-	log.Info("group created", "name", cg.Request.Name, "open_conversation_id", resp.OpenConversationID,
-		"chatid", resp.ChatID, "owner", cg.Request.Owner, "members", len(cg.Request.UserIDs))
-	return commands.CreatedReply(cg, resp), outcomeCreated
+	var notAdded []string
+	if len(rest) > 0 {
+		notAdded, err = b.dt.AddGroupMembers(ctx, resp.ChatID, rest)
+		if err != nil {
+			log.Warn("adding members beyond the first 40 failed", "chatid", resp.ChatID, "not_added", len(notAdded), "error", err.Error())
+		}
+	}
+	log.Info("group created", "name", req.Name, "open_conversation_id", resp.OpenConversationID,
+		"chatid", resp.ChatID, "owner", req.Owner, "members", len(cg.Request.UserIDs), "not_added", len(notAdded))
+	return b.lang.CreatedReply(cg, resp, notAdded), outcomeCreated
 }
 
 // Reply paths, the label values of dingbot_replies_total.

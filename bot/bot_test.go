@@ -45,7 +45,8 @@ type harness struct {
 	bot  *bot.Bot
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness starts the fake and a Bot; configure may adjust the Bot's options.
+func newHarness(t *testing.T, configure ...func(*bot.Options)) *harness {
 	t.Helper()
 	fake := dingtalktest.NewServer(dingtalktest.Options{Logf: t.Logf})
 	t.Cleanup(fake.Close)
@@ -67,7 +68,11 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("dingclient.New: %v", err)
 	}
-	b := bot.New(bot.Options{DingTalk: dt, Metrics: metrics})
+	opts := bot.Options{DingTalk: dt, Metrics: metrics}
+	for _, c := range configure {
+		c(&opts)
+	}
+	b := bot.New(opts)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()

@@ -45,7 +45,119 @@ type Action struct {
 }
 
 // CreateGroup is a validated /newgroup command.
+//
+// When Pending is empty the command is final and Request is exactly what is
+// sent to POST /v1.0/im/group/create, except that UserIDs may hold up to
+// MaxTotalMembers people: the bot creates the group with the first
+// MaxMembers and adds the rest with the group-update API. When Pending is not
+// empty, the bot must look the people up and call Language.Complete, which
+// returns the final CreateGroup (or a reply); Request then holds only the IDs
+// known so far, and Owner is "" if the owner is pending.
 type CreateGroup struct {
-	// Request is exactly what is sent to POST /v1.0/im/group/create.
+	// Request is what is sent to POST /v1.0/im/group/create (see above).
 	Request dingclient.CreateGroupRequest
+	// Lang is the language of the replies about this command.
+	Lang Lang
+	// DryRun is set by --dry-run: nothing must be created. Interpret and
+	// Complete answer a final dry run with Language.DryRunReply themselves, so
+	// a CreateGroup with DryRun set always has Pending people.
+	DryRun bool
+	// Template is the name of the template used (--template), or "".
+	Template string
+	// Pending are the people the bot must look up before the request is
+	// final; empty means final.
+	Pending []PersonRef
+	// Names maps user IDs to display names known so far (the typed @mention
+	// text, the configuration's Names, look-ups), for replies.
+	Names map[string]string
+
+	plan *plan // how Complete orders the members; nil for a CreateGroup built elsewhere
+}
+
+// Lang is a reply language.
+type Lang string
+
+// Reply languages.
+const (
+	// English replies.
+	English Lang = "en"
+	// Chinese replies, in Simplified Chinese.
+	Chinese Lang = "zh"
+)
+
+// Settings is the configured, static part of the command language (from the
+// bot's configuration file). The zero value is valid: English, no aliases, no
+// templates.
+type Settings struct {
+	// DefaultLang is the reply language when the command's language is not
+	// evident (plain chat text, an unknown command, a configured alias without
+	// Chinese characters); "" means English.
+	DefaultLang Lang
+	// People maps an alias to user IDs. Keys are matched case-insensitively,
+	// without the leading @: "alice" → ["0123456"], "release-team" → ["a", "b", "c"].
+	People map[string][]string
+	// Names are optional display names for user IDs, used in replies.
+	Names map[string]string
+	// Templates maps a template name (case-insensitive) to the template.
+	Templates map[string]Template
+	// CommandAliases maps an extra command name (with or without the leading
+	// "/") to a command name or built-in alias: "ng" → "newgroup".
+	CommandAliases map[string]string
+}
+
+// Template is a named set of default members and options for /newgroup --template NAME.
+type Template struct {
+	// Description is one line for /help templates.
+	Description string
+	// Args is a command-line fragment parsed like /newgroup's arguments, e.g.
+	// `@release-team --history yes --mute no`. It holds people and options,
+	// no group name. Options given by the user override the template's;
+	// people are added to the user's.
+	Args string
+}
+
+// PersonRef is a person named in a command whom only DingTalk can resolve:
+// the bot looks each one up and hands the answers to Language.Complete.
+type PersonRef struct {
+	// Text is the word as typed: "@13800000000", "+8613800000000", "@Alice", "Alice".
+	Text string `json:"text"`
+	// Kind says how to look the person up.
+	Kind RefKind `json:"kind"`
+	// Value is what to look up: for RefMobile the 11-digit mobile number
+	// (+86/0086/86 prefix, spaces and dashes removed); for RefName the name
+	// without the @.
+	Value string `json:"value"`
+	// Owner is true when the person was named by --owner.
+	Owner bool `json:"owner,omitempty"`
+}
+
+// RefKind says how the bot must look a PersonRef up.
+type RefKind string
+
+// Kinds of PersonRef.
+const (
+	// RefMobile is a look-up by mobile number (DingTalk: get user by mobile).
+	RefMobile RefKind = "mobile"
+	// RefName is an exact-name search in the organisation's address book.
+	RefName RefKind = "name"
+)
+
+// Lookup is the bot's answer for one PersonRef.
+type Lookup struct {
+	// Ref is the PersonRef that was looked up (matched by Kind and Value).
+	Ref PersonRef
+	// Candidates are the people found: none means not found, one is the
+	// person, more than one is ambiguous.
+	Candidates []Person
+	// Err is set when the look-up itself failed (a DingTalk error); the
+	// reply then says so without Go error text.
+	Err error
+}
+
+// Person is someone in the organisation's address book.
+type Person struct {
+	// UserID is the person's userId (staffId).
+	UserID string `json:"userid"`
+	// Name is the display name.
+	Name string `json:"name"`
 }

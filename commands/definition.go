@@ -20,6 +20,27 @@ type Definition struct {
 	Options []Option
 	// Handler carries out the command once its options are parsed.
 	Handler Handler
+
+	shown string // the name help shows in this definition's language ("建群"); "" for Name
+}
+
+// shownName is the command name help and usage lines show.
+func (d *Definition) shownName() string {
+	if d.shown != "" {
+		return d.shown
+	}
+	return d.Name
+}
+
+// otherNames are the names other than shownName, with slashes, for help.
+func (d *Definition) otherNames() []string {
+	var v []string
+	for _, n := range append([]string{d.Name}, d.Aliases...) {
+		if n != d.shownName() {
+			v = append(v, "/"+n)
+		}
+	}
+	return v
 }
 
 // Handler carries out a parsed command. It returns the Action to take, or an
@@ -94,6 +115,8 @@ type Request struct {
 	Line string
 	// Args are the arguments after the command name, in the order written.
 	Args []Arg
+
+	lang Lang // the language the command was typed in
 }
 
 // Command option and choice names. Option names are part of the command
@@ -114,6 +137,8 @@ const (
 	optSearchable = "searchable"
 	optMute       = "mute"
 	optManage     = "manage"
+	optDryRun     = "dry-run"
+	optTemplate   = "template"
 
 	choiceEveryone = "everyone"
 	choiceOwner    = "owner"
@@ -124,16 +149,65 @@ const (
 
 	cmdNewGroup = "newgroup"
 	cmdHelp     = "help"
+
+	// Chinese command names: typing one selects Chinese replies.
+	cmdNewGroupZh = "建群"
+	cmdHelpZh     = "帮助"
 )
 
-// Commands returns the command definitions, in the order /help lists them.
-// Each call builds a fresh slice.
+// Commands returns the command definitions with English texts and the
+// default settings, in the order /help lists them. Each call builds a fresh
+// slice.
 func Commands() []Definition {
 	return definitions(newCatalogue())
 }
 
-// definitions builds the command table with texts from catalogue c.
+// Commands returns the command definitions in lang, including the configured
+// command aliases, in the order /help lists them. Each call builds a fresh slice.
+func (l *Language) Commands(lang Lang) []Definition {
+	return buildDefinitions(catalogueFor(l.replyLang(lang)), l)
+}
+
+// definitions builds the command table of the default settings with texts
+// from catalogue c.
 func definitions(c catalogue) []Definition {
+	return buildDefinitions(c, &Language{defaultLang: English})
+}
+
+// newGroupExamples are the /newgroup examples in the catalogue's language;
+// with templates configured, one uses the first template.
+func newGroupExamples(c catalogue, l *Language) []string {
+	var ex []string
+	if c.lang == Chinese {
+		ex = []string{
+			`/建群 "发布 4.2" @张三 @李四`,
+			`/建群 值班 @张三 @李四 --owner @张三 --mute yes --history yes`,
+			`/建群 "供应商沟通" @张三 --standard --ext UNIONID1,UNIONID2`,
+			`/建群 支持 userid:manager4220 userid:0123`,
+			`/建群 周会 王五 13800000000 --dry-run`,
+		}
+	} else {
+		ex = []string{
+			`/newgroup "Release 4.2" @alice @bob`,
+			`/newgroup Oncall @alice @bob --owner @alice --mute yes --history yes`,
+			`/newgroup "Vendor sync" @alice --standard --ext UNIONID1,UNIONID2`,
+			`/newgroup Support userid:manager4220 userid:0123`,
+			`/newgroup Standup alice 13800000000 --dry-run`,
+		}
+	}
+	if l != nil && len(l.templateList) > 0 {
+		name := "/newgroup"
+		if c.lang == Chinese {
+			name = "/" + cmdNewGroupZh
+		}
+		ex = append(ex, name+" --template "+l.templateList[0]+` "Release 4.3"`)
+	}
+	return ex
+}
+
+// buildDefinitions builds the command table with texts from catalogue c and
+// the configured command aliases of l, whose handlers use l.
+func buildDefinitions(c catalogue, l *Language) []Definition {
 	help := Option{Name: optHelp, Short: "h", Kind: FlagOption, Summary: c.f(msgHelpOptHelp), Example: "--help"}
 	whoChoices := []Choice{
 		{Value: choiceEveryone, Aliases: []string{"all", "anyone", "everybody"}},
@@ -142,18 +216,13 @@ func definitions(c catalogue) []Definition {
 	defs := []Definition{
 		{
 			Name:        cmdNewGroup,
-			Aliases:     []string{"creategroup", "new-group"},
+			Aliases:     []string{"creategroup", "new-group", cmdNewGroupZh},
 			Summary:     c.f(msgNewGroupSummary),
 			Usage:       c.f(msgNewGroupUsage),
 			Description: c.f(msgNewGroupDescription),
-			Examples: []string{
-				`/newgroup "Release 4.2" @alice @bob`,
-				`/newgroup Oncall @alice @bob --owner @alice --mute yes --history yes`,
-				`/newgroup "Vendor sync" @alice --standard --ext UNIONID1,UNIONID2`,
-				`/newgroup Support userid:manager4220 userid:0123`,
-			},
+			Examples:    newGroupExamples(c, l),
 			Options: []Option{
-				{Name: optOwner, Kind: TextOption, Placeholder: "@user|userid:ID", Summary: c.f(msgOptOwner),
+				{Name: optOwner, Aliases: []string{"群主"}, Kind: TextOption, Placeholder: "@user|userid:ID", Summary: c.f(msgOptOwner),
 					Example: "--owner @alice", Field: "owner"},
 				{Name: optOwnerType, Kind: ChoiceOption, Summary: c.f(msgOptOwnerType), Example: "--owner-type emp",
 					Choices: []Choice{{Value: "emp", Aliases: []string{"employee"}}, {Value: "ext", Aliases: []string{"external"}}},
@@ -179,13 +248,17 @@ func definitions(c catalogue) []Definition {
 					Example: "--mute yes", Field: "managementOptions.chatBannedType"},
 				{Name: optManage, Aliases: []string{"managers"}, Kind: ChoiceOption, Choices: whoChoices,
 					Summary: c.f(msgOptManage), Example: "--manage owner", Field: "managementOptions.managementType"},
+				{Name: optTemplate, Aliases: []string{"模板"}, Kind: TextOption, Placeholder: "NAME", Summary: c.f(msgOptTemplate),
+					Example: "--template release"},
+				{Name: optDryRun, Aliases: []string{"dryrun", "预览"}, Kind: FlagOption, Summary: c.f(msgOptDryRun),
+					Example: "--dry-run"},
 				help,
 			},
-			Handler: newGroupHandler,
+			Handler: func(req *Request) (Action, error) { return l.newGroup(req) },
 		},
 		{
 			Name:        cmdHelp,
-			Aliases:     []string{"?"},
+			Aliases:     []string{"?", cmdHelpZh},
 			Summary:     c.f(msgHelpSummary),
 			Usage:       c.f(msgHelpUsage),
 			Description: c.f(msgHelpDescription),
@@ -193,7 +266,16 @@ func definitions(c catalogue) []Definition {
 			Options:     []Option{help},
 		},
 	}
-	defs[1].Handler = func(req *Request) (Action, error) { return helpHandler(c, defs, req) }
+	if c.lang == Chinese {
+		defs[0].shown, defs[1].shown = cmdNewGroupZh, cmdHelpZh
+		defs[1].Examples = []string{"/帮助", "/帮助 建群", "/帮助 模板"}
+	}
+	for _, alias := range sortedKeys(l.cmdAliases) {
+		if d := lookup(defs, l.cmdAliases[alias]); d != nil {
+			d.Aliases = append(d.Aliases, alias)
+		}
+	}
+	defs[1].Handler = func(req *Request) (Action, error) { return helpHandler(c, defs, l, req) }
 	return defs
 }
 

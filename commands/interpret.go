@@ -6,62 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-// Interpret parses one chat message and decides what to do: exactly one of
-// the returned Action's fields is set. It never panics, for any input.
-func Interpret(msg Message) (act Action) {
-	c := newCatalogue()
-	defer func() {
-		if recover() != nil {
-			act = replyAction(c.f(msgInternal))
-		}
-	}()
-	return interpret(c, msg)
-}
-
-// interpret is Interpret without the panic guard (the fuzz test calls it so
-// that a panic is reported rather than hidden).
-func interpret(c catalogue, msg Message) Action {
-	line := Normalize(msg.Text)
-	if line == "" || line[0] != '/' {
-		return replyAction(c.f(msgNotCommand))
-	}
-	defs := definitions(c)
-	words, err := splitNormalized(line)
-	if err != nil {
-		// Name the command in the reply if the line starts with a known one.
-		first, _, _ := strings.Cut(line, " ")
-		return errorReply(c, lookup(defs, strings.ToLower(first[1:])), err)
-	}
-	if len(words) == 0 || words[0] == "" || words[0][0] != '/' {
-		return replyAction(c.f(msgNotCommand))
-	}
-	typed := strings.ToLower(words[0][1:])
-	def := lookup(defs, typed)
-	if def == nil {
-		return unknownCommandReply(c, defs, words[0], msgUnknownCommand)
-	}
-	args := words[1:]
-	if wantsHelp(args) {
-		return replyAction(commandHelp(c, def))
-	}
-	req, err := parseArgs(def, args)
-	if err != nil {
-		return errorReply(c, def, err)
-	}
-	req.Message, req.Line = msg, line
-	if def.Handler == nil {
-		return replyAction(commandHelp(c, def))
-	}
-	act, err := def.Handler(req)
-	if err != nil {
-		return errorReply(c, def, err)
-	}
-	if (act.Reply == nil) == (act.CreateGroup == nil) {
-		return replyAction(c.f(msgInternal))
-	}
-	return act
-}
-
 // replyAction is an Action that only replies.
 func replyAction(text string) Action {
 	return Action{Reply: &Reply{Text: text}}
@@ -77,9 +21,9 @@ func unknownCommandReply(c catalogue, defs []Definition, typed string, id msgID)
 	}
 	text := c.f(id, "/"+name)
 	if s, ok := suggest(name, cands); ok {
-		text += " " + c.f(msgDidYouMean, "/"+s)
+		text += c.sentenceSep() + c.f(msgDidYouMean, "/"+s)
 	}
-	return replyAction(text + " " + c.f(msgTypeHelp))
+	return replyAction(text + c.sentenceSep() + c.f(msgTypeHelp))
 }
 
 // wantsHelp reports whether args ask for help (-h or --help before any --).
@@ -267,7 +211,7 @@ func errorReply(c catalogue, def *Definition, err error) Action {
 			}
 			if len(def.Options) > 1 {
 				b.WriteString("\n")
-				b.WriteString(c.f(msgMoreHelp, def.Name))
+				b.WriteString(c.f(msgMoreHelp, def.shownName()))
 			}
 		} else {
 			b.WriteString("\n")
@@ -280,9 +224,9 @@ func errorReply(c catalogue, def *Definition, err error) Action {
 // usageLine is "/name usage".
 func usageLine(def *Definition) string {
 	if def.Usage == "" {
-		return "/" + def.Name
+		return "/" + def.shownName()
 	}
-	return "/" + def.Name + " " + def.Usage
+	return "/" + def.shownName() + " " + def.Usage
 }
 
 // optionLabel is how help shows an option: "--mute yes|no".
@@ -303,11 +247,7 @@ func commandHelp(c catalogue, def *Definition) string {
 	b.WriteString(usageLine(def))
 	b.WriteString("\n")
 	b.WriteString(def.Summary)
-	if len(def.Aliases) > 0 {
-		al := make([]string, len(def.Aliases))
-		for i, a := range def.Aliases {
-			al[i] = "/" + a
-		}
+	if al := def.otherNames(); len(al) > 0 {
 		b.WriteString("\n")
 		b.WriteString(c.f(msgHelpAliases, strings.Join(al, ", ")))
 	}
@@ -350,7 +290,7 @@ func commandHelp(c catalogue, def *Definition) string {
 }
 
 // commandList renders /help without arguments.
-func commandList(c catalogue, defs []Definition) string {
+func commandList(c catalogue, defs []Definition, l *Language) string {
 	var b strings.Builder
 	b.WriteString(c.f(msgHelpCommands))
 	for i := range defs {
@@ -360,20 +300,59 @@ func commandList(c catalogue, defs []Definition) string {
 		b.WriteString(defs[i].Summary)
 	}
 	b.WriteString("\n\n")
-	b.WriteString(c.f(msgHelpFooter, defs[0].Name))
+	b.WriteString(c.f(msgHelpFooter, defs[0].shownName()))
+	if l != nil && len(l.templateList) > 0 {
+		b.WriteString("\n")
+		b.WriteString(c.f(msgHelpTemplatesFooter))
+	}
 	return b.String()
 }
 
-// helpHandler implements /help [COMMAND].
-func helpHandler(c catalogue, defs []Definition, req *Request) (Action, error) {
+// templateHelp renders /help templates.
+func templateHelp(c catalogue, l *Language) string {
+	if l == nil || len(l.templateList) == 0 {
+		return c.f(msgHelpNoTemplates)
+	}
+	var b strings.Builder
+	b.WriteString(c.f(msgHelpTemplates))
+	for _, name := range l.templateList {
+		t := l.templates[name]
+		b.WriteString("\n")
+		b.WriteString(name)
+		if d := strings.TrimSpace(t.Description); d != "" {
+			b.WriteString(" — ")
+			b.WriteString(d)
+		}
+		if a := strings.TrimSpace(Normalize(t.Args)); a != "" {
+			b.WriteString("\n    ")
+			b.WriteString(a)
+		}
+	}
+	return b.String()
+}
+
+// isTemplatesTopic reports whether /help's argument asks for the templates.
+func isTemplatesTopic(w string) bool {
+	switch strings.ToLower(w) {
+	case "templates", "template", "--template", "模板":
+		return true
+	}
+	return false
+}
+
+// helpHandler implements /help [COMMAND|templates].
+func helpHandler(c catalogue, defs []Definition, l *Language, req *Request) (Action, error) {
 	pos := req.Positionals()
 	switch len(pos) {
 	case 0:
-		return replyAction(commandList(c, defs)), nil
+		return replyAction(commandList(c, defs, l)), nil
 	case 1:
 		name := strings.ToLower(strings.TrimPrefix(pos[0], "/"))
 		if def := lookup(defs, name); def != nil {
 			return replyAction(commandHelp(c, def)), nil
+		}
+		if isTemplatesTopic(name) {
+			return replyAction(templateHelp(c, l)), nil
 		}
 		return unknownCommandReply(c, defs, name, msgHelpUnknownCommand), nil
 	}

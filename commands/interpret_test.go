@@ -261,8 +261,14 @@ func TestInterpretReplies(t *testing.T) {
 		{"ext needs standard", groupMsg("/newgroup X --ext u1"), "~External contacts (--ext) can only join a standard group"},
 		{"owner-type ext needs standard", groupMsg("/newgroup X --owner-type ext"), "~An external owner (--owner-type ext) needs a standard group"},
 		{"bad ext", groupMsg("/newgroup X --standard --ext ,,"), "~--ext needs a value"},
-		{"bad owner value", groupMsg("/newgroup X --owner carol"),
-			"--owner needs an @mention or userid:ID, not \"carol\".\n" + usageNewGroup + "\n" + exampleNewGroup + " --owner @alice\n" + moreNewGroup},
+		{"bad owner value", groupMsg("/newgroup X --owner 4.2"),
+			"--owner needs an @mention or userid:ID, not \"4.2\".\n" + usageNewGroup + "\n" + exampleNewGroup + " --owner @alice\n" + moreNewGroup},
+		{"bare owner name needs a look-up (single-step Interpret)", groupMsg("/newgroup X --owner carol"),
+			"~carol is not a real @mention, so I don't know who it is."},
+		{"bare member names need a look-up (single-step Interpret)", directMsg("/newgroup Release Planning"),
+			"~I found more than one name: \"Release\", \"Planning\"."},
+		{"dry run answers at once (single-step Interpret)", groupMsg("/newgroup X --dry-run"),
+			"~Dry run: nothing was created."},
 		{"empty userid", groupMsg("/newgroup X userid:"), "~\"userid:\" is not a valid user ID"},
 
 		{"external mention by name", groupMsg("/newgroup X @alice @Carol", "d1=alice01", "d3="),
@@ -354,9 +360,17 @@ func TestHelpCommandEqualsHelpFlag(t *testing.T) {
 	for _, def := range Commands() {
 		names := append([]string{def.Name}, def.Aliases...)
 		want := Interpret(groupMsg("/" + def.Name + " --help")).Reply.Text
+		wantZh := Interpret(groupMsg("/" + def.Aliases[len(def.Aliases)-1] + " --help")).Reply.Text
+		if want == wantZh {
+			t.Errorf("/%s: the last alias should be Chinese", def.Name)
+		}
 		for _, n := range names {
-			for _, text := range []string{"/help " + n, "/help /" + strings.ToUpper(n), "/" + n + " -h"} {
-				if got := Interpret(groupMsg(text)).Reply.Text; got != want {
+			for _, text := range []string{"/help " + n, "/help /" + strings.ToUpper(n), "/" + n + " -h", "/帮助 " + n} {
+				w := want
+				if cmd, _, _ := strings.Cut(text, " "); hasCJK(cmd) { // the command typed sets the language
+					w = wantZh
+				}
+				if got := Interpret(groupMsg(text)).Reply.Text; got != w {
 					t.Errorf("%q differs from /%s --help:\n%s", text, def.Name, got)
 				}
 			}
@@ -367,8 +381,51 @@ func TestHelpCommandEqualsHelpFlag(t *testing.T) {
 // TestExamplesWork runs every documented example: each must create a group
 // (people are resolved from matching mentions) or, for /help, reply.
 func TestExamplesWork(t *testing.T) {
+	l := testLanguage(t)
+	for _, lang := range []Lang{English, Chinese} {
+		for _, def := range l.Commands(lang) {
+			for _, ex := range def.Examples {
+				var ments []string
+				words, err := Split(ex)
+				if err != nil {
+					t.Fatalf("example %q: %v", ex, err)
+				}
+				for i, w := range words {
+					if strings.HasPrefix(w, "@") && (i == 0 || words[i-1] != "--icon") {
+						ments = append(ments, "d"+w+"="+w[1:]+"01")
+					}
+				}
+				act := l.Interpret(groupMsg(ex, ments...))
+				if def.Name == cmdNewGroup && act.CreateGroup == nil && !strings.Contains(act.Reply.Text, c(lang).f(msgDryRunTitle)) {
+					t.Errorf("example %q replied %q", ex, act.Reply.Text)
+				}
+				if def.Name == cmdHelp && (act.Reply == nil || strings.Contains(act.Reply.Text, c(lang).f(msgTypeHelp))) {
+					t.Errorf("example %q failed", ex)
+				}
+			}
+		}
+	}
+	for _, o := range Commands()[0].Options {
+		if o.Name == optHelp {
+			continue
+		}
+		ex := `/newgroup "Release 4.2" @alice @bob ` + o.Example
+		if o.Name == optOwnerType {
+			ex += " --standard"
+		}
+		act := l.Interpret(groupMsg(ex, "d1=alice01", "d2=bob02", "d3=alice01"))
+		if act.CreateGroup == nil && (o.Name != optDryRun || !strings.HasPrefix(act.Reply.Text, "Dry run")) {
+			t.Errorf("option example %q replied %q", ex, act.Reply.Text)
+		}
+	}
+}
+
+func TestLegacyExamplesWork(t *testing.T) {
 	for _, def := range Commands() {
 		for _, ex := range def.Examples {
+			if strings.Contains(ex, "--dry-run") {
+				continue
+			}
 			var ments []string
 			words, err := Split(ex)
 			if err != nil {
@@ -386,7 +443,7 @@ func TestExamplesWork(t *testing.T) {
 		}
 	}
 	for _, o := range Commands()[0].Options {
-		if o.Name == optHelp {
+		if o.Name == optHelp || o.Name == optDryRun || o.Name == optTemplate {
 			continue
 		}
 		ex := `/newgroup "Release 4.2" @alice @bob ` + o.Example
@@ -402,9 +459,25 @@ func TestExamplesWork(t *testing.T) {
 
 func TestCatalogueComplete(t *testing.T) {
 	for id := msgID(0); id < msgCount; id++ {
-		if englishText(id) == "" {
+		en, zh := englishText(id), chineseText(id)
+		if en == "" {
 			t.Errorf("message %d has no English text", id)
 		}
+		if zh == "" {
+			t.Errorf("message %d has no Chinese text", id)
+		}
+		if n, m := strings.Count(en, "%["), strings.Count(zh, "%["); n > 0 && m == 0 {
+			t.Errorf("message %d: the Chinese text uses none of the %d arguments", id, n)
+		}
+		for i := 1; i <= 4; i++ {
+			arg := fmt.Sprintf("%%[%d]", i)
+			if strings.Contains(en, arg) != strings.Contains(zh, arg) {
+				t.Errorf("message %d: argument %s is used in one language only:\n%s\n%s", id, arg, en, zh)
+			}
+		}
+	}
+	if got := catalogueFor(Chinese).f(msgID(-1)); got != "" {
+		t.Errorf("unknown ID renders %q", got)
 	}
 }
 

@@ -5,8 +5,9 @@ import "fmt"
 // This file is the message catalogue: every sentence a person can read comes
 // from here, looked up by message ID. Format strings use explicit argument
 // indexes (%[1]s) so that a translation may reorder them. To add a language,
-// write another func(msgID) string next to englishText and select it in
-// newCatalogue; TestCatalogueComplete checks that no ID is left without text.
+// write another func(msgID) string next to englishText and chineseText
+// (messages_zh.go) and select it in catalogueFor; TestCatalogueComplete checks
+// that no ID is left without text in any language.
 
 // msgID identifies one user-visible text of the catalogue.
 type msgID int
@@ -50,6 +51,9 @@ const (
 	msgHelpRepeatable
 	msgHelpUnknownCommand
 	msgHelpTooManyArgs
+	msgHelpTemplates
+	msgHelpNoTemplates
+	msgHelpTemplatesFooter
 
 	// /help definition.
 	msgHelpSummary
@@ -74,6 +78,8 @@ const (
 	msgOptSearchable
 	msgOptMute
 	msgOptManage
+	msgOptDryRun
+	msgOptTemplate
 
 	// /newgroup validation.
 	msgExternalSender
@@ -97,6 +103,24 @@ const (
 	msgTooManyExt
 	msgExtNeedsStandard
 	msgOwnerExtNeedsStandard
+	msgUnknownTemplate
+	msgSeeTemplates
+	msgNoTemplates
+	msgOwnerNotOne
+	msgBadPerson
+	msgTooManyPeople
+
+	// Resolving people (Language.Complete).
+	msgUnresolvedIntro
+	msgNotFoundMobile
+	msgNotFoundName
+	msgAmbiguous
+	msgUnresolvedFix
+	msgQuoteHint
+	msgLookupFailed
+	msgLookupScope
+	msgLookupRetry
+	msgMore
 
 	// Outcome replies.
 	msgCreated
@@ -126,6 +150,31 @@ const (
 	msgFailUnreachable
 	msgRequestID
 	msgTheOwner
+	msgCreatedMembersNamed
+	msgNotAdded
+
+	// Dry run.
+	msgDryRunTitle
+	msgDryRunName
+	msgDryRunType
+	msgDryRunOwnerType
+	msgDryRunMembers
+	msgDryRunLarge
+	msgDryRunExternal
+	msgDryRunIcon
+	msgDryRunOption
+	msgDryRunNone
+	msgDryRunDefault
+	msgDryRunTemplate
+	msgDryRunPending
+	msgDryRunRequest
+	msgDryRunAgain
+	msgValueYes
+	msgValueNo
+	msgValueEveryone
+	msgValueOwner
+	msgValueEmp
+	msgValueExt
 
 	msgCount // number of IDs; keep last
 )
@@ -198,6 +247,12 @@ func englishText(id msgID) string {
 		return "There is no command called %[1]s."
 	case msgHelpTooManyArgs:
 		return "/help takes at most one command name."
+	case msgHelpTemplates:
+		return "Templates (use one as /newgroup --template NAME \"Group name\"):"
+	case msgHelpNoTemplates:
+		return "No templates are configured. An admin can add them to the bot's configuration file; then /newgroup --template NAME fills in their people and options."
+	case msgHelpTemplatesFooter:
+		return "Templates for /newgroup: /help templates"
 
 	case msgHelpSummary:
 		return "List the commands, or explain one command."
@@ -214,8 +269,10 @@ func englishText(id msgID) string {
 		return "NAME [@member ...] [userid:ID ...] [options]"
 	case msgNewGroupDescription:
 		return "NAME is 1 to 20 characters; put it in quotes if it has spaces. " +
-			"You become the owner, and everyone you @mention becomes a member (at most 40 people including you). " +
-			"For people you can't @mention here, for example in a one-to-one chat with me, write userid:ID with their DingTalk user ID. " +
+			"You become the owner, and everyone you @mention becomes a member. " +
+			"You can also name people by an alias from the bot's configuration (@release-team), a mobile number (13800000000), " +
+			"userid:ID, or their name exactly as in the address book; that is how to name people in a one-to-one chat with me. " +
+			"At most 1000 people including you; beyond 40, I add the others right after creating the group. " +
 			"Write -- before a NAME that starts with a dash. " +
 			"The group is an internal group (organisation members only) unless you ask for a standard group."
 	case msgOptOwner:
@@ -244,6 +301,10 @@ func englishText(id msgID) string {
 		return "Mute everyone but the owner (default: no)."
 	case msgOptManage:
 		return "Who may manage the group (default: everyone)."
+	case msgOptDryRun:
+		return "Look everyone up and check everything, then show exactly what would be sent to DingTalk, without creating the group."
+	case msgOptTemplate:
+		return "Start from a template of the bot's configuration: its people are added and its options are defaults that yours override (/help templates lists them)."
 
 	case msgExternalSender:
 		return "I can only create groups for members of this organisation, and DingTalk didn't tell me who you are (senderStaffId is missing). " +
@@ -298,6 +359,40 @@ func englishText(id msgID) string {
 	case msgOwnerExtNeedsStandard:
 		return "An external owner (--owner-type ext) needs a standard group; add --standard " +
 			"(standard groups need DingTalk support to allow-list this app)."
+	case msgUnknownTemplate:
+		return "There is no template called %[1]q."
+	case msgSeeTemplates:
+		return "Type /help templates to see the templates."
+	case msgNoTemplates:
+		return "No templates are configured, so --template can't be used. Name the people and options in the command instead."
+	case msgOwnerNotOne:
+		return "--owner must be one person, but %[1]s stands for %[2]d people. Write one of them, like --owner userid:ID."
+	case msgBadPerson:
+		return "%[1]q is not a person I can look up: write @name, a mobile number such as 13800000000, or userid:ID."
+	case msgTooManyPeople:
+		return "That is %[1]d people including the owner; a group can have at most %[2]d."
+
+	case msgUnresolvedIntro:
+		return "I created nothing, because I couldn't tell who everyone is:"
+	case msgNotFoundMobile:
+		return "%[1]s: nobody in this organisation has the mobile number %[2]s."
+	case msgNotFoundName:
+		return "%[1]s: nobody in this organisation is called %[2]q."
+	case msgAmbiguous:
+		return "%[1]s matches %[2]d people: %[3]s."
+	case msgUnresolvedFix:
+		return "Write each of them as userid:ID (IDs are shown above), a mobile number, or their name exactly as in the address book, then send the command again."
+	case msgQuoteHint:
+		return "If %[1]s is part of the group name, put the whole name in quotes: %[2]s"
+	case msgLookupFailed:
+		return "I couldn't look up %[1]s in DingTalk, so I created nothing."
+	case msgLookupScope:
+		return "The app lacks the DingTalk permission %[1]s that looking people up needs. " +
+			"An admin can grant it in the DingTalk developer console → the app → Permissions, then publish a new version of the app."
+	case msgLookupRetry:
+		return "Try again in a few minutes; if it keeps failing, ask an admin to check the bot's logs."
+	case msgMore:
+		return "%[1]d more"
 
 	case msgCreated:
 		return "Created group %[1]q."
@@ -366,18 +461,74 @@ func englishText(id msgID) string {
 		return "DingTalk request ID: %[1]s"
 	case msgTheOwner:
 		return "the owner"
+	case msgCreatedMembersNamed:
+		return "Members: %[1]d (%[2]s)"
+	case msgNotAdded:
+		return "I couldn't add %[1]d of them after creating the group: %[2]s. The group owner can add them in the group settings."
+
+	case msgDryRunTitle:
+		return "Dry run: nothing was created. This is what I would send to DingTalk:"
+	case msgDryRunName:
+		return "Name (name): %[1]q"
+	case msgDryRunType:
+		return "Type (conversationTag): %[1]s, %[2]d"
+	case msgDryRunOwnerType:
+		return "Owner type (ownerType): %[1]s"
+	case msgDryRunMembers:
+		return "Members (useridlist, %[1]d): %[2]s"
+	case msgDryRunLarge:
+		return "DingTalk takes at most %[1]d members when creating a group, so I would create it with the first %[1]d and then add the other %[2]d."
+	case msgDryRunExternal:
+		return "External contacts (extidlist): %[1]s"
+	case msgDryRunIcon:
+		return "Icon (icon): %[1]s"
+	case msgDryRunOption:
+		return "%[1]s (%[2]s): %[3]s"
+	case msgDryRunNone:
+		return "none"
+	case msgDryRunDefault:
+		return "not sent (DingTalk's default: %[1]s)"
+	case msgDryRunTemplate:
+		return "Template: %[1]s"
+	case msgDryRunPending:
+		return "Still to look up in DingTalk: %[1]s"
+	case msgDryRunRequest:
+		return "Request body of POST /v1.0/im/group/create:"
+	case msgDryRunAgain:
+		return "Send the same command without --dry-run to create the group."
+	case msgValueYes:
+		return "yes"
+	case msgValueNo:
+		return "no"
+	case msgValueEveryone:
+		return "everyone"
+	case msgValueOwner:
+		return "owner only"
+	case msgValueEmp:
+		return "employee (emp)"
+	case msgValueExt:
+		return "external contact (ext)"
 	}
 	return ""
 }
 
 // catalogue renders message IDs in one language.
 type catalogue struct {
+	lang Lang
 	text func(msgID) string
 }
 
-// newCatalogue returns the catalogue used for replies (English for now).
+// newCatalogue returns the English catalogue.
 func newCatalogue() catalogue {
-	return catalogue{text: englishText}
+	return catalogueFor(English)
+}
+
+// catalogueFor returns the catalogue of lang; anything but Chinese is English.
+func catalogueFor(lang Lang) catalogue {
+	if lang == Chinese {
+		return catalogue{lang: Chinese, text: chineseText}
+	}
+	return catalogue{lang: English, text: englishText}
 }
 
 // f renders id with args.
@@ -402,4 +553,12 @@ func (c catalogue) list(items []string, last msgID) string {
 		s += c.text(msgListSep) + it
 	}
 	return s + c.text(last) + items[len(items)-1]
+}
+
+// sentenceSep separates sentences: a space in English, nothing in Chinese.
+func (c catalogue) sentenceSep() string {
+	if c.lang == Chinese {
+		return ""
+	}
+	return " "
 }

@@ -25,18 +25,67 @@ const (
 )
 
 // NonTextReply is the reply to a message that is not text (a picture, a
-// voice message, rich text), which carries no command.
+// voice message, rich text), which carries no command. It is in English.
 func NonTextReply() Reply {
 	return Reply{Text: newCatalogue().f(msgNonText)}
 }
 
-// CreatedReply is the reply after DingTalk created the group cg asked for;
-// resp is DingTalk's answer (nil is tolerated).
+// NonTextReply is the reply to a message that is not text, in lang ("" for
+// the default language).
+func (l *Language) NonTextReply(lang Lang) Reply {
+	return Reply{Text: catalogueFor(l.replyLang(lang)).f(msgNonText)}
+}
+
+// CreatedReply is the English reply after DingTalk created the group cg
+// asked for; resp is DingTalk's answer (nil is tolerated). It shows user IDs
+// only; Language.CreatedReply also shows names.
 func CreatedReply(cg *CreateGroup, resp *dingclient.CreateGroupResponse) Reply {
-	c := newCatalogue()
+	return Reply{Text: createdText(newCatalogue(), cg, resp, nil, false)}
+}
+
+// CreatedReply is the reply after DingTalk created the group cg asked for;
+// resp is DingTalk's answer (nil is tolerated). notAdded are the user IDs the
+// bot could not add with the group-update API after creating the group with
+// the first MaxMembers; the reply names them. People are shown by name where
+// a name is known.
+func (l *Language) CreatedReply(cg *CreateGroup, resp *dingclient.CreateGroupResponse, notAdded []string) Reply {
+	return Reply{Text: createdText(catalogueFor(l.cgLang(cg)), cg, resp, notAdded, true)}
+}
+
+// cgLang is the reply language for cg.
+func (l *Language) cgLang(cg *CreateGroup) Lang {
+	if cg == nil {
+		return l.defaultLang
+	}
+	return l.replyLang(cg.Lang)
+}
+
+// maxListed is how many people a reply lists before "and N more".
+const maxListed = 20
+
+// personLabel is "Name (id)", or id when no name is known.
+func personLabel(names map[string]string, id string) string {
+	if n := sanitizeName(names[id]); n != "" && n != id {
+		return n + " (" + id + ")"
+	}
+	return id
+}
+
+// shortList renders at most limit items joined as "a, b and N more".
+func shortList(c catalogue, items []string, limit int) string {
+	if len(items) > limit {
+		rest := len(items) - limit
+		items = append(items[:limit:limit], c.f(msgMore, rest))
+	}
+	return c.list(items, msgAnd)
+}
+
+// createdText renders the created reply; withNames adds display names.
+func createdText(c catalogue, cg *CreateGroup, resp *dingclient.CreateGroupResponse, notAdded []string, withNames bool) string {
 	var req dingclient.CreateGroupRequest
+	var names map[string]string
 	if cg != nil {
-		req = cg.Request
+		req, names = cg.Request, cg.Names
 	}
 	lines := []string{c.f(msgCreated, req.Name)}
 	tag, known := int64(0), false
@@ -47,21 +96,44 @@ func CreatedReply(cg *CreateGroup, resp *dingclient.CreateGroupResponse) Reply {
 		tag, known = *req.ConversationTag, true
 	}
 	if known {
-		var t string
-		switch tag {
-		case dingclient.ConversationTagInternal:
-			t = c.f(msgGroupInternal)
-		case dingclient.ConversationTagStandard:
-			t = c.f(msgGroupStandard)
-		default:
-			t = c.f(msgGroupTagOther, tag)
-		}
-		lines = append(lines, c.f(msgCreatedType, t))
+		lines = append(lines, c.f(msgCreatedType, groupTypeText(c, tag)))
 	}
 	if req.Owner != "" {
-		lines = append(lines, c.f(msgCreatedOwner, req.Owner))
+		owner := req.Owner
+		if withNames {
+			owner = personLabel(names, req.Owner)
+		}
+		lines = append(lines, c.f(msgCreatedOwner, owner))
 	}
-	lines = append(lines, c.f(msgCreatedMembers, len(req.UserIDs)))
+	var members, missing []string
+	for _, id := range req.UserIDs {
+		if contains(notAdded, id) {
+			missing = append(missing, personLabel(names, id))
+			continue
+		}
+		members = append(members, id)
+	}
+	named := false
+	shown := make([]string, len(members))
+	for i, id := range members {
+		shown[i] = id
+		if n := sanitizeName(names[id]); n != "" {
+			shown[i], named = n, true
+		}
+	}
+	if withNames && named {
+		lines = append(lines, c.f(msgCreatedMembersNamed, len(members), shortList(c, shown, maxListed)))
+	} else {
+		lines = append(lines, c.f(msgCreatedMembers, len(members)))
+	}
+	for _, id := range notAdded {
+		if !contains(req.UserIDs, id) && validID(id) {
+			missing = append(missing, personLabel(names, id))
+		}
+	}
+	if len(missing) > 0 {
+		lines = append(lines, c.f(msgNotAdded, len(missing), shortList(c, missing, maxListed)))
+	}
 	if len(req.ExtIDs) > 0 {
 		lines = append(lines, c.f(msgCreatedExternal, len(req.ExtIDs)))
 	}
@@ -73,20 +145,51 @@ func CreatedReply(cg *CreateGroup, resp *dingclient.CreateGroupResponse) Reply {
 			lines = append(lines, c.f(msgCreatedChatID, id))
 		}
 	}
-	return Reply{Text: strings.Join(lines, "\n")}
+	return strings.Join(lines, "\n")
+}
+
+// groupTypeText names a conversationTag.
+func groupTypeText(c catalogue, tag int64) string {
+	switch tag {
+	case dingclient.ConversationTagInternal:
+		return c.f(msgGroupInternal)
+	case dingclient.ConversationTagStandard:
+		return c.f(msgGroupStandard)
+	}
+	return c.f(msgGroupTagOther, tag)
+}
+
+// FailedReply translates the error of a failed create into English words a
+// person can act on; see Language.FailedReply.
+func FailedReply(cg *CreateGroup, err error) Reply {
+	owner := ""
+	if cg != nil {
+		owner = cg.Request.Owner
+	}
+	return Reply{Text: failedText(newCatalogue(), owner, err)}
 }
 
 // FailedReply translates the error of a failed create into words a person can
-// act on. It recognises *dingclient.APIError and
+// act on, in cg's language. It recognises *dingclient.APIError and
 // *dingclient.OutcomeUnknownError (through errors.As, so wrapped errors
 // work), context errors, and treats anything else as DingTalk being
 // unreachable. It never includes Go error text; for DingTalk errors it ends
-// with DingTalk's request ID when there is one.
-func FailedReply(cg *CreateGroup, err error) Reply {
-	c := newCatalogue()
-	owner := c.f(msgTheOwner)
+// with DingTalk's request ID when there is one. The owner is named.
+func (l *Language) FailedReply(cg *CreateGroup, err error) Reply {
+	owner := ""
 	if cg != nil && cg.Request.Owner != "" {
 		owner = cg.Request.Owner
+		if n := sanitizeName(cg.Names[owner]); n != "" && n != owner {
+			owner = n + ", " + owner
+		}
+	}
+	return Reply{Text: failedText(catalogueFor(l.cgLang(cg)), owner, err)}
+}
+
+// failedText renders FailedReply; owner is how to name the owner ("" if unknown).
+func failedText(c catalogue, owner string, err error) string {
+	if owner == "" {
+		owner = c.f(msgTheOwner)
 	}
 	var (
 		apiErr  *dingclient.APIError
@@ -111,7 +214,72 @@ func FailedReply(cg *CreateGroup, err error) Reply {
 			text += "\n" + c.f(msgRequestID, id)
 		}
 	}
-	return Reply{Text: text}
+	return text
+}
+
+// lookupFailedText is the reply when looking people up failed.
+func lookupFailedText(c catalogue, who []string, err error) string {
+	text := c.f(msgLookupFailed, c.list(who, msgAnd))
+	var apiErr *dingclient.APIError
+	hasAPI := errors.As(err, &apiErr) && apiErr != nil
+	reason := c.f(msgLookupRetry)
+	if hasAPI {
+		var scopes []string
+		for _, s := range apiErr.RequiredScopes {
+			if s = safeToken(s); s != "" {
+				scopes = append(scopes, s)
+			}
+		}
+		switch {
+		case apiErr.Code == codeScopeDenied && len(scopes) > 0:
+			reason = c.f(msgLookupScope, c.list(scopes, msgAnd))
+		case apiErr.Code == codeIPNotInWhiteList:
+			reason = c.f(msgFailIPWhitelist)
+		case apiErr.Throttled():
+			reason = c.f(msgFailThrottled)
+		case apiErr.InvalidToken() || strings.EqualFold(apiErr.Code, codeBadClientSecret):
+			reason = c.f(msgFailInvalidToken)
+		}
+	}
+	text += c.sentenceSep() + reason
+	if hasAPI {
+		if id := safeToken(apiErr.RequestID); id != "" {
+			text += "\n" + c.f(msgRequestID, id)
+		}
+	}
+	return text
+}
+
+// unresolvedText is the reply listing the people who could not be resolved.
+func unresolvedText(c catalogue, cg *CreateGroup, notFound []PersonRef, ambiguous []ambiguity) string {
+	lines := []string{c.f(msgUnresolvedIntro)}
+	for _, ref := range notFound {
+		if ref.Kind == RefMobile {
+			lines = append(lines, "- "+c.f(msgNotFoundMobile, ref.Text, ref.Value))
+		} else {
+			lines = append(lines, "- "+c.f(msgNotFoundName, ref.Text, ref.Value))
+		}
+	}
+	for _, a := range ambiguous {
+		cands := make([]string, len(a.cands))
+		for i, p := range a.cands {
+			cands[i] = "userid:" + p.UserID
+			if p.Name != "" {
+				cands[i] = p.Name + " (userid:" + p.UserID + ")"
+			}
+		}
+		lines = append(lines, "- "+c.f(msgAmbiguous, a.ref.Text, len(a.cands), shortList(c, cands, 10)))
+	}
+	if cg.plan != nil && len(cg.plan.nameRun) > 1 {
+		for _, ref := range notFound {
+			if ref.Kind == RefName && contains(cg.plan.nameRun[1:], ref.Text) {
+				lines = append(lines, c.f(msgQuoteHint, ref.Text, `"`+strings.Join(cg.plan.nameRun, " ")+`"`))
+				break
+			}
+		}
+	}
+	lines = append(lines, c.f(msgUnresolvedFix))
+	return strings.Join(lines, "\n")
 }
 
 // apiErrorText explains one DingTalk error response.

@@ -252,7 +252,7 @@ func (e *UsageError) problem(c catalogue) string {
 		}
 		s = append(s, c.f(p.id, args...))
 	}
-	return strings.Join(s, " ")
+	return strings.Join(s, c.sentenceSep())
 }
 
 // Error returns the English description of the problem.

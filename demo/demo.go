@@ -12,6 +12,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,30 +29,57 @@ func you() dingtalktest.User {
 func People() []dingtalktest.User {
 	return []dingtalktest.User{
 		you(),
-		{UserID: "alice01", Name: "Alice", Active: true, Visible: true},
-		{UserID: "bob02", Name: "Bob", Active: true, Visible: true},
-		{UserID: "carol03", Name: "Carol", Active: true, Visible: true},
-		{UserID: "zhangsan", Name: "张三", Active: true, Visible: true},
-		{UserID: "dave04", Name: "Dave", Active: true, Visible: false},
+		{UserID: "alice01", Name: "Alice", Mobile: "13800000001", Active: true, Visible: true},
+		{UserID: "bob02", Name: "Bob", Mobile: "13800000002", Active: true, Visible: true},
+		{UserID: "carol03", Name: "Carol", Mobile: "13800000003", Active: true, Visible: true},
+		{UserID: "carol33", Name: "Carol", Mobile: "13800000033", Active: true, Visible: true},
+		{UserID: "zhangsan", Name: "张三", Mobile: "13800000004", Active: true, Visible: true},
+		{UserID: "dave04", Name: "Dave", Mobile: "13800000005", Active: true, Visible: false},
 	}
 }
+
+// configFile is the demo's bot configuration: it shows the file format.
+const configFile = `# dingbot demo configuration
+people:
+  team: [alice01, bob02]        # @team adds both
+  boss: dave04
+names:                          # display names for replies
+  alice01: Alice
+  bob02: Bob
+templates:
+  release:
+    description: release coordination group, history visible, owner manages
+    args: "@team --history yes --manage owner"
+`
 
 // Demo is a running fake DingTalk with the sample organisation.
 type Demo struct {
 	fake *dingtalktest.Server
+	dir  string
 }
 
-// Start starts the fake DingTalk on 127.0.0.1.
-func Start() *Demo {
+// Start starts the fake DingTalk on 127.0.0.1 and writes the demo configuration file.
+func Start() (*Demo, error) {
+	dir, err := os.MkdirTemp("", "dingbot-demo")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dingbot.yaml"), []byte(configFile), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	fake := dingtalktest.NewServer(dingtalktest.Options{})
 	for _, u := range People() {
 		fake.AddUser(u)
 	}
-	return &Demo{fake: fake}
+	return &Demo{fake: fake, dir: dir}, nil
 }
 
-// Close stops the fake DingTalk.
-func (d *Demo) Close() { d.fake.Close() }
+// Close stops the fake DingTalk and removes the configuration file.
+func (d *Demo) Close() {
+	d.fake.Close()
+	os.RemoveAll(d.dir)
+}
 
 // Env returns the settings that point dingbot at the fake DingTalk.
 func (d *Demo) Env() map[string]string {
@@ -61,6 +90,7 @@ func (d *Demo) Env() map[string]string {
 		"DINGTALK_OAPI_URL":         d.fake.URL(),
 		"DINGBOT_HTTP_ADDR":         "127.0.0.1:0",
 		"DINGTALK_RETRY_BASE_DELAY": "200ms",
+		"DINGBOT_CONFIG":            filepath.Join(d.dir, "dingbot.yaml"),
 	}
 }
 
@@ -79,11 +109,13 @@ func banner() string {
 		if !u.Visible {
 			note = "  (outside the app's visibility scope: try --owner @" + u.Name + ")"
 		}
-		fmt.Fprintf(&b, "  @%-6s userId %s%s\n", u.Name, u.UserID, note)
+		fmt.Fprintf(&b, "  @%s  userId %s, mobile %s%s\n", u.Name, u.UserID, u.Mobile, note)
 	}
-	b.WriteString("Any other @Name is treated as someone outside the organisation.\n")
-	b.WriteString("Start a line with \"dm \" to talk to the bot one-to-one. Try:\n")
-	b.WriteString("  /help\n  /newgroup \"Release 4.2\" @Alice @Bob\n  /newgroup “发布 4.2” @张三 --mute yes\n  dm /newgroup Standup\n")
+	b.WriteString("Any other @Name in the group is someone outside the organisation.\n")
+	b.WriteString("Start a line with \"dm \" to talk to the bot one-to-one, where people are found by alias, mobile or name.\n")
+	b.WriteString("Configuration (aliases, templates):\n" + configFile)
+	b.WriteString("Try:\n  /help\n  /newgroup \"Release 4.2\" @Alice @Bob\n  /建群 “发布 4.2” @张三 --mute yes\n")
+	b.WriteString("  dm /newgroup Standup @team @13800000003 张三\n  dm /newgroup Sync Carol\n  dm /newgroup --template release \"Release 4.3\" --dry-run\n")
 	b.WriteString("Ctrl-D quits.\n")
 	return b.String()
 }
@@ -155,12 +187,14 @@ func (d *Demo) Say(ctx context.Context, line string) (string, error) {
 }
 
 // mentions finds @Name words in a line and maps them to the sample
-// organisation; an unknown name is a person outside the organisation.
+// organisation, as DingTalk would when the user picks people from its
+// mention list; an unknown name is a person outside the organisation.
+// Aliases (@team) and mobiles are text, not mentions.
 func mentions(line string) []dingtalktest.Mention {
 	var out []dingtalktest.Mention
 	for _, word := range strings.Fields(line) {
 		name, ok := strings.CutPrefix(word, "@")
-		if !ok || name == "" {
+		if !ok || name == "" || name == "team" || name == "boss" || strings.Trim(name, "+0123456789") == "" {
 			continue
 		}
 		m := dingtalktest.Mention{Name: name}

@@ -145,8 +145,10 @@ func assertJSON(t *testing.T, got []byte, want string) {
 	}
 }
 
-func createdText(g dingtalktest.Group, owner string, members int) string {
-	return fmt.Sprintf("Created group %q.\nType: internal group\nOwner: %s\nMembers: %d\nopenConversationId: %s\nchatid: %s",
+// createdText is the reply for a created internal group; owner and members
+// are as the reply shows them, e.g. "Lead (lead01)" and "3 (Lead, Alice and Bob)".
+func createdText(g dingtalktest.Group, owner, members string) string {
+	return fmt.Sprintf("Created group %q.\nType: internal group\nOwner: %s\nMembers: %s\nopenConversationId: %s\nchatid: %s",
 		g.Name, owner, members, g.OpenConversationID, g.ChatID)
 }
 
@@ -178,7 +180,7 @@ func TestGroupChatWithTwoMentions(t *testing.T) {
 	if reply.Via != dingtalktest.ViaSession || reply.MsgID != msg.MsgID || reply.MsgType != "text" {
 		t.Errorf("reply went via %s for msg %q as %s; want the message's session webhook, text", reply.Via, reply.MsgID, reply.MsgType)
 	}
-	if want := createdText(g, lead, 3); reply.Text != want {
+	if want := createdText(g, "Lead (lead01)", "3 (Lead, Alice and Bob)"); reply.Text != want {
 		t.Errorf("reply:\n%s\nwant:\n%s", reply.Text, want)
 	}
 }
@@ -193,7 +195,7 @@ func TestOneToOneChatOwnerIsSender(t *testing.T) {
 		t.Fatalf("%d create requests, want 1", len(reqs))
 	}
 	assertJSON(t, reqs[0].Raw, `{"name":"Standup","owner":"lead01","useridlist":["lead01"],"conversationTag":2}`)
-	if want := createdText(onlyGroup(t, w.fake), lead, 1); reply.Text != want || reply.Via != dingtalktest.ViaSession {
+	if want := createdText(onlyGroup(t, w.fake), "Lead (lead01)", "1 (Lead)"); reply.Text != want || reply.Via != dingtalktest.ViaSession {
 		t.Errorf("reply via %s:\n%s\nwant:\n%s", reply.Via, reply.Text, want)
 	}
 }
@@ -210,7 +212,7 @@ func TestChineseNameWithCurlyQuotesAndOptions(t *testing.T) {
 	}
 	assertJSON(t, reqs[0].Raw, `{"name":"发布 4.2 版本","owner":"lead01","useridlist":["lead01","zhangsan"],"conversationTag":2,
 		"managementOptions":{"chatBannedType":1,"showHistoryType":0,"managementType":1}}`)
-	if want := createdText(onlyGroup(t, w.fake), lead, 2); reply.Text != want {
+	if want := createdText(onlyGroup(t, w.fake), "Lead (lead01)", "2 (Lead and 张三)"); reply.Text != want {
 		t.Errorf("reply:\n%s\nwant:\n%s", reply.Text, want)
 	}
 }

@@ -17,7 +17,7 @@ const (
 	textPermission = "DingTalk refused: its permission check failed. Likely causes: the app lacks the qyapi_chat_manage permission; " +
 		"a standard group needs DingTalk support to allow-list the app; or a member is outside the app's visibility scope. " +
 		"Ask an admin to check the app in the DingTalk developer console."
-	textVisibility = "DingTalk refused: the owner (dave04) is outside this app's visibility scope. " +
+	textVisibility = "DingTalk refused: the owner (Dave, dave04) is outside this app's visibility scope. " +
 		"An admin must add them in the DingTalk developer console → the app → Version management & release → Visibility (应用可见范围), then try again."
 	textMaybeCreated = "DingTalk failed while creating the group; it MAY have been created. " +
 		"Check your group list before trying again, so that you don't end up with two groups."
@@ -122,7 +122,7 @@ func TestDingTalkErrorsBecomeActionableReplies(t *testing.T) {
 				t.Fatalf("%s: no group created; reply:\n%s", tc.name, reply.Text)
 			}
 			g := groups[len(groups)-1]
-			if want := createdText(g, lead, 2); reply.Text != want {
+			if want := createdText(g, "Lead (lead01)", "2 (Lead and Bob)"); reply.Text != want {
 				t.Errorf("%s: reply\n%s\nwant\n%s", tc.name, reply.Text, want)
 			}
 			continue

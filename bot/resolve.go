@@ -1,0 +1,136 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/dingbot/dingbot/commands"
+	"github.com/dingbot/dingbot/dingclient"
+)
+
+// Directory is what the bot needs to look people up in DingTalk's address
+// book; *dingclient.Client implements it.
+type Directory interface {
+	UserByMobile(ctx context.Context, mobile string) (string, error)
+	SearchUsers(ctx context.Context, query string, exact bool, size int) ([]string, error)
+	GetUser(ctx context.Context, userID string) (*dingclient.User, error)
+}
+
+// maxCandidates is how many matches of a name search are shown to the user.
+const maxCandidates = 10
+
+// resolver turns the people a command names by mobile number or by name
+// into user IDs. Answers are cached: name search counts against the
+// organisation's monthly API quota, and the same people come up again and
+// again. Failed look-ups are not cached.
+type resolver struct {
+	dir Directory
+	ttl time.Duration
+	now func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	people  []commands.Person
+	expires time.Time
+}
+
+// maxCacheEntries bounds the cache; expired entries are dropped first, then all.
+const maxCacheEntries = 10000
+
+func newResolver(dir Directory, ttl time.Duration, now func() time.Time) *resolver {
+	return &resolver{dir: dir, ttl: ttl, now: now, cache: make(map[string]cached)}
+}
+
+// resolve looks up every pending reference, one after another so a large
+// command does not burst against DingTalk's rate limit.
+func (r *resolver) resolve(ctx context.Context, refs []commands.PersonRef) []commands.Lookup {
+	out := make([]commands.Lookup, 0, len(refs))
+	for _, ref := range refs {
+		people, err := r.lookup(ctx, ref)
+		out = append(out, commands.Lookup{Ref: ref, Candidates: people, Err: err})
+	}
+	return out
+}
+
+func (r *resolver) lookup(ctx context.Context, ref commands.PersonRef) ([]commands.Person, error) {
+	key := string(ref.Kind) + ":" + ref.Value
+	if people, ok := r.cached(key); ok {
+		return people, nil
+	}
+	var ids []string
+	switch ref.Kind {
+	case commands.RefMobile:
+		id, err := r.dir.UserByMobile(ctx, ref.Value)
+		switch {
+		case errors.Is(err, dingclient.ErrUserNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			ids = []string{id}
+		}
+	case commands.RefName:
+		found, err := r.dir.SearchUsers(ctx, ref.Value, true, maxCandidates)
+		if err != nil {
+			return nil, err
+		}
+		ids = found
+	default:
+		return nil, errors.New("unknown kind of person reference")
+	}
+	people := make([]commands.Person, 0, len(ids))
+	for _, id := range ids {
+		p := commands.Person{UserID: id}
+		if name, ok := r.name(ctx, id); ok {
+			p.Name = name
+		}
+		people = append(people, p)
+	}
+	r.store(key, people)
+	return people, nil
+}
+
+// name finds a user's display name; a failure only costs the name.
+func (r *resolver) name(ctx context.Context, userID string) (string, bool) {
+	key := "user:" + userID
+	if people, ok := r.cached(key); ok && len(people) == 1 {
+		return people[0].Name, true
+	}
+	u, err := r.dir.GetUser(ctx, userID)
+	if err != nil {
+		return "", false
+	}
+	r.store(key, []commands.Person{{UserID: userID, Name: u.Name}})
+	return u.Name, true
+}
+
+func (r *resolver) cached(key string) ([]commands.Person, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.cache[key]
+	if !ok || !r.now().Before(c.expires) {
+		return nil, false
+	}
+	return c.people, true
+}
+
+func (r *resolver) store(key string, people []commands.Person) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	if len(r.cache) >= maxCacheEntries {
+		for k, c := range r.cache {
+			if !now.Before(c.expires) {
+				delete(r.cache, k)
+			}
+		}
+		if len(r.cache) >= maxCacheEntries {
+			clear(r.cache)
+		}
+	}
+	r.cache[key] = cached{people: people, expires: now.Add(r.ttl)}
+}

@@ -1,0 +1,421 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Language is a configured command language: the built-in commands plus the
+// Settings (aliases for people and commands, templates, the default reply
+// language). It is immutable and safe for concurrent use.
+//
+// Reply language. Every reply is in English or Chinese:
+//   - a command typed by a Chinese name (/建群, /帮助) answers in Chinese, and
+//     one typed by an English name or alias (/newgroup, /creategroup, /help)
+//     answers in English;
+//   - a configured command alias answers in Chinese if it contains Chinese
+//     characters, else in Settings.DefaultLang;
+//   - anything else (plain chat text, an unknown command, /?) answers in
+//     Settings.DefaultLang, or in Chinese if the text contains Chinese characters.
+//
+// Replies about a CreateGroup (Complete, CreatedReply, FailedReply,
+// DryRunReply) use CreateGroup.Lang.
+type Language struct {
+	defaultLang  Lang
+	people       map[string][]string // lower-case alias without @ → user IDs
+	names        map[string]string   // user ID → display name
+	templates    map[string]*template
+	templateList []string          // template names, sorted
+	cmdAliases   map[string]string // configured alias → command name
+	en, zh       []Definition
+}
+
+// template is a Template with its Args parsed.
+type template struct {
+	name string
+	Template
+	args []Arg
+}
+
+// New validates s and returns the Language it describes. The error names the
+// offending setting, e.g. `Templates["release"]: --mute needs a value: yes or no.`.
+func New(s Settings) (*Language, error) {
+	l := &Language{
+		defaultLang: English,
+		people:      map[string][]string{},
+		names:       map[string]string{},
+		templates:   map[string]*template{},
+		cmdAliases:  map[string]string{},
+	}
+	switch s.DefaultLang {
+	case "", English:
+	case Chinese:
+		l.defaultLang = Chinese
+	default:
+		return nil, fmt.Errorf("DefaultLang: %q is not a supported language (use %q or %q)", s.DefaultLang, English, Chinese)
+	}
+	builtin := definitions(newCatalogue())
+
+	for _, k := range sortedKeys(s.CommandAliases) {
+		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(k), "/"))
+		if !validWord(name) || strings.HasPrefix(name, "-") || strings.HasPrefix(name, "/") {
+			return nil, fmt.Errorf("CommandAliases[%q]: not a valid command name (one word, no quotes)", k)
+		}
+		if lookup(builtin, name) != nil {
+			return nil, fmt.Errorf("CommandAliases[%q]: /%s is already a command", k, name)
+		}
+		if _, dup := l.cmdAliases[name]; dup {
+			return nil, fmt.Errorf("CommandAliases[%q]: /%s is configured twice", k, name)
+		}
+		target := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s.CommandAliases[k]), "/"))
+		def := lookup(builtin, target)
+		if def == nil {
+			return nil, fmt.Errorf("CommandAliases[%q]: there is no command %q", k, s.CommandAliases[k])
+		}
+		l.cmdAliases[name] = def.Name
+	}
+
+	for _, k := range sortedKeys(s.People) {
+		key := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(k), "@"))
+		if !validWord(key) || strings.HasPrefix(key, "@") {
+			return nil, fmt.Errorf("People[%q]: not a valid alias (one word, no quotes; written with or without @)", k)
+		}
+		if _, ok := userIDValue(key); ok {
+			return nil, fmt.Errorf("People[%q]: an alias can't start with userid:", k)
+		}
+		if _, dup := l.people[key]; dup {
+			return nil, fmt.Errorf("People[%q]: alias %q is configured twice (aliases ignore case)", k, key)
+		}
+		ids := s.People[k]
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("People[%q]: no user IDs", k)
+		}
+		if len(ids) > MaxTotalMembers {
+			return nil, fmt.Errorf("People[%q]: %d user IDs; a group can have at most %d people", k, len(ids), MaxTotalMembers)
+		}
+		var clean []string
+		for _, id := range ids {
+			id = strings.TrimSpace(id)
+			if !validID(id) {
+				return nil, fmt.Errorf("People[%q]: %q is not a valid user ID", k, id)
+			}
+			if !contains(clean, id) {
+				clean = append(clean, id)
+			}
+		}
+		l.people[key] = clean
+	}
+
+	for _, id := range sortedKeys(s.Names) {
+		n := strings.TrimSpace(s.Names[id])
+		if !validID(id) {
+			return nil, fmt.Errorf("Names[%q]: not a valid user ID", id)
+		}
+		if n == "" || utf8.RuneCountInString(n) > maxPersonRunes || hasControl(n) {
+			return nil, fmt.Errorf("Names[%q]: %q is not a usable display name (1 to %d characters, no control characters)", id, s.Names[id], maxPersonRunes)
+		}
+		l.names[id] = n
+	}
+
+	for _, k := range sortedKeys(s.Templates) {
+		name := strings.ToLower(strings.TrimSpace(k))
+		if !validWord(name) || strings.HasPrefix(name, "-") {
+			return nil, fmt.Errorf("Templates[%q]: not a valid template name (one word, no quotes)", k)
+		}
+		if _, dup := l.templates[name]; dup {
+			return nil, fmt.Errorf("Templates[%q]: template %q is configured twice (names ignore case)", k, name)
+		}
+		t := s.Templates[k]
+		if strings.ContainsAny(t.Description, "\r\n") || hasControl(t.Description) {
+			return nil, fmt.Errorf("Templates[%q]: the description must be one line", k)
+		}
+		args, err := parseTemplateArgs(builtin, t.Args)
+		if err != nil {
+			return nil, fmt.Errorf("Templates[%q]: %v", k, err)
+		}
+		l.templates[name] = &template{name: name, Template: t, args: args}
+		l.templateList = append(l.templateList, name)
+	}
+	sort.Strings(l.templateList)
+	l.en = buildDefinitions(catalogueFor(English), l)
+	l.zh = buildDefinitions(catalogueFor(Chinese), l)
+	// Each template must make a valid command on its own.
+	for _, name := range l.templateList {
+		out := l.interpret(Message{Text: "/newgroup X --template " + name, SenderStaffID: ParseSender})
+		if out.isErr {
+			first, _, _ := strings.Cut(out.act.Reply.Text, "\n")
+			return nil, fmt.Errorf("Templates[%q]: %s", name, first)
+		}
+	}
+	return l, nil
+}
+
+// parseTemplateArgs parses a template's Args with /newgroup's parser.
+func parseTemplateArgs(defs []Definition, text string) ([]Arg, error) {
+	words, err := splitNormalized(Normalize(text))
+	if err != nil {
+		return nil, err
+	}
+	def := lookup(defs, cmdNewGroup)
+	for _, w := range words {
+		if strings.EqualFold(w, "--help") || strings.EqualFold(w, "-h") {
+			return nil, errors.New("a template can't contain --help")
+		}
+	}
+	req, err := parseArgs(def, words)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range req.Args {
+		switch a.Option {
+		case optTemplate, optDryRun:
+			return nil, fmt.Errorf("a template can't contain %s", a.Spelled)
+		}
+	}
+	return req.Args, nil
+}
+
+// validWord reports whether w is one non-empty word without quotes,
+// backslashes or control characters.
+func validWord(w string) bool {
+	return w != "" && !strings.ContainsAny(w, "\"'\\#") && validID(w)
+}
+
+// hasControl reports control characters and invalid UTF-8.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCJK reports whether s contains Chinese characters.
+func hasCJK(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLetter reports whether s contains an ASCII or other letter.
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// DefaultLang is the configured default reply language (English or Chinese).
+func (l *Language) DefaultLang() Lang {
+	return l.defaultLang
+}
+
+// replyLang is lang if it is a supported language, else the default.
+func (l *Language) replyLang(lang Lang) Lang {
+	switch lang {
+	case English, Chinese:
+		return lang
+	}
+	return l.defaultLang
+}
+
+// textLang is the language of replies to text whose command language is not
+// evident: Chinese if it has Chinese characters, else the default.
+func (l *Language) textLang(text string) Lang {
+	if hasCJK(text) {
+		return Chinese
+	}
+	return l.defaultLang
+}
+
+// defs returns the definitions rendered in lang.
+func (l *Language) defs(lang Lang) []Definition {
+	if lang == Chinese {
+		return l.zh
+	}
+	return l.en
+}
+
+// command finds the command typed as name (lower case, without the slash)
+// and the language it was typed in; nil if there is none.
+func (l *Language) command(name string) (*Definition, Lang) {
+	var lang Lang
+	canon := ""
+	if d := lookup(l.en, name); d != nil {
+		canon = d.Name
+		_, configured := l.cmdAliases[name]
+		switch {
+		case hasCJK(name):
+			lang = Chinese
+		case configured || !hasLetter(name):
+			lang = l.defaultLang
+		default:
+			lang = English
+		}
+	}
+	if canon == "" {
+		return nil, ""
+	}
+	return lookup(l.defs(lang), canon), lang
+}
+
+// Interpret parses one chat message and decides what to do: exactly one of
+// the returned Action's fields is set. It never panics, for any input.
+//
+// A CreateGroup with Pending people needs look-ups and Complete before it can
+// be sent; a final dry run (--dry-run) comes back as a Reply (see DryRunReply).
+func (l *Language) Interpret(msg Message) (act Action) {
+	defer func() {
+		if recover() != nil {
+			act = replyAction(catalogueFor(l.textLang(msg.Text)).f(msgInternal))
+		}
+	}()
+	out := l.interpret(msg)
+	return out.act
+}
+
+// Interpret parses one chat message with the default settings (English, no
+// aliases, no templates). It is the single-step form used before people
+// look-ups existed: a command naming people that only DingTalk could resolve
+// (a typed @name, a mobile number, a bare name) gets a reply explaining
+// what to write instead, a command with more than MaxMembers people is
+// refused, and a --dry-run is answered at once. It never panics.
+func Interpret(msg Message) (act Action) {
+	c := newCatalogue()
+	defer func() {
+		if recover() != nil {
+			act = replyAction(c.f(msgInternal))
+		}
+	}()
+	l, _ := New(Settings{})
+	out := l.interpret(msg)
+	if cg := out.act.CreateGroup; cg != nil {
+		c = catalogueFor(cg.Lang)
+		def, _ := l.command(out.cmd)
+		if err := legacyCheck(cg); err != nil {
+			return errorReply(c, def, err)
+		}
+	}
+	return out.act
+}
+
+// legacyCheck refuses what the single-step Interpret can't carry out.
+func legacyCheck(cg *CreateGroup) error {
+	p := cg.plan
+	if p == nil {
+		return nil
+	}
+	if len(p.bare) > 0 {
+		return tooManyNames(append([]string{p.name}, p.bare...))
+	}
+	if len(cg.Pending) > 0 {
+		first := cg.Pending[0].Text
+		switch {
+		case p.mentionN > 0 && p.typedWords > p.mentionN:
+			return newUsageError(msgMentionCountMismatch, p.typedWords, p.mentionN)
+		case p.group:
+			return newUsageError(msgUnresolvedGroup, first)
+		default:
+			return newUsageError(msgUnresolvedDirect, first)
+		}
+	}
+	if n := len(cg.Request.UserIDs); n > MaxMembers {
+		return newUsageError(msgTooManyMembers, n, MaxMembers)
+	}
+	return nil
+}
+
+// outcome is what interpret found out about a message.
+type outcome struct {
+	act   Action
+	cg    *CreateGroup // the command's CreateGroup, also for a final dry run
+	cmd   string       // canonical command name; "" if the text is no known command
+	lang  Lang
+	isErr bool // the reply says the command is wrong (not help)
+}
+
+// interpret is Interpret without the panic guard (the fuzz tests call it so
+// that a panic is reported rather than hidden).
+func (l *Language) interpret(msg Message) outcome {
+	line := Normalize(msg.Text)
+	fallback := l.textLang(line)
+	if line == "" || line[0] != '/' {
+		return outcome{act: replyAction(catalogueFor(fallback).f(msgNotCommand)), lang: fallback, isErr: true}
+	}
+	words, err := splitNormalized(line)
+	if err != nil {
+		// Name the command in the reply if the line starts with a known one.
+		first, _, _ := strings.Cut(line, " ")
+		def, lang := l.command(strings.ToLower(first[1:]))
+		if def == nil {
+			lang = fallback
+		}
+		out := outcome{act: errorReply(catalogueFor(lang), def, err), lang: lang, isErr: true}
+		if def != nil {
+			out.cmd = def.Name
+		}
+		return out
+	}
+	if len(words) == 0 || words[0] == "" || words[0][0] != '/' {
+		return outcome{act: replyAction(catalogueFor(fallback).f(msgNotCommand)), lang: fallback, isErr: true}
+	}
+	def, lang := l.command(strings.ToLower(words[0][1:]))
+	if def == nil {
+		c := catalogueFor(fallback)
+		return outcome{act: unknownCommandReply(c, l.defs(fallback), words[0], msgUnknownCommand), lang: fallback, isErr: true}
+	}
+	c := catalogueFor(lang)
+	out := outcome{cmd: def.Name, lang: lang}
+	args := words[1:]
+	if wantsHelp(args) {
+		out.act = replyAction(commandHelp(c, def))
+		return out
+	}
+	req, err := parseArgs(def, args)
+	if err != nil {
+		out.act, out.isErr = errorReply(c, def, err), true
+		return out
+	}
+	req.Message, req.Line, req.lang = msg, line, lang
+	if def.Handler == nil {
+		out.act = replyAction(commandHelp(c, def))
+		return out
+	}
+	act, err := def.Handler(req)
+	if err != nil {
+		out.act, out.isErr = errorReply(c, def, err), true
+		return out
+	}
+	if (act.Reply == nil) == (act.CreateGroup == nil) {
+		out.act, out.isErr = replyAction(c.f(msgInternal)), true
+		return out
+	}
+	out.act = act
+	if cg := act.CreateGroup; cg != nil {
+		out.cg = cg
+		if cg.DryRun && len(cg.Pending) == 0 {
+			r := l.DryRunReply(cg)
+			out.act = Action{Reply: &r}
+		}
+	}
+	return out
+}

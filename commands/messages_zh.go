@@ -1,0 +1,329 @@
+package commands
+
+// chineseText is the Simplified Chinese catalogue. It says the same as
+// englishText, in the words a Chinese DingTalk user expects; command and
+// option names, field names and IDs stay as they are typed.
+func chineseText(id msgID) string {
+	switch id {
+	case msgNotCommand:
+		return "我只懂以 / 开头的命令。试试 /帮助。"
+	case msgNonText:
+		return "我只能读文字消息。请输入命令，例如 /建群；输入 /帮助 查看全部命令。"
+	case msgUnknownCommand:
+		return "没有 %[1]s 这个命令。"
+	case msgDidYouMean:
+		return "你是不是想输入 %[1]s？"
+	case msgTypeHelp:
+		return "输入 /帮助 查看我能做什么。"
+	case msgInternal:
+		return "我这边读取命令时出了问题。请再试一次，或输入 /帮助。"
+	case msgUsageLine:
+		return "用法：%[1]s"
+	case msgExampleLine:
+		return "示例：%[1]s"
+	case msgMoreHelp:
+		return "全部选项：/帮助 %[1]s"
+	case msgOr:
+		return "或"
+	case msgAnd:
+		return "和"
+	case msgListSep:
+		return "、"
+
+	case msgUnclosedQuote:
+		return "第 %[2]d 列的引号 %[1]s 没有闭合。"
+	case msgApostropheHint:
+		return "如果那是撇号（如 Bob's），请把整个群名放进双引号，例如 \"Bob's group\"。"
+	case msgTrailingBackslash:
+		return "这一行以反斜杠结尾（第 %[1]d 列）；反斜杠后面必须跟着它要转义的字符。"
+	case msgUnreadable:
+		return "我没能把这条命令拆分成词。"
+
+	case msgUnknownOption:
+		return "没有 %[1]s 这个选项。"
+	case msgMissingValue:
+		return "%[1]s 需要一个值：%[2]s。"
+	case msgBadChoice:
+		return "%[1]s 不接受 %[2]q，可用的值：%[3]s。"
+	case msgRepeatedOption:
+		return "%[1]s 出现了不止一次，请只写一次。"
+	case msgFlagTakesNoValue:
+		return "%[1]s 不带值，直接写 %[1]s 即可。"
+	case msgConflictingOptions:
+		return "%[1]s 和 %[2]s 互相矛盾，请只保留一个。"
+
+	case msgHelpCommands:
+		return "命令："
+	case msgHelpFooter:
+		return "输入 /帮助 命令 查看详细说明，例如 /帮助 %[1]s。"
+	case msgHelpAliases:
+		return "也可以写：%[1]s"
+	case msgHelpOptions:
+		return "选项（写在命令后的任意位置，格式为 --选项 值 或 --选项=值）："
+	case msgHelpExamples:
+		return "示例："
+	case msgHelpAlsoOption:
+		return "（也可写 %[1]s）"
+	case msgHelpRepeatable:
+		return "（可重复）"
+	case msgHelpUnknownCommand:
+		return "没有叫 %[1]s 的命令。"
+	case msgHelpTooManyArgs:
+		return "/帮助 最多跟一个命令名。"
+	case msgHelpTemplates:
+		return "模板（用法：/建群 --template 模板名 \"群名\"）："
+	case msgHelpNoTemplates:
+		return "还没有配置模板。管理员可以在机器人的配置文件里添加；之后用 /建群 --template 模板名 即可自动填入模板里的成员和选项。"
+	case msgHelpTemplatesFooter:
+		return "建群模板：/帮助 模板"
+
+	case msgHelpSummary:
+		return "列出所有命令，或说明某个命令。"
+	case msgHelpUsage:
+		return "[命令]"
+	case msgHelpDescription:
+		return "不带参数时列出所有命令；带上命令名时显示它的选项和示例，等同于 命令 --help。"
+	case msgHelpOptHelp:
+		return "显示本帮助。"
+
+	case msgNewGroupSummary:
+		return "创建钉钉群：你是群主，你 @ 的人是群成员。"
+	case msgNewGroupUsage:
+		return "群名 [@成员 ...] [userid:ID ...] [选项]"
+	case msgNewGroupDescription:
+		return "群名 1 到 20 个字；含空格时请加引号。" +
+			"你是群主，你 @ 的每个人都会成为群成员。" +
+			"也可以用机器人配置里的别名（@release-team）、手机号（13800000000）、userid:ID，或通讯录里的完整姓名来指定成员；在和我的单聊里就这样写。" +
+			"连你在内最多 1000 人；超过 40 人时，我会在建群后马上把其余的人加进群。" +
+			"群名以短横线开头时，请在它前面写 --。" +
+			"默认建内部群（仅限本组织成员），除非你指定普通群。"
+	case msgOptOwner:
+		return "让别人当群主；你仍是群成员。"
+	case msgOptOwnerType:
+		return "群主是员工（emp，默认）还是外部联系人（ext，需要普通群）。"
+	case msgOptType:
+		return "群类型：internal（内部群，仅限本组织成员，默认）或 standard（普通群，需钉钉技术支持为本应用开通白名单）。"
+	case msgOptStandard:
+		return "等同于 --type standard。"
+	case msgOptInternal:
+		return "等同于 --type internal。"
+	case msgOptExt:
+		return "按 unionId 添加外部联系人，多个用逗号分隔；需要普通群。"
+	case msgOptIcon:
+		return "群头像，填钉钉媒体文件上传接口返回的 mediaId。"
+	case msgOptMentionAll:
+		return "谁可以 @所有人（默认：所有人）。"
+	case msgOptHistory:
+		return "新成员能否查看最近 100 条聊天记录（默认：否）。"
+	case msgOptApproval:
+		return "入群是否需要审批（默认：否）。"
+	case msgOptSearchable:
+		return "群能否被搜索到（默认：否）。"
+	case msgOptMute:
+		return "除群主外全员禁言（默认：否）。"
+	case msgOptManage:
+		return "谁可以管理群（默认：所有人）。"
+	case msgOptDryRun:
+		return "查找所有人、检查所有参数，然后原样展示将发给钉钉的内容，但不建群。"
+	case msgOptTemplate:
+		return "从机器人配置里的模板开始：模板里的人会加进群，模板里的选项是默认值，你写的选项优先（/帮助 模板 可列出全部模板）。"
+
+	case msgExternalSender:
+		return "我只能为本组织成员建群，但钉钉没有告诉我你是谁（缺少 senderStaffId）。" +
+			"你不在本组织内，或机器人还没有发布时会这样；管理员可以在钉钉开发者后台发布机器人。"
+	case msgNameMissing:
+		return "群需要一个名字。"
+	case msgNameTooLong:
+		return "群名 %[1]q 有 %[2]d 个字，上限是 %[3]d 个。"
+	case msgNameControl:
+		return "群名 %[1]q 含有不可见的控制字符，请去掉后重新输入。"
+	case msgTooManyNames:
+		return "我找到了不止一个群名：%[1]s。群名含空格时请加引号：%[2]s"
+	case msgMentionOutsideOne:
+		return "%[1]s 不在你的组织内（钉钉没有提供其 userId），我无法添加；" +
+			"请去掉这个 @，或加 --standard 并用 --ext UNIONID 把对方作为外部联系人添加。"
+	case msgMentionOutsideMany:
+		return "%[1]s 不在你的组织内（钉钉没有提供他们的 userId），我无法添加；" +
+			"请去掉这些 @，或加 --standard 并用 --ext UNIONID 把他们作为外部联系人添加。"
+	case msgMentionsOutsideCountOne:
+		return "有 1 个被 @ 的人在本组织没有 userId，我无法添加；" +
+			"请去掉这个 @，或加 --standard 并用 --ext UNIONID 把对方作为外部联系人添加。"
+	case msgMentionsOutsideCountMany:
+		return "有 %[1]d 个被 @ 的人在本组织没有 userId，我无法添加；" +
+			"请去掉这些 @，或加 --standard 并用 --ext UNIONID 把他们作为外部联系人添加。"
+	case msgUnresolvedDirect:
+		return "我不知道 %[1]s 是谁：单聊消息不带 @ 信息。请在群聊里真正 @ 对方，或写 userid:ID。"
+	case msgUnresolvedGroup:
+		return "%[1]s 不是真正的 @，所以我不知道是谁。请在输入 @ 后从钉钉弹出的列表里选人，或写 userid:ID。"
+	case msgMentionCountMismatch:
+		return "你输入了 %[1]d 个 @，但钉钉只把其中 %[2]d 个标记为真正的 @。请在输入 @ 后从钉钉弹出的列表里选人，或写 userid:ID。"
+	case msgOwnerAmbiguous:
+		return "我分不清 %[1]s 指的是你 @ 的哪个人。请改写成 --owner userid:ID。"
+	case msgOwnerValue:
+		return "--owner 需要 @某人、手机号或 userid:ID，而不是 %[1]q。"
+	case msgBadUserID:
+		return "%[1]q 不是有效的 userId；请写 userid: 加上 ID，例如 userid:manager4220。"
+	case msgBadExtID:
+		return "%[1]q 不是有效的外部联系人 ID（unionId）。"
+	case msgBadIcon:
+		return "%[1]q 不是有效的 --icon mediaId。"
+	case msgTooManyMembers:
+		return "连群主在内共 %[1]d 人；建群时最多只能加 %[2]d 人。请先用较少的人建群，之后再加其他人。"
+	case msgTooManyExt:
+		return "共 %[1]d 个外部联系人；建群时最多只能加 %[2]d 个。"
+	case msgExtNeedsStandard:
+		return "外部联系人（--ext）只能加入普通群；请加上 --standard（普通群需钉钉技术支持为本应用开通白名单）。"
+	case msgOwnerExtNeedsStandard:
+		return "外部群主（--owner-type ext）需要普通群；请加上 --standard（普通群需钉钉技术支持为本应用开通白名单）。"
+	case msgUnknownTemplate:
+		return "没有叫 %[1]q 的模板。"
+	case msgSeeTemplates:
+		return "输入 /帮助 模板 查看所有模板。"
+	case msgNoTemplates:
+		return "还没有配置模板，所以不能用 --template。请直接在命令里写出成员和选项。"
+	case msgOwnerNotOne:
+		return "--owner 只能是一个人，但 %[1]s 代表 %[2]d 个人。请写其中一人，例如 --owner userid:ID。"
+	case msgBadPerson:
+		return "%[1]q 不是我能查找的人：请写 @姓名、手机号（如 13800000000）或 userid:ID。"
+	case msgTooManyPeople:
+		return "连群主在内共 %[1]d 人；一个群最多 %[2]d 人。"
+
+	case msgUnresolvedIntro:
+		return "我没有建群，因为有人我确定不了是谁："
+	case msgNotFoundMobile:
+		return "%[1]s：本组织没有人使用手机号 %[2]s。"
+	case msgNotFoundName:
+		return "%[1]s：本组织没有叫 %[2]q 的人。"
+	case msgAmbiguous:
+		return "%[1]s 对应 %[2]d 个人：%[3]s。"
+	case msgUnresolvedFix:
+		return "请把他们改写成 userid:ID（ID 见上方）、手机号，或通讯录里的完整姓名，然后重新发送命令。"
+	case msgQuoteHint:
+		return "如果 %[1]s 是群名的一部分，请把整个群名加上引号：%[2]s"
+	case msgLookupFailed:
+		return "我没能在钉钉里查找 %[1]s，所以没有建群。"
+	case msgLookupScope:
+		return "本应用缺少查找成员所需的钉钉权限 %[1]s。" +
+			"管理员可以在钉钉开发者后台 → 应用 → 权限管理 中开通，然后发布新版本。"
+	case msgLookupRetry:
+		return "请过几分钟再试；如果一直失败，请管理员查看机器人的日志。"
+	case msgMore:
+		return "另外 %[1]d 人"
+
+	case msgCreated:
+		return "已创建群 “%[1]s”。"
+	case msgCreatedType:
+		return "类型：%[1]s"
+	case msgCreatedOwner:
+		return "群主：%[1]s"
+	case msgCreatedMembers:
+		return "成员：%[1]d 人"
+	case msgCreatedExternal:
+		return "外部联系人：%[1]d 人"
+	case msgCreatedOpenConversationID:
+		return "openConversationId：%[1]s"
+	case msgCreatedChatID:
+		return "chatid：%[1]s"
+	case msgGroupInternal:
+		return "内部群"
+	case msgGroupStandard:
+		return "普通群"
+	case msgGroupTagOther:
+		return "conversationTag %[1]d"
+	case msgFailVisibility:
+		return "钉钉拒绝了：群主（%[1]s）不在本应用的可见范围内（群主不在应用可见性内）。" +
+			"请管理员在钉钉开发者后台 → 应用 → 版本管理与发布 → 可见范围 中添加此人，然后再试。"
+	case msgFailPermissionCheck:
+		return "钉钉拒绝了：权限校验失败。可能的原因：应用缺少 qyapi_chat_manage 权限；" +
+			"普通群需要钉钉技术支持为本应用开通白名单；或有成员不在应用可见范围内。" +
+			"请管理员在钉钉开发者后台检查本应用。"
+	case msgFailParameter:
+		return "钉钉认为请求里有参数不合法。请检查群名（1 到 20 个字）、userId、" +
+			"--icon 的 mediaId、--ext 的 unionId 以及其他选项，然后再试。"
+	case msgFailMaybeCreated:
+		return "钉钉在建群时出错，群【可能】已经建好了。" +
+			"再试之前请先看看你的群列表，以免建出两个群。"
+	case msgFailThrottled:
+		return "钉钉正在对本应用限流。请一分钟后再试。"
+	case msgFailInvalidToken:
+		return "钉钉拒绝了机器人的凭证，所以没有建群。" +
+			"请管理员检查 DINGTALK_CLIENT_ID 和 DINGTALK_CLIENT_SECRET。"
+	case msgFailScope:
+		return "本应用缺少钉钉权限 %[1]s，所以没有建群。" +
+			"管理员可以在钉钉开发者后台 → 应用 → 权限管理 中开通，然后发布新版本。"
+	case msgFailCredentials:
+		return "钉钉说机器人的 Client ID 或 Client Secret 不对，所以没有建群。" +
+			"请管理员检查 DINGTALK_CLIENT_ID 和 DINGTALK_CLIENT_SECRET。"
+	case msgFailIPWhitelist:
+		return "钉钉拒绝了调用：机器人服务器的 IP 不在应用的 IP 白名单里。" +
+			"管理员可以在钉钉开发者后台 → 应用 → 安全设置 中添加。"
+	case msgFailMonthlyQuota:
+		return "本组织本月的钉钉接口调用量已用完，所以没有建群。" +
+			"管理员可以购买更多调用量，或等到下个月。"
+	case msgFailOtherCode:
+		return "钉钉拒绝建群（错误码 %[1]s）。"
+	case msgFailOtherStatus:
+		return "钉钉拒绝建群（HTTP 状态码 %[1]d）。"
+	case msgFailTimeout:
+		return "钉钉没有及时响应，群【可能】已经建好了。" +
+			"再试之前请先看看你的群列表，以免建出两个群。"
+	case msgFailCanceled:
+		return "请求被中断了（机器人可能正在重启），群【可能】已经建好了。" +
+			"再试之前请先看看你的群列表。"
+	case msgFailUnreachable:
+		return "我连不上钉钉，所以没有建群。请过几分钟再试；" +
+			"如果一直失败，请管理员查看机器人的日志。"
+	case msgRequestID:
+		return "钉钉请求 ID：%[1]s"
+	case msgTheOwner:
+		return "群主"
+	case msgCreatedMembersNamed:
+		return "成员：%[1]d 人（%[2]s）"
+	case msgNotAdded:
+		return "建群后有 %[1]d 人没能加进群：%[2]s。群主可以在群设置里手动添加。"
+
+	case msgDryRunTitle:
+		return "预览：什么都没有创建。以下是我将发给钉钉的内容："
+	case msgDryRunName:
+		return "群名（name）：“%[1]s”"
+	case msgDryRunType:
+		return "类型（conversationTag）：%[1]s，%[2]d"
+	case msgDryRunOwnerType:
+		return "群主类型（ownerType）：%[1]s"
+	case msgDryRunMembers:
+		return "成员（useridlist，%[1]d 人）：%[2]s"
+	case msgDryRunLarge:
+		return "钉钉建群时最多接受 %[1]d 名成员，所以我会先用前 %[1]d 人建群，再把其余 %[2]d 人加进去。"
+	case msgDryRunExternal:
+		return "外部联系人（extidlist）：%[1]s"
+	case msgDryRunIcon:
+		return "群头像（icon）：%[1]s"
+	case msgDryRunOption:
+		return "%[1]s（%[2]s）：%[3]s"
+	case msgDryRunNone:
+		return "无"
+	case msgDryRunDefault:
+		return "不发送（钉钉默认：%[1]s）"
+	case msgDryRunTemplate:
+		return "模板：%[1]s"
+	case msgDryRunPending:
+		return "还需在钉钉中查找：%[1]s"
+	case msgDryRunRequest:
+		return "POST /v1.0/im/group/create 的请求体："
+	case msgDryRunAgain:
+		return "去掉 --dry-run 再发送同一条命令，即可建群。"
+	case msgValueYes:
+		return "是"
+	case msgValueNo:
+		return "否"
+	case msgValueEveryone:
+		return "所有人"
+	case msgValueOwner:
+		return "仅群主"
+	case msgValueEmp:
+		return "员工（emp）"
+	case msgValueExt:
+		return "外部联系人（ext）"
+	}
+	return ""
+}

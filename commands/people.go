@@ -1,0 +1,492 @@
+package commands
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dingbot/dingbot/dingclient"
+)
+
+// How /newgroup turns the people in a command into user IDs.
+//
+// Each person word — an @word, a bare word after NAME, an --owner value, a
+// person of a template — is resolved by the first rule that applies:
+//
+//  1. a real @mention (groups only, see below) → its atUsers staffId;
+//  2. a configured alias (Settings.People, without @, any case) → its IDs;
+//  3. a mobile number (13800000000, @13800000000, +8613800000000, 0086…,
+//     86…, dashes allowed) → a RefMobile PersonRef for the bot to look up;
+//  4. userid:ID → ID;
+//  5. anything else → a RefName PersonRef: an exact-name search by the bot.
+//
+// Pairing @words with atUsers. DingTalk sends the mentioned people (atUsers,
+// the bot itself removed) but not which @word each belongs to. Let A be the
+// @words the user typed (positional and --owner, in order; template words
+// never pair) and M the mentions:
+//
+//   - if A and M have the same length, or M has one entry per distinct word
+//     of A, every @word is a real mention: the i-th word (or distinct word)
+//     is the i-th mention, even if it is also an alias;
+//   - else let W be A without the aliases and mobile numbers (those were
+//     typed as text); if W and M pair the same way, they are paired and the
+//     aliases and mobiles resolve by rules 2 and 3;
+//   - else if W is shorter than M (DingTalk dropped some mention text), every
+//     mention is a member, the words of W are taken to be among them, and
+//     --owner @x with x in W is refused as ambiguous;
+//   - else (more words than mentions, e.g. names typed without picking from
+//     DingTalk's list, or any @word in a one-to-one chat) every mention is a
+//     member and every word of W is looked up by name; when such a look-up
+//     finds several people of whom exactly one was mentioned, that one is
+//     taken.
+//
+// A paired mention without a staffId (someone outside the organisation)
+// stops the command, naming the @word. The display name of a paired person
+// is the @word without the @, unless Settings.Names has one.
+//
+// Members are, in order and without duplicates: the owner (the sender unless
+// --owner), the sender, the mentions not paired with a word (if any), the
+// people the user wrote, then the template's people.
+
+// plan records how to assemble the members once the pending people are known.
+type plan struct {
+	sender   string
+	owner    entry   // the owner; ids == nil && ref < 0 means the sender
+	people   []entry // members in order
+	mentions []string
+	allMents bool     // every mention is a member
+	nameRun  []string // NAME and the bare words right after it
+	name     string
+	// For the single-step Interpret.
+	bare       []string
+	typedWords int
+	mentionN   int
+	group      bool
+}
+
+// entry is people known by ID, or a pending PersonRef.
+type entry struct {
+	ids []string
+	ref int // index into CreateGroup.Pending; -1 for ids
+}
+
+// resolvePeople applies the rules above to s's people.
+func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) (*CreateGroup, error) {
+	sender := strings.TrimSpace(msg.SenderStaffID)
+	ownerOpt := def.option(optOwner, false)
+	wordErr := func(w personWord, id msgID, args ...any) error {
+		if w.owner {
+			return optionError(def, ownerOpt, id, args...)
+		}
+		return newUsageError(id, args...)
+	}
+	for _, w := range s.people {
+		bare := strings.TrimPrefix(w.text, "@")
+		if id, ok := userIDValue(w.text); ok {
+			if !validID(id) {
+				return nil, wordErr(w, msgBadUserID, w.text)
+			}
+			continue
+		}
+		if strings.TrimSpace(bare) == "" || hasControl(bare) || utf8.RuneCountInString(bare) > maxPersonRunes {
+			return nil, wordErr(w, msgBadPerson, w.text)
+		}
+	}
+
+	var ments []Mention
+	for _, m := range msg.Mentions {
+		if msg.BotUserID != "" && m.DingtalkID == msg.BotUserID {
+			continue
+		}
+		// A staffId that is no valid user ID is as good as none.
+		if m.StaffID = strings.TrimSpace(m.StaffID); !validID(m.StaffID) {
+			m.StaffID = ""
+		}
+		ments = append(ments, m)
+	}
+	var all, textual []int // indexes into s.people of typed @words; of those not aliases or mobiles
+	for i, w := range s.people {
+		if !w.typed || !strings.HasPrefix(w.text, "@") {
+			continue
+		}
+		all = append(all, i)
+		if _, mobile := mobileValue(w.text); !mobile && l.alias(w.text) == nil {
+			textual = append(textual, i)
+		}
+	}
+	paired := map[int]Mention{}
+	pair := func(idx []int) bool {
+		words := make([]string, len(idx))
+		for k, i := range idx {
+			words[k] = s.people[i].text
+		}
+		d := distinctIndex(words)
+		switch {
+		case len(idx) == len(ments):
+			for k, i := range idx {
+				paired[i] = ments[k]
+			}
+		case d.count == len(ments):
+			for k, i := range idx {
+				paired[i] = ments[d.index[k]]
+			}
+		default:
+			return false
+		}
+		return true
+	}
+	covered := map[int]bool{} // words taken to be among the mentions
+	allMents := false
+	switch {
+	case len(ments) > 0 && pair(all):
+	case pair(textual):
+	default:
+		allMents = len(ments) > 0
+		noID := 0
+		for _, m := range ments {
+			if strings.TrimSpace(m.StaffID) == "" {
+				noID++
+			}
+		}
+		switch {
+		case noID == 1:
+			return nil, newUsageError(msgMentionsOutsideCountOne)
+		case noID > 1:
+			return nil, newUsageError(msgMentionsOutsideCountMany, noID)
+		}
+		if len(textual) < len(ments) {
+			for _, i := range textual {
+				if s.people[i].owner {
+					return nil, newUsageError(msgOwnerAmbiguous, s.people[i].text)
+				}
+				covered[i] = true
+			}
+		}
+	}
+	var outside []string
+	for _, i := range all {
+		if m, ok := paired[i]; ok && strings.TrimSpace(m.StaffID) == "" && !contains(outside, s.people[i].text) {
+			outside = append(outside, s.people[i].text)
+		}
+	}
+	switch len(outside) {
+	case 0:
+	case 1:
+		return nil, newUsageError(msgMentionOutsideOne, outside[0])
+	default:
+		return nil, newUsageError(msgMentionOutsideMany, andList(outside))
+	}
+
+	cg := &CreateGroup{Request: s.req, Names: map[string]string{}}
+	p := &plan{sender: sender, owner: entry{ref: -1}, name: s.name, nameRun: s.nameRun, bare: s.bare,
+		typedWords: len(all), mentionN: len(ments), group: msg.Group, allMents: allMents}
+	for _, m := range ments {
+		if id := strings.TrimSpace(m.StaffID); id != "" {
+			p.mentions = append(p.mentions, id)
+		}
+	}
+	setName := func(id, name string) {
+		if _, ok := cg.Names[id]; !ok && name != "" {
+			cg.Names[id] = name
+		}
+	}
+	pending := map[PersonRef]int{} // by Kind and Value
+	addRef := func(w personWord, kind RefKind, value string) int {
+		key := PersonRef{Kind: kind, Value: value}
+		if i, ok := pending[key]; ok {
+			if w.owner {
+				cg.Pending[i].Owner = true
+			}
+			return i
+		}
+		pending[key] = len(cg.Pending)
+		cg.Pending = append(cg.Pending, PersonRef{Text: w.text, Kind: kind, Value: value, Owner: w.owner})
+		return len(cg.Pending) - 1
+	}
+	for i, w := range s.people {
+		if covered[i] {
+			continue
+		}
+		e := entry{ref: -1}
+		if m, ok := paired[i]; ok {
+			id := strings.TrimSpace(m.StaffID)
+			e.ids = []string{id}
+			setName(id, strings.TrimPrefix(w.text, "@"))
+		} else if id, ok := userIDValue(w.text); ok {
+			e.ids = []string{id}
+		} else if ids := l.alias(w.text); ids != nil {
+			if w.owner && len(ids) > 1 {
+				return nil, optionError(def, ownerOpt, msgOwnerNotOne, w.text, len(ids))
+			}
+			e.ids = ids
+			if len(ids) == 1 {
+				setName(ids[0], strings.TrimPrefix(w.text, "@"))
+			}
+		} else if mobile, ok := mobileValue(w.text); ok {
+			e.ref = addRef(w, RefMobile, mobile)
+		} else {
+			e.ref = addRef(w, RefName, strings.TrimSpace(strings.TrimPrefix(w.text, "@")))
+		}
+		if w.owner {
+			p.owner = e
+		} else {
+			p.people = append(p.people, e)
+		}
+	}
+	cg.plan = p
+	if msg.SenderNick != "" {
+		setName(sender, sanitizeName(msg.SenderNick))
+	}
+	owner, ids := p.assemble(nil)
+	cg.Request.Owner, cg.Request.UserIDs = owner, ids
+	for _, id := range ids {
+		if n, ok := l.names[id]; ok {
+			cg.Names[id] = n
+		}
+	}
+	if n := len(ids) + len(cg.Pending); n > MaxTotalMembers {
+		return nil, newUsageError(msgTooManyPeople, n, MaxTotalMembers)
+	}
+	return cg, nil
+}
+
+// alias returns the IDs of the configured alias w (with or without @), or nil.
+func (l *Language) alias(w string) []string {
+	if len(l.people) == 0 {
+		return nil
+	}
+	return l.people[strings.ToLower(strings.TrimPrefix(w, "@"))]
+}
+
+// assemble returns the owner and the members, in order and without
+// duplicates. resolved holds the user IDs of the pending people (nil, or ""
+// for one not known yet); unknown people are left out, and an unknown owner
+// is "".
+func (p *plan) assemble(resolved []string) (string, []string) {
+	idOf := func(e entry) []string {
+		if e.ref < 0 {
+			return e.ids
+		}
+		if e.ref < len(resolved) && resolved[e.ref] != "" {
+			return []string{resolved[e.ref]}
+		}
+		return nil
+	}
+	owner := p.sender
+	if p.owner.ref >= 0 || p.owner.ids != nil {
+		owner = ""
+		if v := idOf(p.owner); len(v) > 0 {
+			owner = v[0]
+		}
+	}
+	ids := make([]string, 0, 2+len(p.people))
+	seen := make(map[string]struct{}, 2+len(p.people))
+	add := func(v ...string) {
+		for _, id := range v {
+			if _, dup := seen[id]; !dup && id != "" {
+				seen[id] = struct{}{}
+				ids = append(ids, id)
+			}
+		}
+	}
+	add(owner, p.sender)
+	if p.allMents {
+		add(p.mentions...)
+	}
+	for _, e := range p.people {
+		add(idOf(e)...)
+	}
+	return owner, ids
+}
+
+// sanitizeName makes a display name from DingTalk or the user fit for a
+// reply: control characters removed, at most maxPersonRunes runes.
+func sanitizeName(n string) string {
+	n = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || r < 0x20 || (r >= 0x7f && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(n))
+	if utf8.RuneCountInString(n) > maxPersonRunes {
+		n = string([]rune(n)[:maxPersonRunes]) + "…"
+	}
+	return strings.TrimSpace(n)
+}
+
+// Complete finishes a CreateGroup whose Pending people the bot has looked
+// up, one Lookup per PersonRef (matched by Kind and Value). It returns
+// Action{CreateGroup: final} with Pending empty, or a Reply when a look-up
+// failed, someone was not found, a name matched several people (the reply
+// lists the candidates with their user IDs), or the group would be too big:
+// never a group that is half right. A final dry run is answered with
+// DryRunReply. cg is not modified. Complete never panics.
+func (l *Language) Complete(cg *CreateGroup, lookups []Lookup) (act Action) {
+	c := catalogueFor(l.defaultLang)
+	defer func() {
+		if recover() != nil {
+			act = replyAction(c.f(msgInternal))
+		}
+	}()
+	if cg == nil {
+		return replyAction(c.f(msgInternal))
+	}
+	c = catalogueFor(l.replyLang(cg.Lang))
+	resolved := make([]string, len(cg.Pending))
+	names := make(map[string]string, len(cg.Names)+len(cg.Pending))
+	for id, n := range cg.Names {
+		names[id] = n
+	}
+	var (
+		failed    []string
+		failErr   error
+		notFound  []PersonRef
+		ambiguous []ambiguity
+	)
+	var mentioned []string
+	if cg.plan != nil {
+		mentioned = cg.plan.mentions
+	}
+	for i, ref := range cg.Pending {
+		lk, ok := findLookup(lookups, ref)
+		if !ok || lk.Err != nil {
+			failed = append(failed, ref.Text)
+			if ok && failErr == nil {
+				failErr = lk.Err
+			}
+			continue
+		}
+		var cands []Person
+		for _, p := range lk.Candidates {
+			p.UserID = strings.TrimSpace(p.UserID)
+			if !validID(p.UserID) || containsPerson(cands, p.UserID) {
+				continue
+			}
+			p.Name = sanitizeName(p.Name)
+			cands = append(cands, p)
+		}
+		if len(cands) > 1 && len(mentioned) > 0 {
+			var in []Person
+			for _, p := range cands {
+				if contains(mentioned, p.UserID) {
+					in = append(in, p)
+				}
+			}
+			if len(in) == 1 {
+				cands = in
+			}
+		}
+		switch len(cands) {
+		case 0:
+			notFound = append(notFound, ref)
+		case 1:
+			resolved[i] = cands[0].UserID
+			if _, known := names[cands[0].UserID]; !known && cands[0].Name != "" {
+				names[cands[0].UserID] = cands[0].Name
+			}
+			if n, ok := l.names[cands[0].UserID]; ok {
+				names[cands[0].UserID] = n
+			}
+		default:
+			ambiguous = append(ambiguous, ambiguity{ref, cands})
+		}
+	}
+	if len(failed) > 0 {
+		return replyAction(lookupFailedText(c, failed, failErr))
+	}
+	if len(notFound) > 0 || len(ambiguous) > 0 {
+		return replyAction(unresolvedText(c, cg, notFound, ambiguous))
+	}
+
+	final := *cg
+	final.Request = copyRequest(cg.Request)
+	final.Pending = nil
+	final.Names = names
+	final.plan = nil
+	if cg.plan != nil {
+		p := *cg.plan
+		final.plan = &p
+		final.Request.Owner, final.Request.UserIDs = cg.plan.assemble(resolved)
+	} else {
+		owner := cg.Request.Owner
+		ids := append([]string(nil), cg.Request.UserIDs...)
+		for i, ref := range cg.Pending {
+			if ref.Owner {
+				owner = resolved[i]
+			}
+		}
+		_, final.Request.UserIDs = (&plan{sender: owner, owner: entry{ref: -1}, people: []entry{{ids: ids, ref: -1}, {ids: resolved, ref: -1}}}).assemble(nil)
+		final.Request.Owner = owner
+	}
+	if final.Request.Owner == "" || len(final.Request.UserIDs) == 0 {
+		return replyAction(c.f(msgInternal))
+	}
+	if n := len(final.Request.UserIDs); n > MaxTotalMembers {
+		return replyAction(c.f(msgTooManyPeople, n, MaxTotalMembers))
+	}
+	if final.DryRun {
+		return Action{Reply: &Reply{Text: l.DryRunReply(&final).Text}}
+	}
+	return Action{CreateGroup: &final}
+}
+
+// ambiguity is a PersonRef that matched several people.
+type ambiguity struct {
+	ref   PersonRef
+	cands []Person
+}
+
+// findLookup returns the look-up answering ref: the same Kind and Value.
+func findLookup(lookups []Lookup, ref PersonRef) (Lookup, bool) {
+	for _, lk := range lookups {
+		if lk.Ref.Kind == ref.Kind && lk.Ref.Value == ref.Value {
+			return lk, true
+		}
+	}
+	return Lookup{}, false
+}
+
+func containsPerson(list []Person, id string) bool {
+	for _, p := range list {
+		if p.UserID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// copyRequest returns a deep copy of r.
+func copyRequest(r dingclient.CreateGroupRequest) dingclient.CreateGroupRequest {
+	r.UserIDs = append([]string(nil), r.UserIDs...)
+	r.ExtIDs = append([]string(nil), r.ExtIDs...)
+	if r.ConversationTag != nil {
+		t := *r.ConversationTag
+		r.ConversationTag = &t
+	}
+	if r.ManagementOptions != nil {
+		mo := *r.ManagementOptions
+		r.ManagementOptions = &mo
+	}
+	return r
+}
+
+// distinctWords numbers the distinct words in order of first appearance.
+type distinctWords struct {
+	count int
+	index []int // for each word, the number of its first appearance
+}
+
+// distinctIndex numbers the distinct words of refs.
+func distinctIndex(refs []string) distinctWords {
+	d := distinctWords{index: make([]int, len(refs))}
+	first := make(map[string]int, len(refs))
+	for i, r := range refs {
+		n, ok := first[r]
+		if !ok {
+			n = d.count
+			first[r] = n
+			d.count++
+		}
+		d.index[i] = n
+	}
+	return d
+}
