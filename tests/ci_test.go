@@ -35,3 +35,23 @@ func TestDockerfileBuildsLikeCI(t *testing.T) {
 		t.Errorf("Dockerfile is not multi-stage")
 	}
 }
+
+// TestCIRunsTheREADMETestCommand: .ci/run must run exactly the test command
+// the README gives a newcomer.
+func TestCIRunsTheREADMETestCommand(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := os.ReadFile("../.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?m)^(go vet ./\\.\\.\\. && go test .*)$").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md gives no test command starting with `go vet ./... && go test`")
+	}
+	if !strings.Contains(string(ci), "\n"+string(m[1])+"\n") {
+		t.Errorf(".ci/run does not run README's test command:\n%s", m[1])
+	}
+}
