@@ -1,0 +1,351 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// db is what the shared implementation needs from an engine. Statements use
+// PostgreSQL's $N placeholders; SQLite (modernc.org/sqlite) binds $N by
+// ordinal too, so both engines run the same SQL text.
+type db interface {
+	// exec runs a statement and returns how many rows it affected.
+	exec(ctx context.Context, q string, args ...any) (int64, error)
+	// query runs a statement returning rows and calls each once per row with
+	// that row's scan function. write is true for writes with RETURNING (SQLite
+	// sends those to its writer connection, PostgreSQL ignores it).
+	query(ctx context.Context, write bool, q string, args []any, each func(scan func(dest ...any) error) error) error
+	// close releases the database.
+	close() error
+}
+
+// sqlStore implements Store on top of a db. All state transitions are single
+// conditional statements (UPDATE … WHERE <expected state> [RETURNING …]), so
+// they are atomic in both engines without explicit transactions: in SQLite
+// every write statement holds the database's single write lock; in
+// PostgreSQL row locks plus READ COMMITTED re-evaluation of the WHERE clause
+// make a concurrent second update see the first one's result.
+type sqlStore struct {
+	db db
+	// nextLock is appended to Next's inner SELECT: " FOR UPDATE SKIP LOCKED"
+	// in PostgreSQL (so concurrent workers pick different rows instead of
+	// queueing on the same one), "" in SQLite (writes are serialized anyway).
+	nextLock string
+}
+
+const itemCols = `msg_id, message, state, reply, reply_state, owner, lease_until, received_at, updated_at`
+
+const finishedStates = `('done', 'failed', 'unknown')`
+
+// ms converts a time to the stored unix milliseconds; the zero time is 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS converts stored unix milliseconds back; 0 is the zero time.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
+
+func scanItem(scan func(dest ...any) error) (*Item, error) {
+	var (
+		it                            Item
+		msg, state, replyState        string
+		leaseUntil, received, updated int64
+	)
+	if err := scan(&it.MsgID, &msg, &state, &it.Reply, &replyState, &it.Owner, &leaseUntil, &received, &updated); err != nil {
+		return nil, err
+	}
+	it.Message = []byte(msg)
+	it.State = State(state)
+	it.ReplyState = ReplyState(replyState)
+	it.LeaseUntil = fromMS(leaseUntil)
+	it.ReceivedAt = fromMS(received)
+	it.UpdatedAt = fromMS(updated)
+	return &it, nil
+}
+
+// items runs q and collects the rows as items.
+func (s *sqlStore) items(ctx context.Context, write bool, q string, args ...any) ([]*Item, error) {
+	var out []*Item
+	err := s.db.query(ctx, write, q, args, func(scan func(dest ...any) error) error {
+		it, err := scanItem(scan)
+		if err != nil {
+			return err
+		}
+		out = append(out, it)
+		return nil
+	})
+	return out, err
+}
+
+func opErr(op string, err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrLeaseLost) {
+		return err
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+func checkOwner(owner string) error {
+	if owner == "" {
+		return errors.New("empty owner")
+	}
+	return nil
+}
+
+// Claim implements Store.
+func (s *sqlStore) Claim(ctx context.Context, msgID string, message []byte, now time.Time) (bool, *Item, error) {
+	if msgID == "" {
+		return false, nil, errors.New("store: claim: empty msgID")
+	}
+	t := ms(now)
+	// A missing row after a conflict means it was pruned in between: try again.
+	for range 3 {
+		n, err := s.db.exec(ctx, `INSERT INTO inbox (msg_id, message, state, received_at, updated_at)
+			VALUES ($1, $2, 'received', $3, $3) ON CONFLICT (msg_id) DO NOTHING`,
+			msgID, string(message), t)
+		if err != nil {
+			return false, nil, opErr("claim", err)
+		}
+		if n == 1 {
+			return true, &Item{MsgID: msgID, Message: append([]byte(nil), message...), State: Received,
+				ReceivedAt: fromMS(t), UpdatedAt: fromMS(t)}, nil
+		}
+		it, err := s.get(ctx, true, msgID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, nil, opErr("claim", err)
+		}
+		return false, it, nil
+	}
+	return false, nil, errors.New("store: claim: item vanished repeatedly after a conflicting insert")
+}
+
+// Next implements Store.
+func (s *sqlStore) Next(ctx context.Context, owner string, now time.Time, lease time.Duration) (*Item, error) {
+	if err := checkOwner(owner); err != nil {
+		return nil, opErr("next", err)
+	}
+	t := ms(now)
+	items, err := s.items(ctx, true, `UPDATE inbox SET owner = $1, lease_until = $2, updated_at = $3
+		WHERE msg_id = (SELECT msg_id FROM inbox WHERE state = 'received' AND lease_until < $3
+			ORDER BY received_at, msg_id LIMIT 1`+s.nextLock+`)
+		AND state = 'received' AND lease_until < $3
+		RETURNING `+itemCols,
+		owner, now.Add(lease).UnixMilli(), t)
+	if err != nil || len(items) == 0 {
+		return nil, opErr("next", err)
+	}
+	return items[0], nil
+}
+
+// lost tells why an owner-checked update matched no row: ErrNotFound when
+// the item does not exist, otherwise ErrLeaseLost.
+func (s *sqlStore) lost(ctx context.Context, op, msgID string) error {
+	if _, err := s.get(ctx, true, msgID); err != nil {
+		return opErr(op, err)
+	}
+	return ErrLeaseLost
+}
+
+// MarkCalling implements Store. The lease must still be live at now: a
+// worker whose lease ran out must not start the non-idempotent call, since
+// ExpireCalling could turn the item unknown under it at once.
+func (s *sqlStore) MarkCalling(ctx context.Context, msgID, owner string, now time.Time) error {
+	if err := checkOwner(owner); err != nil {
+		return opErr("mark calling", err)
+	}
+	t := ms(now)
+	n, err := s.db.exec(ctx, `UPDATE inbox SET state = 'calling', updated_at = $3
+		WHERE msg_id = $1 AND owner = $2 AND state = 'received' AND lease_until >= $3`,
+		msgID, owner, t)
+	if err != nil {
+		return opErr("mark calling", err)
+	}
+	if n == 0 {
+		return s.lost(ctx, "mark calling", msgID)
+	}
+	return nil
+}
+
+// Finish implements Store.
+func (s *sqlStore) Finish(ctx context.Context, msgID, owner string, state State, reply string, now time.Time) error {
+	if err := checkOwner(owner); err != nil {
+		return opErr("finish", err)
+	}
+	if !state.Finished() {
+		return fmt.Errorf("store: finish: %q is not a final state", state)
+	}
+	n, err := s.db.exec(ctx, `UPDATE inbox SET state = $3, reply = $4, owner = '', lease_until = 0, updated_at = $5
+		WHERE msg_id = $1 AND owner = $2 AND state IN ('received', 'calling')`,
+		msgID, owner, string(state), reply, ms(now))
+	if err != nil {
+		return opErr("finish", err)
+	}
+	if n == 0 {
+		return s.lost(ctx, "finish", msgID)
+	}
+	return nil
+}
+
+// Release implements Store. It leaves updated_at alone (it has no clock).
+func (s *sqlStore) Release(ctx context.Context, msgID, owner string) error {
+	if err := checkOwner(owner); err != nil {
+		return opErr("release", err)
+	}
+	n, err := s.db.exec(ctx, `UPDATE inbox SET owner = '', lease_until = 0
+		WHERE msg_id = $1 AND owner = $2 AND state = 'received'`, msgID, owner)
+	if err != nil {
+		return opErr("release", err)
+	}
+	if n == 0 {
+		return s.lost(ctx, "release", msgID)
+	}
+	return nil
+}
+
+// Renew implements Store.
+func (s *sqlStore) Renew(ctx context.Context, owner string, now time.Time, lease time.Duration) (int, error) {
+	if err := checkOwner(owner); err != nil {
+		return 0, opErr("renew", err)
+	}
+	n, err := s.db.exec(ctx, `UPDATE inbox SET lease_until = $2, updated_at = $3
+		WHERE owner = $1 AND state IN ('received', 'calling')`,
+		owner, now.Add(lease).UnixMilli(), ms(now))
+	return int(n), opErr("renew", err)
+}
+
+// ExpireCalling implements Store. One UPDATE … RETURNING, so of two
+// processes expiring at once each item is returned by exactly one.
+func (s *sqlStore) ExpireCalling(ctx context.Context, now time.Time) ([]*Item, error) {
+	items, err := s.items(ctx, true, `UPDATE inbox SET state = 'unknown', owner = '', lease_until = 0, updated_at = $1
+		WHERE state = 'calling' AND lease_until < $1
+		RETURNING `+itemCols, ms(now))
+	return items, opErr("expire calling", err)
+}
+
+// SetReplyState implements Store.
+func (s *sqlStore) SetReplyState(ctx context.Context, msgID string, state ReplyState, now time.Time) (bool, error) {
+	var (
+		n   int64
+		err error
+	)
+	switch state {
+	case ReplySending:
+		n, err = s.db.exec(ctx, `UPDATE inbox SET reply_state = 'sending', updated_at = $2
+			WHERE msg_id = $1 AND state IN `+finishedStates+` AND reply_state IN ('', 'failed')`,
+			msgID, ms(now))
+	case ReplySent, ReplyFailed:
+		n, err = s.db.exec(ctx, `UPDATE inbox SET reply_state = $2, updated_at = $3 WHERE msg_id = $1`,
+			msgID, string(state), ms(now))
+	default:
+		return false, fmt.Errorf("store: set reply state: cannot set %q", state)
+	}
+	if err != nil {
+		return false, opErr("set reply state", err)
+	}
+	if n == 0 {
+		if _, err := s.get(ctx, true, msgID); err != nil {
+			return false, opErr("set reply state", err)
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+// Unreplied implements Store: finished items with ReplyNone, oldest received
+// first. A limit <= 0 returns nothing.
+func (s *sqlStore) Unreplied(ctx context.Context, limit int) ([]*Item, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	items, err := s.items(ctx, false, `SELECT `+itemCols+` FROM inbox
+		WHERE state IN `+finishedStates+` AND reply_state = ''
+		ORDER BY received_at, msg_id LIMIT $1`, limit)
+	return items, opErr("unreplied", err)
+}
+
+func (s *sqlStore) get(ctx context.Context, write bool, msgID string) (*Item, error) {
+	items, err := s.items(ctx, write, `SELECT `+itemCols+` FROM inbox WHERE msg_id = $1`, msgID)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, ErrNotFound
+	}
+	return items[0], nil
+}
+
+// Get implements Store; it returns ErrNotFound for an unknown msgID.
+func (s *sqlStore) Get(ctx context.Context, msgID string) (*Item, error) {
+	it, err := s.get(ctx, false, msgID)
+	return it, opErr("get", err)
+}
+
+// RecordGroup implements Store. A second record for the same msgID is
+// ignored (the first one wins), so a retried write is harmless.
+func (s *sqlStore) RecordGroup(ctx context.Context, g Group) error {
+	if g.MsgID == "" {
+		return errors.New("store: record group: empty msgID")
+	}
+	members := g.Members
+	if members == nil {
+		members = []string{}
+	}
+	mj, err := json.Marshal(members)
+	if err != nil {
+		return opErr("record group", err)
+	}
+	_, err = s.db.exec(ctx, `INSERT INTO groups
+		(msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (msg_id) DO NOTHING`,
+		g.MsgID, g.OpenConversationID, g.ChatID, g.Name, g.Owner, string(mj), g.Sender, g.ConversationID, ms(g.CreatedAt))
+	return opErr("record group", err)
+}
+
+// Groups implements Store. A limit <= 0 returns nothing.
+func (s *sqlStore) Groups(ctx context.Context, limit int) ([]Group, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var out []Group
+	err := s.db.query(ctx, false, `SELECT msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at
+		FROM groups ORDER BY created_at DESC, msg_id DESC LIMIT $1`, []any{limit},
+		func(scan func(dest ...any) error) error {
+			var (
+				g       Group
+				members string
+				created int64
+			)
+			if err := scan(&g.MsgID, &g.OpenConversationID, &g.ChatID, &g.Name, &g.Owner, &members, &g.Sender, &g.ConversationID, &created); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(members), &g.Members); err != nil {
+				return fmt.Errorf("group %q: members: %w", g.MsgID, err)
+			}
+			g.CreatedAt = fromMS(created)
+			out = append(out, g)
+			return nil
+		})
+	return out, opErr("groups", err)
+}
+
+// Prune implements Store.
+func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.db.exec(ctx, `DELETE FROM inbox WHERE state IN `+finishedStates+` AND updated_at < $1`, ms(before))
+	return int(n), opErr("prune", err)
+}
+
+// Close implements Store.
+func (s *sqlStore) Close() error { return s.db.close() }

@@ -1,0 +1,122 @@
+// Package store is dingbot's durable state: the inbox of chat messages (so a
+// command is never lost and never run twice, even when DingTalk redelivers a
+// message or several bot replicas receive it) and the audit of created groups.
+//
+// It is a top-level package because storage is a concern of its own with two
+// engines behind one interface: SQLite (modernc.org/sqlite, no cgo, WAL) as the
+// embedded default, and PostgreSQL (pgx) when several replicas share state.
+// Both run the same versioned migrations (migrations/) at Open and pass the same
+// test suite.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// State is where an inbox item is in its life:
+//
+//	received → calling → done | failed | unknown
+//
+// A received item has not called DingTalk's non-idempotent create API yet, so
+// it can always be (re)processed. A calling item has: if its worker dies, the
+// outcome cannot be known and the item becomes unknown — never retried.
+type State string
+
+// Inbox states.
+const (
+	Received State = "received" // stored, waiting for or held by a worker
+	Calling  State = "calling"  // the create call may be under way
+	Done     State = "done"     // finished; the command succeeded or was answered
+	Failed   State = "failed"   // finished; DingTalk refused, nothing was created
+	Unknown  State = "unknown"  // the worker died mid-call: the group may exist
+)
+
+// Finished reports whether s is a final state.
+func (s State) Finished() bool { return s == Done || s == Failed || s == Unknown }
+
+// ReplyState tracks the reply of a finished item.
+type ReplyState string
+
+// Reply states.
+const (
+	ReplyNone    ReplyState = ""        // no reply attempted yet
+	ReplySending ReplyState = "sending" // a reply is being posted (if the process dies now, it may or may not have arrived)
+	ReplySent    ReplyState = "sent"    // delivered
+	ReplyFailed  ReplyState = "failed"  // posting failed; a redelivery of the message posts it again
+)
+
+// Item is one inbox row.
+type Item struct {
+	MsgID      string
+	Message    []byte // the transport-independent message as JSON; opaque to the store
+	State      State
+	Reply      string // the reply text, set when the item finishes
+	ReplyState ReplyState
+	Owner      string    // the worker holding the lease ("" when none)
+	LeaseUntil time.Time // when the lease runs out
+	ReceivedAt time.Time
+	UpdatedAt  time.Time
+}
+
+// Group is the audit record of a group the bot created.
+type Group struct {
+	MsgID              string
+	OpenConversationID string
+	ChatID             string
+	Name               string
+	Owner              string
+	Members            []string
+	Sender             string
+	ConversationID     string // where the command was typed
+	CreatedAt          time.Time
+}
+
+// ErrNotFound is returned for a msgId that is not in the inbox.
+var ErrNotFound = errors.New("store: no such message")
+
+// ErrLeaseLost is returned when a worker updates an item it no longer holds
+// (its lease ran out and another worker took the item).
+var ErrLeaseLost = errors.New("store: lease lost")
+
+// Store is the inbox and audit, implemented by SQLite and PostgreSQL.
+// All methods are safe for concurrent use, also from several processes
+// sharing one PostgreSQL database.
+type Store interface {
+	// Claim inserts a new item in state received, atomically keyed by msgID
+	// (INSERT … ON CONFLICT DO NOTHING). It returns true if this call inserted
+	// it; otherwise false and the existing item.
+	Claim(ctx context.Context, msgID string, message []byte, now time.Time) (bool, *Item, error)
+	// Next leases one received item that no live worker holds (oldest first;
+	// in PostgreSQL with FOR UPDATE SKIP LOCKED) to owner until now+lease,
+	// or returns nil, nil when there is none.
+	Next(ctx context.Context, owner string, now time.Time, lease time.Duration) (*Item, error)
+	// MarkCalling moves an item owner holds from received to calling; it is
+	// called right before the non-idempotent DingTalk call.
+	MarkCalling(ctx context.Context, msgID, owner string, now time.Time) error
+	// Finish moves an item owner holds to a final state with its reply text and releases it.
+	Finish(ctx context.Context, msgID, owner string, state State, reply string, now time.Time) error
+	// Release gives back an item owner holds in state received (e.g. at shutdown), so another worker can take it.
+	Release(ctx context.Context, msgID, owner string) error
+	// Renew extends the lease of every unfinished item owner holds to now+lease; it returns how many.
+	Renew(ctx context.Context, owner string, now time.Time, lease time.Duration) (int, error)
+	// ExpireCalling turns calling items whose lease ran out into unknown and returns them.
+	ExpireCalling(ctx context.Context, now time.Time) ([]*Item, error)
+	// SetReplyState records the reply's progress. ReplySending succeeds only
+	// from ReplyNone or ReplyFailed, so two processes never post the same reply at once;
+	// it returns false (and no error) when the reply is not to be sent.
+	SetReplyState(ctx context.Context, msgID string, state ReplyState, now time.Time) (bool, error)
+	// Unreplied returns finished items whose reply was never attempted (ReplyNone).
+	Unreplied(ctx context.Context, limit int) ([]*Item, error)
+	// Get returns one item.
+	Get(ctx context.Context, msgID string) (*Item, error)
+	// RecordGroup writes the audit record of a created group.
+	RecordGroup(ctx context.Context, g Group) error
+	// Groups returns audit records, newest first, at most limit.
+	Groups(ctx context.Context, limit int) ([]Group, error)
+	// Prune deletes finished items last updated before the cutoff and returns how many; the audit is kept.
+	Prune(ctx context.Context, before time.Time) (int, error)
+	// Close releases the database.
+	Close() error
+}
