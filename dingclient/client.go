@@ -28,6 +28,8 @@
 package dingclient
 
 import (
+	"golang.org/x/time/rate"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -127,6 +129,11 @@ type Config struct {
 	Observe func(api, code string)
 	// Retry configures retries of throttled calls.
 	Retry RetryPolicy
+	// RateLimits caps calls per second per API, keyed by the names Observe
+	// reports (e.g. "group.create": 20). Every HTTP attempt, retries included,
+	// waits for its API's limiter; an API without an entry is not limited.
+	// DingTalk allows 20 calls per second per app and API.
+	RateLimits map[string]float64
 	// Now replaces time.Now for token expiry; for tests.
 	Now func() time.Time
 }
@@ -143,6 +150,7 @@ type Client struct {
 	observe      func(api, code string)
 	retry        RetryPolicy
 	now          func() time.Time
+	limits       map[string]*rate.Limiter
 
 	tokMu     sync.Mutex
 	tok       string
@@ -178,6 +186,12 @@ func New(cfg Config) (*Client, error) {
 		observe:      cfg.Observe,
 		retry:        cfg.Retry,
 		now:          cfg.Now,
+		limits:       make(map[string]*rate.Limiter, len(cfg.RateLimits)),
+	}
+	for api, perSecond := range cfg.RateLimits {
+		if perSecond > 0 {
+			c.limits[api] = rate.NewLimiter(rate.Limit(perSecond), 1)
+		}
 	}
 	if c.robotCode == "" {
 		c.robotCode = cfg.ClientID
@@ -249,6 +263,11 @@ func (e *transportError) Unwrap() error { return e.err }
 // (bounded by maxBodyBytes), always closing the body. token, if non-empty, is
 // sent raw in x-acs-dingtalk-access-token. Transport errors are redacted.
 func (c *Client) roundTrip(ctx context.Context, api, rawURL, token string, payload []byte) (*response, error) {
+	if lim := c.limits[api]; lim != nil {
+		if err := lim.Wait(ctx); err != nil {
+			return nil, fmt.Errorf("dingtalk %s: waiting for the rate limit: %w", api, err)
+		}
+	}
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, rawURL, bytes.NewReader(payload))

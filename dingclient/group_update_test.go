@@ -1,14 +1,19 @@
 package dingclient
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // updateBody is a decoded group-update request.
@@ -218,5 +223,46 @@ func TestAddGroupMembers_ThrottledRetried(t *testing.T) {
 	}
 	if n := len(u.calls()); n != 2 {
 		t.Errorf("calls = %d", n)
+	}
+}
+
+// TestRateLimitsSpaceCalls: with a limit of 5 calls per second for
+// group.create, any six consecutive calls reach DingTalk at least ~1 s apart
+// (a lower bound only, so a slow machine cannot make it fail).
+func TestRateLimitsSpaceCalls(t *testing.T) {
+	var mu sync.Mutex
+	var arrivals []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1.0/oauth2/accessToken" {
+			_, _ = io.WriteString(w, `{"accessToken":"tok","expireIn":7200}`)
+			return
+		}
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		_, _ = io.WriteString(w, `{"conversationTag":2,"openConversationId":"cid","chatid":"chat"}`)
+	}))
+	defer srv.Close()
+	c, err := New(Config{APIURL: srv.URL, OAPIURL: srv.URL, ClientID: "id", ClientSecret: "secret-value",
+		RateLimits: map[string]float64{"group.create": 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.CreateGroup(context.Background(), &CreateGroupRequest{Name: "n", Owner: "o", UserIDs: []string{"o"}}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Slice(arrivals, func(i, j int) bool { return arrivals[i].Before(arrivals[j]) })
+	for i := 0; i+5 < len(arrivals); i++ {
+		if gap := arrivals[i+5].Sub(arrivals[i]); gap < 900*time.Millisecond {
+			t.Fatalf("calls %d and %d arrived %s apart; at 5/s six calls span at least 1s", i, i+5, gap)
+		}
 	}
 }
