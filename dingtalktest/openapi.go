@@ -258,7 +258,8 @@ func (s *Server) ScriptCreateGroup(fn func(req CreateGroupRequestRecord) *Respon
 	s.mu.Unlock()
 }
 
-// CreateRequests returns every create-group call received, rejected ones included.
+// CreateRequests returns every create-group call received, rejected ones included;
+// a call still being answered has Status 0.
 func (s *Server) CreateRequests() []CreateGroupRequestRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -291,17 +292,24 @@ type createResult struct {
 
 func (s *Server) handleCreateGroup(w http.ResponseWriter, r *http.Request) {
 	rec := CreateGroupRequestRecord{Header: r.Header.Clone(), At: time.Now()}
-	defer func() {
-		s.mu.Lock()
-		s.createReqs = append(s.createReqs, rec)
-		s.notifyLocked()
-		s.mu.Unlock()
-	}()
 	body, status, code, ok := s.authorize(w, r)
 	rec.Raw = body
 	if req, err := decodeGroupRequest(body); err == nil {
 		rec.Request = req
 	}
+	// The call is recorded as soon as it arrives (Status 0 while it is being
+	// answered, e.g. during a scripted delay) and updated with its outcome.
+	s.mu.Lock()
+	idx := len(s.createReqs)
+	s.createReqs = append(s.createReqs, rec)
+	s.notifyLocked()
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.createReqs[idx] = rec
+		s.notifyLocked()
+		s.mu.Unlock()
+	}()
 	if !ok {
 		rec.Status, rec.Code, rec.Reason = status, code, "rejected before validation"
 		return

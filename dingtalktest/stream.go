@@ -113,7 +113,12 @@ type wsConn struct {
 	wmu       sync.Mutex
 	closeOnce sync.Once
 	routable  bool // guarded by Server.mu
+	// silent is guarded by Server.mu: the connection is a zombie (see SetSilent).
+	silent bool
 }
+
+// errSilent means a frame was not written because its connection is silent.
+var errSilent = errors.New("dingtalktest: connection is silent")
 
 func (c *wsConn) write(b []byte) error {
 	c.wmu.Lock()
@@ -399,6 +404,10 @@ func (s *Server) sendSystem(c *wsConn, topic, data, opaque string) error {
 		return err
 	}
 	s.mu.Lock()
+	if c.silent {
+		s.mu.Unlock()
+		return errSilent
+	}
 	now := time.Now()
 	for k, f := range s.sysPending {
 		if now.Sub(f.sent) > retention {
@@ -444,6 +453,44 @@ func (s *Server) SetRefuseOpens(refuse bool) {
 // while swallow is true, to exercise client keepalive timeouts.
 func (s *Server) SetSwallowPings(swallow bool) { s.swallowPings.Store(swallow) }
 
+// SetSilent(true) turns every live connection into a zombie, the failure seen
+// in production where a Stream connection stops receiving after a day or two:
+// the socket stays open and websocket pings are still answered (unless
+// SetSwallowPings), but the server writes nothing more to it, neither SYSTEM
+// pings nor disconnect frames nor bot messages. A silent connection stays
+// routable, so Send may pick it: Send then succeeds and counts the delivery,
+// but the frame is lost, as with DingTalk's fire-and-forget push; if the
+// message is never ACKed, the ACK timeout redelivers it like any other frame,
+// to a random live connection. Connections opened later are not silent, like
+// the fresh connection a client opens to recover. SetSilent(false) makes every
+// silent connection speak again. It returns the number of connections changed.
+func (s *Server) SetSilent(silent bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.conns {
+		if c.silent != silent && (c.routable || !silent) {
+			c.silent = silent
+			n++
+		}
+	}
+	s.notifyLocked()
+	return n
+}
+
+// SilentConnections is the number of live connections that are silent (SetSilent).
+func (s *Server) SilentConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.conns {
+		if c.silent && c.routable {
+			n++
+		}
+	}
+	return n
+}
+
 // Connections is the number of live, routable websocket connections.
 func (s *Server) Connections() int {
 	s.mu.Lock()
@@ -470,7 +517,7 @@ func (s *Server) Disconnect() int {
 	s.mu.Unlock()
 	for _, c := range conns {
 		if err := s.sendSystem(c, "disconnect", `{"reason":"connection is expired"}`, ""); err != nil {
-			s.logf("disconnect %s: %v", c.id, err)
+			s.logf("disconnect %s: %v", c.id, err) // a silent connection never hears it
 		}
 		time.AfterFunc(s.opts.DisconnectGrace, c.closeTCP)
 	}
@@ -495,7 +542,8 @@ func (s *Server) DropConnections() int {
 }
 
 // SendPings sends one SYSTEM ping frame to every live connection now and returns
-// how many were sent. PingInterval does the same periodically.
+// how many were sent; silent connections (SetSilent) get none. PingInterval does
+// the same periodically.
 func (s *Server) SendPings() int {
 	s.mu.Lock()
 	conns := s.routableLocked()
@@ -505,7 +553,9 @@ func (s *Server) SendPings() int {
 		opaque := newUUID()
 		data, _ := json.Marshal(map[string]string{"opaque": opaque})
 		if err := s.sendSystem(c, "ping", string(data), opaque); err != nil {
-			s.logf("ping %s: %v", c.id, err)
+			if !errors.Is(err, errSilent) {
+				s.logf("ping %s: %v", c.id, err)
+			}
 			continue
 		}
 		n++
@@ -646,7 +696,14 @@ func (s *Server) deliver(d *Delivery, c *wsConn) {
 	if len(d.acks) == 0 && !s.closed {
 		s.armLocked(d)
 	}
+	silent := c.silent
 	s.mu.Unlock()
+	if silent {
+		// DingTalk believes it pushed the frame; the zombie connection loses
+		// it. Only the ACK timeout's redelivery can save the message.
+		s.logf("pushed %s (msgId %s) to silent connection %s, delivery #%d: lost", d.messageID, d.msgID, c.id, n)
+		return
+	}
 	if err := c.write(d.encode(c.id)); err != nil {
 		s.logf("push %s (msgId %s) to %s failed: %v", d.messageID, d.msgID, c.id, err)
 		return

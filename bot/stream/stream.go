@@ -2,10 +2,28 @@
 // websocket to DingTalk with the official SDK and receives chat messages on the
 // chatbot topic, so no public URL is needed.
 //
-// The SDK's own reconnect loop is switched off and replaced by a small
-// supervisor that owns the connection's life: it knows when the connection is
-// up (for /readyz), notices when it is lost (server disconnect, dropped socket,
-// failed keepalive), reopens it with back-off, and recovers from panics.
+// The SDK's own reconnect loop is switched off and replaced by a supervisor
+// that owns the connection's life. It works in generations: each connection
+// gets its own SDK client, which is opened once and never reused; when the
+// connection is lost, presumed dead or due for recycling, the supervisor opens
+// a new generation and closes the old one. A generation is over when
+//
+//   - DingTalk sends a SYSTEM disconnect frame (DingTalk stops routing to it at once);
+//   - the context of a frame it delivered ends: the SDK cancels every frame's
+//     context when that frame's connection closes, whatever the reason (read
+//     error, server close, failed keepalive);
+//   - the liveness probe fails: Start on a client that still holds its
+//     connection is a no-op returning nil, so calling Start with an already
+//     cancelled context tells, without any network traffic, whether the SDK has
+//     dropped the connection, even one that never delivered a frame;
+//   - nothing at all arrived on it for IdleTimeout (a zombie connection); or
+//   - it is older than RecycleEvery (DingTalk connections have been seen to go
+//     silent after a day or two).
+//
+// Lost connections are reopened with back-off; zombies and old connections are
+// replaced make-before-break: the new connection is opened first, and the old
+// one is closed RecycleOverlap later, so DingTalk, which pushes each message to
+// one random live connection of the app, always has one to push to.
 package stream
 
 import (
@@ -23,11 +41,30 @@ import (
 
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/chatbot"
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/client"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/handler"
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/payload"
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/utils"
 
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/commands"
+)
+
+// Defaults of the Options fields.
+const (
+	DefaultCheckInterval  = 5 * time.Second
+	DefaultKeepAlive      = 60 * time.Second
+	DefaultIdleTimeout    = 5 * time.Minute
+	DefaultRecycleEvery   = 6 * time.Hour
+	DefaultRecycleOverlap = 2 * time.Second
+)
+
+const (
+	// openTimeout bounds one connection attempt (gateway call and websocket handshake).
+	openTimeout = 30 * time.Second
+	// stableAfter is how long a connection must have lived for its loss to
+	// reset the back-off; a server that accepts and drops at once is retried
+	// ever more slowly.
+	stableAfter = time.Minute
 )
 
 // Handler takes one chat message; it must return quickly, because DingTalk
@@ -40,10 +77,33 @@ type Options struct {
 	ClientID, ClientSecret string
 	// APIURL replaces https://api.dingtalk.com for the gateway open call.
 	APIURL string
-	// CheckInterval is how often the connection is checked and reopened if lost (default 5s).
+	// CheckInterval is how often the connection is probed for loss and idleness (default 5s).
 	CheckInterval time.Duration
-	// KeepAlive is the idle time before the SDK pings the server (default 60s; the SDK raises values under 3s).
+	// KeepAlive is the idle time before the SDK pings the server at websocket
+	// level and drops the connection if no pong comes within 5s (default 60s;
+	// the SDK raises values under 3s).
 	KeepAlive time.Duration
+	// IdleTimeout: a connection on which no frame at all (SYSTEM ping, message,
+	// anything) arrived for this long is presumed to be a zombie and replaced.
+	// Zero means DefaultIdleTimeout (5 min); negative disables the check.
+	// DingTalk does not document how often it sends SYSTEM pings, so the check
+	// is armed only once the server has been seen sending one: against a
+	// server that never pings, a quiet bot would otherwise churn connections.
+	// Detection takes up to IdleTimeout + CheckInterval.
+	IdleTimeout time.Duration
+	// RecycleEvery replaces a connection that has lived this long (with up to
+	// 10% jitter taken off, so several instances do not recycle together).
+	// Zero means DefaultRecycleEvery (6h); negative disables recycling.
+	RecycleEvery time.Duration
+	// RecycleOverlap is how long a replaced, possibly still working connection
+	// stays open after its replacement is up, so its in-flight handlers can
+	// ACK and DingTalk sees the new one before the old one goes (default 2s).
+	RecycleOverlap time.Duration
+	// MaxPendingHandlers bounds message handlers running at once per
+	// connection (default 1000). The SDK leaves frames beyond it unACKed for
+	// DingTalk to redeliver ~60 s later; the handler only stores the message,
+	// so a high bound lets a burst be taken at once instead.
+	MaxPendingHandlers int
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
 	// Metrics records connection state; nil records nothing.
@@ -52,129 +112,260 @@ type Options struct {
 
 // Stream is a supervised Stream-mode connection.
 type Stream struct {
-	opts    Options
-	handle  Handler
-	log     *slog.Logger
-	cli     *client.StreamClient
-	ready   atomic.Bool
-	lost    chan struct{}
-	stopped chan struct{}
+	opts     Options
+	handle   Handler
+	log      *slog.Logger
+	ready    atomic.Bool
+	pingSeen atomic.Bool // the server sends SYSTEM pings: IdleTimeout is armed
+	seq      atomic.Uint64
 
-	mu      sync.Mutex
-	watched <-chan struct{} // Done of the connection most recently seen on a frame
+	mu   sync.Mutex
+	gens map[*generation]struct{} // generations not closed yet
+	wg   sync.WaitGroup           // goroutines Run waits for
 }
 
 // New returns a Stream that passes chat messages to handle. Call Run to connect.
 func New(opts Options, handle Handler) *Stream {
 	if opts.CheckInterval <= 0 {
-		opts.CheckInterval = 5 * time.Second
+		opts.CheckInterval = DefaultCheckInterval
 	}
 	if opts.KeepAlive <= 0 {
-		opts.KeepAlive = 60 * time.Second
+		opts.KeepAlive = DefaultKeepAlive
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.RecycleEvery == 0 {
+		opts.RecycleEvery = DefaultRecycleEvery
+	}
+	if opts.RecycleOverlap <= 0 {
+		opts.RecycleOverlap = DefaultRecycleOverlap
+	}
+	if opts.MaxPendingHandlers <= 0 {
+		opts.MaxPendingHandlers = 1000
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Stream{
-		opts:    opts,
-		handle:  handle,
-		log:     opts.Logger,
-		lost:    make(chan struct{}, 1),
-		stopped: make(chan struct{}),
+	return &Stream{
+		opts:   opts,
+		handle: handle,
+		log:    opts.Logger,
+		gens:   make(map[*generation]struct{}),
 	}
-	clientOpts := []client.ClientOption{
-		client.WithAppCredential(client.NewAppCredentialConfig(opts.ClientID, opts.ClientSecret)),
-		client.WithAutoReconnect(false),
-		client.WithKeepAlive(opts.KeepAlive),
-		client.WithSubscription(utils.SubscriptionTypeKSystem, "ping", s.onPing),
-		client.WithSubscription(utils.SubscriptionTypeKSystem, "disconnect", s.onDisconnect),
-	}
-	if opts.APIURL != "" {
-		clientOpts = append(clientOpts, client.WithOpenApiHost(strings.TrimRight(opts.APIURL, "/")))
-	}
-	s.cli = client.NewStreamClient(clientOpts...)
-	s.cli.RegisterChatBotCallbackRouter(s.onMessage)
-	return s
 }
 
-// Ready reports whether the Stream connection is up.
+// Ready reports whether a Stream connection is up and not known to be dead.
 func (s *Stream) Ready() bool { return s.ready.Load() }
 
-// Run connects and keeps the connection up until ctx is cancelled, then
-// closes it so no further messages arrive. The first connection attempt's
-// error is returned (bad credentials should stop startup); later losses are
-// retried with back-off forever.
+// Run connects and keeps a connection up until ctx is cancelled, then closes
+// every connection so no further messages arrive and nothing reconnects. The
+// first connection attempt's error is returned (bad credentials should stop
+// startup); later losses are retried with back-off forever.
 func (s *Stream) Run(ctx context.Context, connected chan<- struct{}) error {
-	defer close(s.stopped)
-	defer s.cli.Close()
+	defer s.wg.Wait()
+	defer s.closeAll()
 	defer s.setReady(false)
 
-	if err := s.start(ctx); err != nil {
+	g, err := s.open(ctx)
+	if err != nil {
 		return explainStartError(err)
 	}
+	s.setReady(true)
+	s.log.Info("stream connected", "generation", g.id)
 	if connected != nil {
 		close(connected)
 	}
-	backoff := newBackoff(time.Second, time.Minute)
-	ticker := time.NewTicker(s.opts.CheckInterval)
-	defer ticker.Stop()
+	bo := newBackoff(time.Second, time.Minute)
+	for {
+		c := s.supervise(ctx, g)
+		if c.kind == causeStop {
+			return nil
+		}
+		if g = s.replace(ctx, g, c, bo); g == nil {
+			return nil
+		}
+	}
+}
+
+type causeKind int
+
+const (
+	causeStop    causeKind = iota // Run's context ended
+	causeLost                     // the connection is known to be gone
+	causeIdle                     // nothing arrived for IdleTimeout
+	causeRecycle                  // the connection is due for recycling
+)
+
+type cause struct {
+	kind   causeKind
+	reason string
+}
+
+// supervise watches generation g until it needs replacing or ctx ends.
+func (s *Stream) supervise(ctx context.Context, g *generation) cause {
+	tick := time.NewTicker(s.opts.CheckInterval)
+	defer tick.Stop()
+	var recycle <-chan time.Time
+	if s.opts.RecycleEvery > 0 {
+		every := s.opts.RecycleEvery
+		t := time.NewTimer(every - time.Duration(rand.Int64N(int64(every)/10+1)))
+		defer t.Stop()
+		recycle = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-s.lost:
-			s.setReady(false)
-			s.log.Warn("stream connection lost; reconnecting")
-			s.reconnect(ctx, backoff)
-		case <-ticker.C:
-			// Start is a no-op while the SDK holds a live connection and
-			// reopens one the SDK has dropped without any frame telling us.
-			if err := s.start(ctx); err != nil {
-				s.setReady(false)
-				s.log.Warn("stream connection check failed; reconnecting", "error", err.Error())
-				s.reconnect(ctx, backoff)
+			return cause{kind: causeStop}
+		case <-g.dead:
+			return cause{causeLost, g.reason}
+		case <-recycle:
+			return cause{causeRecycle, "connection is " + time.Since(g.opened).Round(time.Second).String() + " old"}
+		case <-tick.C:
+			if !g.connected() {
+				g.kill("connection closed")
+				return cause{causeLost, g.reason}
+			}
+			if s.opts.IdleTimeout > 0 && s.pingSeen.Load() {
+				if idle := g.idle(); idle >= s.opts.IdleTimeout {
+					return cause{causeIdle, "no frame for " + idle.Round(time.Millisecond).String()}
+				}
 			}
 		}
 	}
 }
 
-// reconnect reopens the connection, waiting between attempts, until it works or ctx ends.
-func (s *Stream) reconnect(ctx context.Context, backoff *backoff) {
+// replace opens the generation that takes over from old and retires old. It
+// returns nil if ctx ends first.
+func (s *Stream) replace(ctx context.Context, old *generation, c cause, bo *backoff) *generation {
+	var wait time.Duration
+	switch c.kind {
+	case causeLost:
+		s.setReady(false)
+		s.log.Warn("stream connection lost; reconnecting", "generation", old.id, "reason", c.reason)
+		if time.Since(old.opened) >= stableAfter {
+			bo.reset()
+		}
+		wait = bo.next()
+	case causeIdle:
+		// Presumed dead: not ready. It stays open until the replacement is up,
+		// in case it is merely quiet.
+		s.setReady(false)
+		s.log.Warn("stream connection silent; replacing it", "generation", old.id, "reason", c.reason)
+	case causeRecycle:
+		s.log.Info("stream connection recycled", "generation", old.id, "reason", c.reason)
+	}
 	for {
-		// The first wait also lets the SDK finish detaching the dead
-		// connection, so Start does not mistake it for a live one.
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff.next()):
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
 		}
-		err := s.start(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if s.ready.Load() && !old.connected() {
+			// A recycle is failing and the old connection went meanwhile.
+			old.kill("connection closed")
+			s.setReady(false)
+			s.log.Warn("stream connection lost while recycling; reconnecting", "generation", old.id)
+		}
+		g, err := s.open(ctx)
 		if err == nil {
+			s.setReady(true)
 			s.opts.Metrics.StreamReconnected()
-			s.log.Info("stream reconnected")
-			backoff.reset()
-			return
+			s.log.Info("stream reconnected", "generation", g.id, "replaces", old.id)
+			if c.kind == causeLost {
+				s.closeGen(old)
+			} else {
+				s.closeLater(ctx, old)
+			}
+			return g
 		}
-		s.log.Warn("stream reconnect failed", "error", err.Error())
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait = bo.next()
+		s.log.Warn("stream reconnect failed", "error", err.Error(), "retry_in", wait.Round(time.Millisecond).String())
 	}
 }
 
-// start opens the connection (or keeps the open one) and marks it ready.
-func (s *Stream) start(ctx context.Context) (err error) {
+// open creates a generation and connects it. A panic in the SDK is a failed attempt.
+func (s *Stream) open(ctx context.Context) (_ *generation, err error) {
+	g := s.newGeneration()
 	defer func() {
 		if r := recover(); r != nil {
 			err = errors.New("stream client panicked while connecting")
-			s.log.Error("stream client panic", "panic", r)
+			s.log.Error("stream client panic", "panic", fmt.Sprint(r))
+		}
+		if err != nil {
+			s.closeGen(g)
 		}
 	}()
-	if err := s.cli.Start(ctx); err != nil {
-		return sanitize(err, s.opts.ClientSecret)
+	actx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	if err := g.cli.Start(actx); err != nil {
+		return nil, sanitize(err, s.opts.ClientSecret)
 	}
-	if !s.ready.Load() {
-		s.log.Info("stream connected")
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	s.setReady(true)
-	return nil
+	now := time.Now()
+	g.opened = now
+	g.last.Store(now.UnixNano())
+	return g, nil
+}
+
+// closeGen ends g and closes its client; Close cancels the client's
+// lifecycle, and AutoReconnect is off anyway, so it never reconnects.
+func (s *Stream) closeGen(g *generation) {
+	g.kill("closed by the supervisor")
+	s.mu.Lock()
+	delete(s.gens, g)
+	s.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("stream client panic while closing", "panic", fmt.Sprint(r))
+		}
+	}()
+	g.cli.Close()
+}
+
+// closeLater closes g after RecycleOverlap, or at once if ctx ends or g dies.
+func (s *Stream) closeLater(ctx context.Context, g *generation) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("stream supervisor panic", "panic", fmt.Sprint(r))
+			}
+		}()
+		t := time.NewTimer(s.opts.RecycleOverlap)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		case <-g.dead:
+		}
+		s.closeGen(g)
+	}()
+}
+
+func (s *Stream) closeAll() {
+	s.mu.Lock()
+	gens := make([]*generation, 0, len(s.gens))
+	for g := range s.gens {
+		gens = append(gens, g)
+	}
+	s.mu.Unlock()
+	for _, g := range gens {
+		s.closeGen(g)
+	}
 }
 
 func (s *Stream) setReady(up bool) {
@@ -182,85 +373,139 @@ func (s *Stream) setReady(up bool) {
 	s.opts.Metrics.StreamConnected(up)
 }
 
-// watch notes the connection a frame arrived on and, the first time, waits
-// for that connection to end: the SDK cancels a frame's context when its
-// connection closes, for whatever reason.
-// Every frame of one connection shares that connection's Done channel.
-func (s *Stream) watch(frameCtx context.Context) {
+// generation is one connection: its own SDK client, opened once.
+type generation struct {
+	id     uint64
+	cli    *client.StreamClient
+	opened time.Time    // set before the supervisor watches it
+	last   atomic.Int64 // UnixNano of the last frame (or of the connect)
+	watch  sync.Once
+
+	dead   chan struct{} // closed when the connection is known to be over
+	once   sync.Once
+	reason string // why, written before dead is closed
+}
+
+func (s *Stream) newGeneration() *generation {
+	g := &generation{id: s.seq.Add(1), dead: make(chan struct{})}
+	opts := []client.ClientOption{
+		client.WithAppCredential(client.NewAppCredentialConfig(s.opts.ClientID, s.opts.ClientSecret)),
+		client.WithAutoReconnect(false),
+		client.WithKeepAlive(s.opts.KeepAlive),
+		client.WithMaxPendingHandlers(s.opts.MaxPendingHandlers),
+		client.WithSubscription(utils.SubscriptionTypeKSystem, "ping", s.onPing(g)),
+		client.WithSubscription(utils.SubscriptionTypeKSystem, "disconnect", s.onDisconnect(g)),
+	}
+	if s.opts.APIURL != "" {
+		opts = append(opts, client.WithOpenApiHost(strings.TrimRight(s.opts.APIURL, "/")))
+	}
+	g.cli = client.NewStreamClient(opts...)
+	g.cli.RegisterChatBotCallbackRouter(s.onMessage(g))
+	s.mu.Lock()
+	s.gens[g] = struct{}{}
+	s.mu.Unlock()
+	return g
+}
+
+func (g *generation) kill(reason string) {
+	g.once.Do(func() {
+		g.reason = reason
+		close(g.dead)
+	})
+}
+
+// connected probes whether the SDK still holds g's connection: Start returns
+// nil at once while it does, and with an already cancelled context it cannot
+// open a new one (the gateway call fails before any network traffic).
+func (g *generation) connected() (ok bool) {
+	select {
+	case <-g.dead:
+		return false
+	default:
+	}
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return g.cli.Start(ctx) == nil
+}
+
+func (g *generation) idle() time.Duration {
+	return time.Since(time.Unix(0, g.last.Load()))
+}
+
+// seen records a frame of g's connection and, the first time, watches that
+// connection's end: the SDK cancels a frame's context when its connection
+// closes, and g's client only ever has one connection.
+func (g *generation) seen(frameCtx context.Context) {
+	g.last.Store(time.Now().UnixNano())
 	done := frameCtx.Done()
 	if done == nil {
 		return
 	}
-	s.mu.Lock()
-	if s.watched == done {
-		s.mu.Unlock()
-		return
-	}
-	s.watched = done
-	s.mu.Unlock()
-	go func() {
-		select {
-		case <-done:
-		case <-s.stopped:
-			return
-		}
-		s.mu.Lock()
-		current := s.watched == done
-		s.mu.Unlock()
-		if current {
-			s.signalLost()
-		}
-	}()
+	g.watch.Do(func() {
+		go func() {
+			defer func() { _ = recover() }()
+			select {
+			case <-done:
+				g.kill("connection closed")
+			case <-g.dead:
+			}
+		}()
+	})
 }
 
-func (s *Stream) signalLost() {
-	select {
-	case s.lost <- struct{}{}:
-	default:
+func (s *Stream) onPing(g *generation) handler.IFrameHandler {
+	return func(ctx context.Context, df *payload.DataFrame) (*payload.DataFrameResponse, error) {
+		s.pingSeen.Store(true)
+		g.seen(ctx)
+		return g.cli.OnPing(ctx, df)
 	}
-}
-
-func (s *Stream) onPing(ctx context.Context, df *payload.DataFrame) (*payload.DataFrameResponse, error) {
-	s.watch(ctx)
-	return s.cli.OnPing(ctx, df)
 }
 
 // onDisconnect handles DingTalk's SYSTEM disconnect: DingTalk stops routing
-// to this connection at once, so it is no longer ready. The SDK ACKs the
-// frame and closes the socket, which ends the connection's context.
-func (s *Stream) onDisconnect(ctx context.Context, df *payload.DataFrame) (*payload.DataFrameResponse, error) {
-	s.log.Info("stream disconnect requested by DingTalk", "reason", df.Data)
-	s.setReady(false)
-	s.watch(ctx)
-	return s.cli.OnDisconnect(ctx, df)
+// to this connection at once, so the generation is over. The SDK ACKs the
+// frame and then closes the socket itself.
+func (s *Stream) onDisconnect(g *generation) handler.IFrameHandler {
+	return func(ctx context.Context, df *payload.DataFrame) (*payload.DataFrameResponse, error) {
+		g.seen(ctx)
+		s.log.Info("stream disconnect requested by DingTalk", "generation", g.id, "reason", df.Data)
+		g.kill("DingTalk requested a disconnect")
+		return g.cli.OnDisconnect(ctx, df)
+	}
 }
 
 // onMessage converts the SDK's callback model and hands it to the pipeline.
 // It returns as soon as the message is accepted, so the SDK ACKs at once.
-func (s *Stream) onMessage(ctx context.Context, data *chatbot.BotCallbackDataModel) ([]byte, error) {
-	s.watch(ctx)
-	msg := bot.Message{
-		MsgID:          data.MsgId,
-		ConversationID: data.ConversationId,
-		Group:          data.ConversationType == "2",
-		SenderStaffID:  data.SenderStaffId,
-		SenderNick:     data.SenderNick,
-		BotUserID:      data.ChatbotUserId,
-		MsgType:        data.Msgtype,
-		Text:           data.Text.Content,
-		SessionWebhook: data.SessionWebhook,
+func (s *Stream) onMessage(g *generation) chatbot.IChatBotMessageHandler {
+	return func(ctx context.Context, data *chatbot.BotCallbackDataModel) ([]byte, error) {
+		g.seen(ctx)
+		msg := bot.Message{
+			MsgID:          data.MsgId,
+			ConversationID: data.ConversationId,
+			Group:          data.ConversationType == "2",
+			SenderStaffID:  data.SenderStaffId,
+			SenderNick:     data.SenderNick,
+			BotUserID:      data.ChatbotUserId,
+			MsgType:        data.Msgtype,
+			Text:           data.Text.Content,
+			SessionWebhook: data.SessionWebhook,
+		}
+		if data.SessionWebhookExpiredTime > 0 {
+			msg.SessionExpires = time.UnixMilli(data.SessionWebhookExpiredTime)
+		}
+		for _, u := range data.AtUsers {
+			msg.Mentions = append(msg.Mentions, commands.Mention{DingtalkID: u.DingtalkId, StaffID: u.StaffId})
+		}
+		if err := s.handle(msg); err != nil {
+			// An error ACK (code 500) tells DingTalk the message was not taken.
+			return nil, err
+		}
+		return []byte(""), nil
 	}
-	if data.SessionWebhookExpiredTime > 0 {
-		msg.SessionExpires = time.UnixMilli(data.SessionWebhookExpiredTime)
-	}
-	for _, u := range data.AtUsers {
-		msg.Mentions = append(msg.Mentions, commands.Mention{DingtalkID: u.DingtalkId, StaffID: u.StaffId})
-	}
-	if err := s.handle(msg); err != nil {
-		// An error ACK (code 500) tells DingTalk the message was not taken.
-		return nil, err
-	}
-	return []byte(""), nil
 }
 
 // explainStartError turns the SDK's first-connection error into one line an

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -399,5 +402,281 @@ func TestSDKLogger(t *testing.T) {
 				t.Errorf("output %q, want a %s line from component stream-sdk", out, tc.wantLevel)
 			}
 		})
+	}
+}
+
+func eventuallyWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// serveOne sends a message and checks it reaches the handler and is ACKed.
+func serveOne(t *testing.T, fake *dingtalktest.Server, msgs <-chan bot.Message, id string) {
+	t.Helper()
+	d, err := fake.Send(dingtalktest.Message{Text: "/help", SenderID: "alice", MsgID: id})
+	if err != nil {
+		t.Fatalf("Send %s: %v", id, err)
+	}
+	if m := receive(t, msgs); m.MsgID != id {
+		t.Errorf("handler got msgId %q, want %q", m.MsgID, id)
+	}
+	if code, err := d.WaitAck(ctxFor(t)); err != nil || code != 200 {
+		t.Errorf("ACK of %s = %d, %v; want 200", id, code, err)
+	}
+}
+
+// TestReconnectsWhenPingsGoUnanswered: the server stops answering websocket
+// pings, so the SDK's keepalive drops the connection (3s idle + 5s for the
+// pong); no frame ever arrived on it, so only the liveness probe can tell.
+func TestReconnectsWhenPingsGoUnanswered(t *testing.T) {
+	fake := newFake(t)
+	reg := prometheus.NewRegistry()
+	handle, msgs := collect()
+	opts := options(fake, bot.NewMetrics(reg))
+	opts.KeepAlive = time.Second // the SDK raises it to 3s
+	s := stream.New(opts, handle)
+	run(t, s)
+	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+		t.Fatalf("WaitConnections: %v", err)
+	}
+	opens := fake.Opens()
+
+	fake.SetSwallowPings(true)
+	eventuallyWithin(t, 4*wait, "Ready() to turn false after the keepalive failed", func() bool { return !s.Ready() })
+	fake.SetSwallowPings(false)
+	eventually(t, "Ready() to turn true again", s.Ready)
+	if got := fake.Opens(); got <= opens {
+		t.Errorf("gateway opens = %d, want more than %d", got, opens)
+	}
+	if got := metricValue(t, reg, "dingbot_stream_reconnects_total"); got < 1 {
+		t.Errorf("dingbot_stream_reconnects_total = %v, want ≥ 1", got)
+	}
+	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+		t.Fatalf("WaitConnections: %v", err)
+	}
+	serveOne(t, fake, msgs, "after-keepalive")
+}
+
+// TestNoticesDropBeforeAnyFrame: a connection that dies before it delivered
+// a single frame gives the supervisor no frame context to watch.
+func TestNoticesDropBeforeAnyFrame(t *testing.T) {
+	fake := newFake(t)
+	reg := prometheus.NewRegistry()
+	handle, msgs := collect()
+	s := stream.New(options(fake, bot.NewMetrics(reg)), handle)
+	run(t, s)
+	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+		t.Fatalf("WaitConnections: %v", err)
+	}
+	opens := fake.Opens()
+
+	if n := fake.DropConnections(); n != 1 {
+		t.Fatalf("DropConnections = %d, want 1", n)
+	}
+	eventually(t, "Ready() to turn false", func() bool { return !s.Ready() })
+	eventually(t, "dingbot_stream_connected to be 0", func() bool {
+		return metricValue(t, reg, "dingbot_stream_connected") == 0
+	})
+	eventually(t, "Ready() to turn true again", s.Ready)
+	if got := fake.Opens(); got <= opens {
+		t.Errorf("gateway opens = %d, want more than %d", got, opens)
+	}
+	if got := metricValue(t, reg, "dingbot_stream_reconnects_total"); got != 1 {
+		t.Errorf("dingbot_stream_reconnects_total = %v, want 1", got)
+	}
+	if got := metricValue(t, reg, "dingbot_stream_connected"); got != 1 {
+		t.Errorf("dingbot_stream_connected = %v, want 1", got)
+	}
+	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+		t.Fatalf("WaitConnections: %v", err)
+	}
+	serveOne(t, fake, msgs, "after-drop")
+}
+
+// TestReplacesSilentConnection: the server accepts the socket and answers
+// websocket pings but delivers nothing (a zombie); the bot notices the missing
+// SYSTEM pings and replaces the connection.
+func TestReplacesSilentConnection(t *testing.T) {
+	fake := dingtalktest.NewServer(dingtalktest.Options{Logf: t.Logf, PingInterval: 200 * time.Millisecond})
+	t.Cleanup(fake.Close)
+	reg := prometheus.NewRegistry()
+	handle, msgs := collect()
+	opts := options(fake, bot.NewMetrics(reg))
+	opts.IdleTimeout = time.Second
+	opts.RecycleOverlap = 100 * time.Millisecond
+	s := stream.New(opts, handle)
+	run(t, s)
+	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+		t.Fatalf("WaitConnections: %v", err)
+	}
+	eventually(t, "a SYSTEM ping to be answered", func() bool { return len(fake.Pongs()) > 0 })
+	opens := fake.Opens()
+
+	// The zombie is replaced by a working connection.
+	if n := fake.SetSilent(true); n != 1 {
+		t.Fatalf("SetSilent(true) = %d, want 1", n)
+	}
+	eventually(t, "the bot to open a new connection", func() bool { return fake.Opens() > opens })
+	eventually(t, "the zombie to be closed", func() bool { return fake.SilentConnections() == 0 })
+	eventually(t, "dingbot_stream_reconnects_total to count the replacement", func() bool {
+		return metricValue(t, reg, "dingbot_stream_reconnects_total") >= 1
+	})
+	eventually(t, "Ready() to be true", s.Ready)
+	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+		t.Fatalf("WaitConnections: %v", err)
+	}
+	serveOne(t, fake, msgs, "after-zombie")
+
+	// While no replacement can be opened, a zombie is not ready.
+	fake.SetRefuseOpens(true)
+	if n := fake.SetSilent(true); n != 1 {
+		t.Fatalf("SetSilent(true) = %d, want 1", n)
+	}
+	eventually(t, "Ready() to turn false for a zombie", func() bool { return !s.Ready() })
+	eventually(t, "dingbot_stream_connected to be 0", func() bool {
+		return metricValue(t, reg, "dingbot_stream_connected") == 0
+	})
+	fake.SetRefuseOpens(false)
+	eventually(t, "Ready() to turn true again", s.Ready)
+	fake.SetSilent(false) // in case the zombie is still there: it must not lose the next message
+	eventually(t, "the zombie to be closed", func() bool { return fake.Connections() == 1 })
+	if got := metricValue(t, reg, "dingbot_stream_reconnects_total"); got < 2 {
+		t.Errorf("dingbot_stream_reconnects_total = %v, want ≥ 2", got)
+	}
+	serveOne(t, fake, msgs, "after-second-zombie")
+}
+
+// TestRecycleIsMakeBeforeBreak: periodic recycling opens the new connection
+// before closing the old one, so there is always a connection, Ready never
+// flickers, and no message is lost.
+func TestRecycleIsMakeBeforeBreak(t *testing.T) {
+	fake := dingtalktest.NewServer(dingtalktest.Options{
+		Logf:            func(string, ...any) {},
+		AckTimeout:      300 * time.Millisecond,
+		MaxRedeliveries: 50,
+	})
+	t.Cleanup(fake.Close)
+	var mu sync.Mutex
+	got := map[string]int{}
+	handle := func(m bot.Message) error {
+		mu.Lock()
+		got[m.MsgID]++
+		mu.Unlock()
+		return nil
+	}
+	opts := options(fake, nil)
+	opts.RecycleEvery = time.Second
+	opts.RecycleOverlap = 200 * time.Millisecond
+	s := stream.New(opts, handle)
+	run(t, s)
+	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+		t.Fatalf("WaitConnections: %v", err)
+	}
+	opens := fake.Opens()
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var noConn, notReady atomic.Int64
+	wg.Add(1)
+	go func() { // sample the state
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if fake.Connections() == 0 {
+				noConn.Add(1)
+			}
+			if !s.Ready() {
+				notReady.Add(1)
+			}
+			time.Sleep(500 * time.Microsecond)
+		}
+	}()
+	var sent []string
+	var sendErrs []error
+	for i := 0; fake.Opens() < opens+3; i++ {
+		id := fmt.Sprintf("m%03d", i)
+		if _, err := fake.Send(dingtalktest.Message{Text: "/help", SenderID: "alice", MsgID: id}); err != nil {
+			sendErrs = append(sendErrs, err)
+		} else {
+			sent = append(sent, id)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if i > 5000 {
+			t.Fatal("no recycle happened")
+		}
+	}
+	// Keep sending across the last recycle's overlap.
+	for i := 0; i < 50; i++ {
+		id := fmt.Sprintf("tail%03d", i)
+		if _, err := fake.Send(dingtalktest.Message{Text: "/help", SenderID: "alice", MsgID: id}); err != nil {
+			sendErrs = append(sendErrs, err)
+		} else {
+			sent = append(sent, id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+
+	if n := noConn.Load(); n > 0 {
+		t.Errorf("no connection at all in %d samples during recycling", n)
+	}
+	if n := notReady.Load(); n > 0 {
+		t.Errorf("Ready() = false in %d samples during recycling", n)
+	}
+	if len(sendErrs) > 0 {
+		t.Errorf("%d sends failed during recycling, first: %v", len(sendErrs), sendErrs[0])
+	}
+	eventuallyWithin(t, 3*wait, "every message to reach the handler", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range sent {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("%d messages across %d recycles", len(sent), fake.Opens()-opens)
+}
+
+// TestNoReconnectAfterRunReturns: cancelling Run closes every connection,
+// including a recycle's overlapping one, and nothing opens afterwards.
+func TestNoReconnectAfterRunReturns(t *testing.T) {
+	fake := dingtalktest.NewServer(dingtalktest.Options{Logf: t.Logf, PingInterval: 50 * time.Millisecond})
+	t.Cleanup(fake.Close)
+	handle, _ := collect()
+	opts := options(fake, nil)
+	opts.RecycleEvery = 200 * time.Millisecond
+	opts.RecycleOverlap = time.Second // the old connection is still open at the cancel
+	opts.IdleTimeout = 500 * time.Millisecond
+	s := stream.New(opts, handle)
+	r := run(t, s)
+	eventually(t, "a few recycles", func() bool { return fake.Opens() >= 3 })
+	eventually(t, "two connections at once", func() bool { return fake.Connections() >= 2 })
+	if err := r.stop(t); err != nil {
+		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+	if s.Ready() {
+		t.Error("Ready() = true after Run returned")
+	}
+	eventually(t, "every connection to close", func() bool { return fake.Connections() == 0 })
+	opens := fake.Opens()
+	time.Sleep(1500 * time.Millisecond) // longer than RecycleEvery, IdleTimeout and the back-off
+	if got := fake.Opens(); got != opens {
+		t.Errorf("gateway opened %d more time(s) after Run returned, want 0", got-opens)
+	}
+	if got := fake.Connections(); got != 0 {
+		t.Errorf("%d connections after Run returned, want 0", got)
 	}
 }
