@@ -28,6 +28,7 @@ import (
 	"github.com/dingbot/dingbot/config"
 	"github.com/dingbot/dingbot/demo"
 	"github.com/dingbot/dingbot/dingclient"
+	"github.com/dingbot/dingbot/store"
 )
 
 const usage = `dingbot: a DingTalk ChatOps bot that creates groups from chat commands.
@@ -191,6 +192,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	dingtalk, err := dingclient.New(dingclient.Config{
 		APIURL:       cfg.APIURL,
 		OAPIURL:      cfg.OAPIURL,
@@ -201,17 +207,26 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Logger:       log,
 		Observe:      metrics.ObserveAPICall,
 		Retry:        dingclient.RetryPolicy{BaseDelay: cfg.RetryBaseDelay},
+		// DingTalk's limit is per app and API; every API the bot calls in bulk gets one.
+		RateLimits: map[string]float64{
+			"group.create": cfg.CreateRate, "group.update": cfg.CreateRate,
+			"user.search": cfg.CreateRate, "user.by_mobile": cfg.CreateRate, "user.get": cfg.CreateRate,
+		},
 	})
 	if err != nil {
 		return err
 	}
 	core := bot.New(bot.Options{
 		DingTalk:       dingtalk,
+		Store:          db,
 		Language:       lang,
 		LookupCacheTTL: cfg.LookupCacheTTL,
 		Logger:         log,
 		Metrics:        metrics,
 		MaxConcurrent:  cfg.MaxConcurrent,
+		CreateRate:     cfg.CreateRate,
+		Lease:          cfg.Lease,
+		Retention:      cfg.Retention,
 	})
 	conn := stream.New(stream.Options{
 		ClientID:      cfg.ClientID,

@@ -8,13 +8,21 @@ package bot
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/dingclient"
+	"github.com/dingbot/dingbot/store"
 )
 
 // Message is one chat message addressed to the bot, independent of the transport that carried it.
@@ -64,6 +72,8 @@ var ErrStopping = errors.New("bot is shutting down")
 type Options struct {
 	// DingTalk is the OpenAPI client. Required.
 	DingTalk DingTalk
+	// Store is the durable inbox and audit. Required.
+	Store store.Store
 	// Language is the configured command language; nil uses the defaults (English, no aliases or templates).
 	Language *commands.Language
 	// LookupCacheTTL is how long look-ups by mobile and name are cached (default 1 hour).
@@ -72,42 +82,58 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics records Prometheus metrics; nil records nothing.
 	Metrics *Metrics
-	// MaxConcurrent bounds how many messages are processed at once (default 32).
+	// MaxConcurrent is the number of workers, i.e. commands processed at once (default 32).
 	MaxConcurrent int
-	// DedupeTTL is how long a msgId is remembered to drop redeliveries (default 10 minutes).
-	DedupeTTL time.Duration
+	// CreateRate is the most group-create calls per second this process makes (default 20, DingTalk's per-app limit).
+	CreateRate float64
+	// Lease is how long a worker holds an inbox item without renewing it (default 30s).
+	// A process killed mid-command loses its items after at most this long:
+	// waiting ones are taken by another worker, calling ones become unknown.
+	Lease time.Duration
+	// PollInterval is how often idle workers look for items other processes stored (default 1s).
+	PollInterval time.Duration
+	// Retention is how long finished inbox items are kept (default 7 days); the audit of groups is kept.
+	Retention time.Duration
+	// Owner names this process in leases (default host-pid-random).
+	Owner string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
 
-// Bot is the transport-independent pipeline. It is safe for concurrent use.
+// Bot is the transport-independent pipeline: a durable inbox and the workers
+// that drain it. It is safe for concurrent use.
 type Bot struct {
-	dt      DingTalk
-	lang    *commands.Language
-	people  *resolver
-	log     *slog.Logger
-	metrics *Metrics
-	now     func() time.Time
-	slots   chan struct{}
-	seen    *dedupe
+	dt       DingTalk
+	store    store.Store
+	lang     *commands.Language
+	people   *resolver
+	log      *slog.Logger
+	metrics  *Metrics
+	now      func() time.Time
+	limiter  *rate.Limiter
+	owner    string
+	lease    time.Duration
+	poll     time.Duration
+	keep     time.Duration
+	wakeup   chan struct{}
+	stopping chan struct{} // closed by Shutdown: no new messages, workers finish their item and stop
 
 	// work is the parent of every command's context: it outlives the
 	// transport's connection and is cancelled only if Shutdown runs out of time.
 	work       context.Context
 	cancelWork context.CancelFunc
 
-	mu       sync.Mutex
-	stopping bool
-	inflight sync.WaitGroup
+	stopOnce  sync.Once
+	workers   sync.WaitGroup
+	chores    sync.WaitGroup
+	stopChore chan struct{}
+	stopped   chan struct{} // closed when every worker and chore has stopped
 }
 
-// New returns a Bot ready to Handle messages.
+// New returns a Bot and starts its workers; Shutdown stops them.
 func New(opts Options) *Bot {
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = 32
-	}
-	if opts.DedupeTTL <= 0 {
-		opts.DedupeTTL = 10 * time.Minute
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -118,6 +144,21 @@ func New(opts Options) *Bot {
 	if opts.LookupCacheTTL <= 0 {
 		opts.LookupCacheTTL = time.Hour
 	}
+	if opts.CreateRate <= 0 {
+		opts.CreateRate = 20
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = 7 * 24 * time.Hour
+	}
+	if opts.Owner == "" {
+		opts.Owner = defaultOwner()
+	}
 	if opts.Language == nil {
 		var err error
 		if opts.Language, err = commands.New(commands.Settings{}); err != nil {
@@ -125,108 +166,319 @@ func New(opts Options) *Bot {
 		}
 	}
 	work, cancel := context.WithCancel(context.Background())
-	return &Bot{
+	b := &Bot{
 		dt:         opts.DingTalk,
+		store:      opts.Store,
 		lang:       opts.Language,
 		people:     newResolver(opts.DingTalk, opts.LookupCacheTTL, opts.Now),
-		log:        opts.Logger,
+		log:        opts.Logger.With("owner", opts.Owner),
 		metrics:    opts.Metrics,
 		now:        opts.Now,
-		slots:      make(chan struct{}, opts.MaxConcurrent),
-		seen:       newDedupe(opts.DedupeTTL),
+		limiter:    rate.NewLimiter(rate.Limit(opts.CreateRate), 1),
+		owner:      opts.Owner,
+		lease:      opts.Lease,
+		poll:       opts.PollInterval,
+		keep:       opts.Retention,
+		wakeup:     make(chan struct{}, opts.MaxConcurrent),
+		stopping:   make(chan struct{}),
 		work:       work,
 		cancelWork: cancel,
+		stopChore:  make(chan struct{}),
+		stopped:    make(chan struct{}),
 	}
+	for range opts.MaxConcurrent {
+		b.workers.Add(1)
+		go b.worker()
+	}
+	b.chores.Add(1)
+	go b.housekeeping()
+	return b
 }
 
-// Handle accepts one message and returns at once; the command runs in the
-// background so the transport can acknowledge the message immediately
-// (DingTalk redelivers a Stream message that is not ACKed within ~60 s).
-// A message whose msgId was already accepted is dropped.
+func defaultOwner() string {
+	host, _ := os.Hostname()
+	var r [4]byte
+	_, _ = crand.Read(r[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), r)
+}
+
+// Handle stores one message in the inbox and returns, so the transport can
+// acknowledge it at once (DingTalk redelivers a Stream message that is not
+// ACKed within ~60 s); a worker runs the command. The claim is atomic on
+// msgId, across processes sharing a database: a redelivered message finds its
+// row and is not run again. If its command finished but the reply could not
+// be posted, the reply is posted again; otherwise the duplicate is dropped.
+// Handle returns an error only if the message could not be stored.
 func (b *Bot) Handle(msg Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.stopping {
+	select {
+	case <-b.stopping:
 		return ErrStopping
+	default:
 	}
-	if msg.MsgID != "" && !b.seen.firstTime(msg.MsgID, b.now()) {
-		b.metrics.duplicate()
-		b.log.Info("duplicate message dropped", "msg_id", msg.MsgID)
+	if msg.MsgID == "" {
+		msg.MsgID = "local-" + randomHex(12)
+	}
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(b.work, 10*time.Second)
+	defer cancel()
+	claimed, existing, err := b.store.Claim(ctx, msg.MsgID, data, b.now())
+	if err != nil {
+		b.log.Error("cannot store message; it is not acknowledged", "msg_id", msg.MsgID, "error", err.Error())
+		return fmt.Errorf("storing message: %w", err)
+	}
+	if claimed {
+		select {
+		case b.wakeup <- struct{}{}:
+		default:
+		}
 		return nil
 	}
-	b.inflight.Add(1)
-	go func() {
-		defer b.inflight.Done()
-		b.slots <- struct{}{}
-		defer func() { <-b.slots }()
-		b.process(b.work, msg)
-	}()
+	b.metrics.duplicate()
+	b.log.Info("duplicate message", "msg_id", msg.MsgID, "state", existing.State, "reply_state", existing.ReplyState)
+	if existing.State.Finished() && existing.ReplyState == store.ReplyFailed {
+		b.chores.Add(1)
+		go func() {
+			defer b.chores.Done()
+			b.deliver(existing, msg)
+		}()
+	}
 	return nil
 }
 
-// Shutdown stops taking messages and waits for the ones in flight. If ctx ends
-// first, their DingTalk calls are cancelled and ctx's error is returned.
+// Shutdown stops taking messages, lets each worker finish the command it is
+// running, and returns when all have stopped. If ctx ends first, the DingTalk
+// calls still running are cancelled (commands not yet calling DingTalk stay
+// in the inbox for the next start; a cancelled create is reported to its
+// user as possibly done) and ctx's error is returned.
 func (b *Bot) Shutdown(ctx context.Context) error {
-	b.mu.Lock()
-	b.stopping = true
-	b.mu.Unlock()
-
-	done := make(chan struct{})
-	go func() {
-		b.inflight.Wait()
-		close(done)
-	}()
+	b.stopOnce.Do(func() {
+		close(b.stopping)
+		go func() {
+			b.workers.Wait()
+			close(b.stopChore)
+			b.chores.Wait()
+			close(b.stopped)
+		}()
+	})
+	var err error
 	select {
-	case <-done:
-		b.cancelWork()
-		return nil
+	case <-b.stopped:
 	case <-ctx.Done():
+		err = ctx.Err()
 		b.cancelWork()
-		<-done
-		return ctx.Err()
+		<-b.stopped
+	}
+	b.cancelWork()
+	return err
+}
+
+// worker takes inbox items one at a time until Shutdown.
+func (b *Bot) worker() {
+	defer b.workers.Done()
+	for {
+		select {
+		case <-b.stopping:
+			return
+		default:
+		}
+		item, err := b.store.Next(b.work, b.owner, b.now(), b.lease)
+		if err != nil && b.work.Err() == nil {
+			b.log.Error("reading the inbox failed", "error", err.Error())
+		}
+		if item == nil {
+			select {
+			case <-b.stopping:
+				return
+			case <-b.wakeup:
+			case <-time.After(b.poll):
+			}
+			continue
+		}
+		b.processItem(item)
 	}
 }
 
-// process runs one message end to end: interpret, call DingTalk, reply.
-func (b *Bot) process(ctx context.Context, msg Message) {
-	defer func() {
-		if r := recover(); r != nil {
-			b.log.Error("command panicked", "msg_id", msg.MsgID, "panic", r)
-			b.metrics.command(outcomeInternal)
-		}
-	}()
-	start := b.now()
-	log := b.log.With("msg_id", msg.MsgID, "conversation", msg.ConversationID, "sender", msg.SenderStaffID)
-
-	var reply commands.Reply
-	var outcome string
-	if msg.MsgType != "" && msg.MsgType != "text" {
-		reply, outcome = b.lang.NonTextReply(b.lang.DefaultLang()), outcomeAnswered
-	} else {
-		action := b.lang.Interpret(commands.Message{
-			Text:          msg.Text,
-			SenderStaffID: msg.SenderStaffID,
-			SenderNick:    msg.SenderNick,
-			Group:         msg.Group,
-			BotUserID:     msg.BotUserID,
-			Mentions:      msg.Mentions,
-		})
-		if cg := action.CreateGroup; cg != nil && len(cg.Pending) > 0 {
-			action = b.lang.Complete(cg, b.people.resolve(ctx, cg.Pending))
-		}
-		switch {
-		case action.CreateGroup != nil:
-			reply, outcome = b.createGroup(ctx, log, action.CreateGroup)
-		case action.Reply != nil:
-			reply, outcome = *action.Reply, outcomeAnswered
-		default:
-			log.Error("command language returned no action")
+// housekeeping renews this process's leases, turns calls interrupted by a
+// dead process into "unknown" (telling their users), posts replies that were
+// never attempted, and prunes old inbox items.
+func (b *Bot) housekeeping() {
+	defer b.chores.Done()
+	b.recover()
+	renew := time.NewTicker(b.lease / 3)
+	defer renew.Stop()
+	expire := time.NewTicker(b.lease / 2)
+	defer expire.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	for {
+		select {
+		case <-b.stopChore:
 			return
+		case <-renew.C:
+			if _, err := b.store.Renew(b.work, b.owner, b.now(), b.lease); err != nil && b.work.Err() == nil {
+				b.log.Error("renewing leases failed", "error", err.Error())
+			}
+		case <-expire.C:
+			b.recover()
+		case <-prune.C:
+			n, err := b.store.Prune(b.work, b.now().Add(-b.keep))
+			if err != nil && b.work.Err() == nil {
+				b.log.Error("pruning the inbox failed", "error", err.Error())
+			} else if n > 0 {
+				b.log.Info("pruned finished inbox items", "count", n)
+			}
 		}
 	}
+}
+
+// recover handles what a dead process left behind.
+func (b *Bot) recover() {
+	items, err := b.store.ExpireCalling(b.work, b.now())
+	if err != nil && b.work.Err() == nil {
+		b.log.Error("checking for interrupted calls failed", "error", err.Error())
+	}
+	for _, it := range items {
+		b.metrics.command(outcomeUnknown)
+		b.log.Warn("a create call was interrupted; its outcome is unknown", "msg_id", it.MsgID)
+	}
+	unreplied, err := b.store.Unreplied(b.work, 100)
+	if err != nil && b.work.Err() == nil {
+		b.log.Error("looking for unsent replies failed", "error", err.Error())
+	}
+	for _, it := range append(items, unreplied...) {
+		var msg Message
+		if err := json.Unmarshal(it.Message, &msg); err != nil {
+			b.log.Error("stored message is unreadable", "msg_id", it.MsgID, "error", err.Error())
+			continue
+		}
+		b.deliver(it, msg)
+	}
+}
+
+// processItem runs one leased inbox item and records its outcome.
+func (b *Bot) processItem(item *store.Item) {
+	var msg Message
+	if err := json.Unmarshal(item.Message, &msg); err != nil {
+		b.log.Error("stored message is unreadable", "msg_id", item.MsgID, "error", err.Error())
+		b.finish(item, msg, store.Failed, b.lang.FailedReply(nil, err).Text, outcomeInternal)
+		return
+	}
+	r := b.process(b.work, item, msg)
+	if r.release {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := b.store.Release(ctx, item.MsgID, b.owner); err != nil {
+			b.log.Error("releasing an inbox item failed", "msg_id", item.MsgID, "error", err.Error())
+		}
+		return
+	}
+	b.finish(item, msg, r.state, r.reply.Text, r.outcome)
+}
+
+// finish records the outcome durably, then posts the reply.
+func (b *Bot) finish(item *store.Item, msg Message, state store.State, reply, outcome string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.store.Finish(ctx, item.MsgID, b.owner, state, reply, b.now()); err != nil {
+		// Our lease ran out and another process took the item: it owns the reply now.
+		b.log.Error("recording the outcome failed; not replying", "msg_id", item.MsgID, "error", err.Error())
+		return
+	}
 	b.metrics.command(outcome)
-	via, err := b.reply(ctx, msg, reply.Text)
-	log.Info("command done", "outcome", outcome, "reply_via", via, "reply_error", errText(err), "duration", b.now().Sub(start))
+	item.State, item.Reply = state, reply
+	b.deliver(item, msg)
+}
+
+// deliver posts an item's reply once: the store's reply state makes sure no
+// two processes post it at the same time and a delivered reply is not repeated.
+func (b *Bot) deliver(item *store.Item, msg Message) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ok, err := b.store.SetReplyState(ctx, item.MsgID, store.ReplySending, b.now())
+	if err != nil || !ok {
+		if err != nil {
+			b.log.Error("reply bookkeeping failed", "msg_id", item.MsgID, "error", err.Error())
+		}
+		return
+	}
+	text := item.Reply
+	if text == "" {
+		text = b.interruptedReply(msg)
+	}
+	via, err := b.reply(ctx, msg, text)
+	state := store.ReplySent
+	if err != nil {
+		state = store.ReplyFailed
+	}
+	if _, serr := b.store.SetReplyState(ctx, item.MsgID, state, b.now()); serr != nil {
+		b.log.Error("reply bookkeeping failed", "msg_id", item.MsgID, "error", serr.Error())
+	}
+	b.log.Info("replied", "msg_id", item.MsgID, "state", item.State, "via", via, "reply_error", errText(err))
+}
+
+// interruptedReply tells the user that a create call was cut off by a dead
+// process: the group may exist, so they must check before trying again.
+func (b *Bot) interruptedReply(msg Message) string {
+	act := b.lang.Interpret(b.commandMessage(msg))
+	return b.lang.FailedReply(act.CreateGroup, context.Canceled).Text
+}
+
+func (b *Bot) commandMessage(msg Message) commands.Message {
+	return commands.Message{
+		Text:          msg.Text,
+		SenderStaffID: msg.SenderStaffID,
+		SenderNick:    msg.SenderNick,
+		Group:         msg.Group,
+		BotUserID:     msg.BotUserID,
+		Mentions:      msg.Mentions,
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = crand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// result is what processing one message decided.
+type result struct {
+	reply   commands.Reply
+	state   store.State
+	outcome string
+	release bool // stopped before calling DingTalk: give the item back
+}
+
+// process runs one message: interpret, look people up, call DingTalk. It
+// does not reply; the caller records the outcome first.
+func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r result) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("command panicked", "msg_id", msg.MsgID, "panic", p)
+			r = result{reply: b.lang.FailedReply(nil, errors.New("internal error")), state: store.Failed, outcome: outcomeInternal}
+		}
+	}()
+	log := b.log.With("msg_id", msg.MsgID, "conversation", msg.ConversationID, "sender", msg.SenderStaffID)
+	if msg.MsgType != "" && msg.MsgType != "text" {
+		return result{reply: b.lang.NonTextReply(b.lang.DefaultLang()), state: store.Done, outcome: outcomeAnswered}
+	}
+	action := b.lang.Interpret(b.commandMessage(msg))
+	if cg := action.CreateGroup; cg != nil && len(cg.Pending) > 0 {
+		action = b.lang.Complete(cg, b.people.resolve(ctx, cg.Pending))
+		if ctx.Err() != nil {
+			return result{release: true}
+		}
+	}
+	switch {
+	case action.CreateGroup != nil:
+		return b.createGroup(ctx, log, item, msg, action.CreateGroup)
+	case action.Reply != nil:
+		return result{reply: *action.Reply, state: store.Done, outcome: outcomeAnswered}
+	}
+	log.Error("command language returned no action")
+	return result{reply: b.lang.FailedReply(nil, errors.New("no action")), state: store.Failed, outcome: outcomeInternal}
 }
 
 // Command outcomes, the label values of dingbot_commands_total.
@@ -238,9 +490,21 @@ const (
 	outcomeInternal = "internal_error"
 )
 
-// createGroup creates the group with the first MaxMembersPerCreate members
-// (the owner is first) and adds the rest through the group-update API.
-func (b *Bot) createGroup(ctx context.Context, log *slog.Logger, cg *commands.CreateGroup) (commands.Reply, string) {
+// createGroup waits for the create rate limit, marks the item as calling
+// (from here on a crash means "unknown", never a retry), creates the group
+// with the first MaxMembersPerCreate members (the owner is first) and adds the
+// rest through the group-update API.
+func (b *Bot) createGroup(ctx context.Context, log *slog.Logger, item *store.Item, msg Message, cg *commands.CreateGroup) result {
+	if err := b.limiter.Wait(ctx); err != nil {
+		return result{release: true}
+	}
+	if err := b.store.MarkCalling(ctx, item.MsgID, b.owner, b.now()); err != nil {
+		if ctx.Err() != nil {
+			return result{release: true}
+		}
+		log.Error("cannot mark the command as calling; not calling DingTalk", "error", err.Error())
+		return result{release: true}
+	}
 	req := cg.Request
 	var rest []string
 	if len(req.UserIDs) > MaxMembersPerCreate {
@@ -248,13 +512,23 @@ func (b *Bot) createGroup(ctx context.Context, log *slog.Logger, cg *commands.Cr
 	}
 	resp, err := b.dt.CreateGroup(ctx, &req)
 	if err != nil {
-		outcome := outcomeRefused
+		outcome, state := outcomeRefused, store.Failed
 		var unknown *dingclient.OutcomeUnknownError
-		if errors.As(err, &unknown) {
-			outcome = outcomeUnknown
+		if errors.As(err, &unknown) || ctx.Err() != nil {
+			outcome, state = outcomeUnknown, store.Unknown
 		}
 		log.Warn("group create failed", "name", req.Name, "outcome", outcome, "error", err.Error())
-		return b.lang.FailedReply(cg, err), outcome
+		return result{reply: b.lang.FailedReply(cg, err), state: state, outcome: outcome}
+	}
+	audit := store.Group{
+		MsgID: item.MsgID, OpenConversationID: resp.OpenConversationID, ChatID: resp.ChatID,
+		Name: req.Name, Owner: req.Owner, Members: cg.Request.UserIDs, Sender: msg.SenderStaffID,
+		ConversationID: msg.ConversationID, CreatedAt: b.now(),
+	}
+	auditCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.store.RecordGroup(auditCtx, audit); err != nil {
+		log.Error("recording the created group in the audit failed", "error", err.Error())
 	}
 	var notAdded []string
 	if len(rest) > 0 {
@@ -265,7 +539,7 @@ func (b *Bot) createGroup(ctx context.Context, log *slog.Logger, cg *commands.Cr
 	}
 	log.Info("group created", "name", req.Name, "open_conversation_id", resp.OpenConversationID,
 		"chatid", resp.ChatID, "owner", req.Owner, "members", len(cg.Request.UserIDs), "not_added", len(notAdded))
-	return b.lang.CreatedReply(cg, resp, notAdded), outcomeCreated
+	return result{reply: b.lang.CreatedReply(cg, resp, notAdded), state: store.Done, outcome: outcomeCreated}
 }
 
 // Reply paths, the label values of dingbot_replies_total.
@@ -309,31 +583,4 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-// dedupe remembers message IDs for a while so redeliveries are dropped.
-type dedupe struct {
-	ttl  time.Duration
-	seen map[string]time.Time
-}
-
-func newDedupe(ttl time.Duration) *dedupe {
-	return &dedupe{ttl: ttl, seen: make(map[string]time.Time)}
-}
-
-// firstTime records id and reports whether it was not seen within the TTL.
-// The caller holds the Bot's lock.
-func (d *dedupe) firstTime(id string, now time.Time) bool {
-	if t, ok := d.seen[id]; ok && now.Sub(t) < d.ttl {
-		return false
-	}
-	if len(d.seen) >= 1024 {
-		for k, t := range d.seen {
-			if now.Sub(t) >= d.ttl {
-				delete(d.seen, k)
-			}
-		}
-	}
-	d.seen[id] = now
-	return true
 }

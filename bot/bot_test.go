@@ -21,6 +21,7 @@ import (
 	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/store"
 )
 
 // wait bounds every wait for something to happen; it is generous on purpose
@@ -68,7 +69,11 @@ func newHarness(t *testing.T, configure ...func(*bot.Options)) *harness {
 	if err != nil {
 		t.Fatalf("dingclient.New: %v", err)
 	}
-	opts := bot.Options{DingTalk: dt, Metrics: metrics}
+	db, err := store.Open(context.Background(), "", t.TempDir())
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	opts := bot.Options{DingTalk: dt, Store: db, Metrics: metrics, Lease: 2 * time.Second, PollInterval: 50 * time.Millisecond}
 	for _, c := range configure {
 		c(&opts)
 	}
@@ -77,6 +82,7 @@ func newHarness(t *testing.T, configure ...func(*bot.Options)) *harness {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
 		_ = b.Shutdown(ctx)
+		_ = db.Close()
 	})
 	return &harness{fake: fake, reg: reg, bot: b}
 }

@@ -32,6 +32,10 @@ const (
 	DefaultRetryBaseDelay  = time.Second
 	DefaultAPITimeout      = 15 * time.Second
 	DefaultLookupCacheTTL  = time.Hour
+	DefaultDataDir         = "data"
+	DefaultCreateRate      = 20.0
+	DefaultLease           = 30 * time.Second
+	DefaultRetention       = 7 * 24 * time.Hour
 )
 
 // Config is dingbot's validated configuration.
@@ -66,6 +70,16 @@ type Config struct {
 	Language string
 	// LookupCacheTTL is how long user look-ups (by mobile, by name) are cached (DINGBOT_LOOKUP_CACHE_TTL).
 	LookupCacheTTL time.Duration
+	// DatabaseURL selects the store: "" for SQLite in DataDir, postgres://… for PostgreSQL (DINGBOT_DATABASE_URL). It may hold a password: never log it.
+	DatabaseURL string
+	// DataDir holds the SQLite database (DINGBOT_DATA_DIR).
+	DataDir string
+	// CreateRate is the most group-create calls per second (DINGBOT_CREATE_RATE).
+	CreateRate float64
+	// Lease is how long a worker holds a command without renewing it (DINGBOT_LEASE).
+	Lease time.Duration
+	// Retention is how long finished inbox items are kept (DINGBOT_RETENTION).
+	Retention time.Duration
 
 	// People maps aliases to user IDs: one person or a group of people (file only: people).
 	People map[string][]string
@@ -131,6 +145,11 @@ func Settings() []Setting {
 		{"DINGBOT_STREAM_CHECK_INTERVAL", "stream_check_interval", DefaultStreamCheck.String(), "how often the Stream connection is checked and reopened if lost"},
 		{"DINGBOT_LANGUAGE", "language", "en", "reply language when the command does not show one: en or zh"},
 		{"DINGBOT_LOOKUP_CACHE_TTL", "lookup_cache_ttl", DefaultLookupCacheTTL.String(), "how long user look-ups by mobile or name are cached"},
+		{"DINGBOT_DATABASE_URL", "database_url", "SQLite in the data directory", "postgres://user:pass@host/db to share state between replicas; never logged"},
+		{"DINGBOT_DATA_DIR", "data_dir", DefaultDataDir, "directory of the SQLite database (dingbot.db)"},
+		{"DINGBOT_CREATE_RATE", "create_rate", "20", "group-create calls per second this process makes at most (DingTalk allows 20 per app: divide by the replicas)"},
+		{"DINGBOT_LEASE", "lease", DefaultLease.String(), "how long a dead process's commands stay held: then waiting ones are taken over, interrupted creates reported"},
+		{"DINGBOT_RETENTION", "retention", "168h", "how long finished commands stay in the inbox (the audit of groups is kept)"},
 		{"DINGBOT_CONFIG", "", "none", "path of an optional YAML file with the same settings"},
 	}
 }
@@ -156,6 +175,11 @@ type fileConfig struct {
 	StreamCheckInterval string `yaml:"stream_check_interval"`
 	Language            string `yaml:"language"`
 	LookupCacheTTL      string `yaml:"lookup_cache_ttl"`
+	DatabaseURL         string `yaml:"database_url"`
+	DataDir             string `yaml:"data_dir"`
+	CreateRate          string `yaml:"create_rate"`
+	Lease               string `yaml:"lease"`
+	Retention           string `yaml:"retention"`
 
 	People         map[string]IDList   `yaml:"people"`
 	Names          map[string]string   `yaml:"names"`
@@ -183,6 +207,11 @@ func (f *fileConfig) raw() raw {
 		"DINGBOT_STREAM_CHECK_INTERVAL": f.StreamCheckInterval,
 		"DINGBOT_LANGUAGE":              f.Language,
 		"DINGBOT_LOOKUP_CACHE_TTL":      f.LookupCacheTTL,
+		"DINGBOT_DATABASE_URL":          f.DatabaseURL,
+		"DINGBOT_DATA_DIR":              f.DataDir,
+		"DINGBOT_CREATE_RATE":           f.CreateRate,
+		"DINGBOT_LEASE":                 f.Lease,
+		"DINGBOT_RETENTION":             f.Retention,
 	}
 }
 
@@ -290,6 +319,8 @@ func parse(r raw) (*Config, error) {
 		{"DINGTALK_RETRY_BASE_DELAY", &c.RetryBaseDelay, DefaultRetryBaseDelay},
 		{"DINGTALK_API_TIMEOUT", &c.APITimeout, DefaultAPITimeout},
 		{"DINGBOT_LOOKUP_CACHE_TTL", &c.LookupCacheTTL, DefaultLookupCacheTTL},
+		{"DINGBOT_LEASE", &c.Lease, DefaultLease},
+		{"DINGBOT_RETENTION", &c.Retention, DefaultRetention},
 	}
 	for _, d := range durations {
 		if *d.dst, err = duration(d.env, r[d.env], d.def); err != nil {
@@ -299,6 +330,19 @@ func parse(r raw) (*Config, error) {
 	c.Language = strings.ToLower(orDefault(r["DINGBOT_LANGUAGE"], "en"))
 	if c.Language != "en" && c.Language != "zh" {
 		return nil, fmt.Errorf("DINGBOT_LANGUAGE: %q is not en or zh", r["DINGBOT_LANGUAGE"])
+	}
+	c.DatabaseURL = r["DINGBOT_DATABASE_URL"]
+	c.DataDir = orDefault(r["DINGBOT_DATA_DIR"], DefaultDataDir)
+	c.CreateRate = DefaultCreateRate
+	if v := r["DINGBOT_CREATE_RATE"]; v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1000 {
+			return nil, fmt.Errorf("DINGBOT_CREATE_RATE: %q is not a number of calls per second above 0 (DingTalk allows 20)", v)
+		}
+		c.CreateRate = f
+	}
+	if c.Lease < 2*time.Second {
+		return nil, fmt.Errorf("DINGBOT_LEASE: %s is too short; use at least 2s", c.Lease)
 	}
 	c.MaxConcurrent = DefaultMaxConcurrent
 	if v := r["DINGBOT_MAX_CONCURRENT"]; v != "" {
@@ -343,6 +387,11 @@ func (c *Config) LogValue() slog.Value {
 		slog.Duration("api_timeout", c.APITimeout),
 		slog.String("language", c.Language),
 		slog.Duration("lookup_cache_ttl", c.LookupCacheTTL),
+		slog.Bool("postgres", strings.HasPrefix(c.DatabaseURL, "postgres")),
+		slog.String("data_dir", c.DataDir),
+		slog.Float64("create_rate", c.CreateRate),
+		slog.Duration("lease", c.Lease),
+		slog.Duration("retention", c.Retention),
 		slog.Int("people", len(c.People)),
 		slog.Int("templates", len(c.Templates)),
 	)

@@ -29,6 +29,7 @@ func TestLoadDefaults(t *testing.T) {
 		MaxConcurrent: DefaultMaxConcurrent, StreamCheckInterval: DefaultStreamCheck,
 		RetryBaseDelay: time.Second, APITimeout: DefaultAPITimeout,
 		Language: "en", LookupCacheTTL: time.Hour, People: map[string][]string{},
+		DataDir: "data", CreateRate: 20, Lease: 30 * time.Second, Retention: 7 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("got %+v\nwant %+v", *c, want)
@@ -51,6 +52,9 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"DINGBOT_STREAM_CHECK_INTERVAL": "often"}, "DINGBOT_STREAM_CHECK_INTERVAL"},
 		{map[string]string{"DINGTALK_RETRY_BASE_DELAY": "x"}, "DINGTALK_RETRY_BASE_DELAY"},
 		{map[string]string{"DINGBOT_LANGUAGE": "fr"}, "DINGBOT_LANGUAGE"},
+		{map[string]string{"DINGBOT_CREATE_RATE": "0"}, "DINGBOT_CREATE_RATE"},
+		{map[string]string{"DINGBOT_LEASE": "1s"}, "DINGBOT_LEASE"},
+		{map[string]string{"DINGBOT_RETENTION": "week"}, "DINGBOT_RETENTION"},
 		{map[string]string{"DINGBOT_LOOKUP_CACHE_TTL": "forever"}, "DINGBOT_LOOKUP_CACHE_TTL"},
 		{map[string]string{"DINGBOT_CONFIG": "/nonexistent/dingbot.yaml"}, "DINGBOT_CONFIG"},
 	}
@@ -120,10 +124,10 @@ func TestBadYAMLIsOneLine(t *testing.T) {
 }
 
 func TestLogValueRedactsSecret(t *testing.T) {
-	c := &Config{ClientID: "id", ClientSecret: "topsecret"}
+	c := &Config{ClientID: "id", ClientSecret: "topsecret", DatabaseURL: "postgres://bot:dbpass@db/dingbot"}
 	var b strings.Builder
 	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", c)
-	if strings.Contains(b.String(), "topsecret") || !strings.Contains(b.String(), "[redacted]") {
+	if strings.Contains(b.String(), "topsecret") || strings.Contains(b.String(), "dbpass") || !strings.Contains(b.String(), "[redacted]") {
 		t.Fatalf("log line: %s", b.String())
 	}
 }

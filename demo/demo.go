@@ -91,6 +91,7 @@ func (d *Demo) Env() map[string]string {
 		"DINGBOT_HTTP_ADDR":         "127.0.0.1:0",
 		"DINGTALK_RETRY_BASE_DELAY": "200ms",
 		"DINGBOT_CONFIG":            filepath.Join(d.dir, "dingbot.yaml"),
+		"DINGBOT_DATA_DIR":          d.dir,
 	}
 }
 

@@ -41,7 +41,6 @@ func TestMain(m *testing.M) {
 
 // process is a running dingbot binary.
 type process struct {
-	t        *testing.T
 	cmd      *exec.Cmd
 	httpAddr string
 	exited   chan struct{}
@@ -54,7 +53,7 @@ type process struct {
 // startProcess runs `dingbot serve` with env (on top of a minimal environment)
 // and waits until its HTTP listener is up. The process is stopped with SIGTERM
 // at the end of the test, which must make it exit 0.
-func startProcess(t *testing.T, env map[string]string) *process {
+func startProcess(t testing.TB, env map[string]string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
@@ -66,7 +65,7 @@ func startProcess(t *testing.T, env map[string]string) *process {
 		t.Fatal(err)
 	}
 	cmd.Stderr = cmd.Stdout
-	p := &process{t: t, cmd: cmd, exited: make(chan struct{})}
+	p := &process{cmd: cmd, exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +125,7 @@ func (p *process) Running() bool {
 }
 
 // Stop sends SIGTERM and requires exit status 0 within 15 s.
-func (p *process) Stop(t *testing.T) {
+func (p *process) Stop(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
@@ -143,7 +142,7 @@ func (p *process) Stop(t *testing.T) {
 }
 
 // WaitExit waits for the process to exit by itself and returns its exit code.
-func (p *process) WaitExit(t *testing.T) int {
+func (p *process) WaitExit(t testing.TB) int {
 	t.Helper()
 	select {
 	case <-p.exited:
@@ -154,7 +153,7 @@ func (p *process) WaitExit(t *testing.T) int {
 }
 
 // get fetches path from the bot's HTTP listener and returns the status and body.
-func (p *process) get(t *testing.T, path string) (int, string) {
+func (p *process) get(t testing.TB, path string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -169,7 +168,7 @@ func (p *process) get(t *testing.T, path string) (int, string) {
 }
 
 // waitReady polls /readyz until it answers want (200 or 503).
-func (p *process) waitReady(t *testing.T, want int) {
+func (p *process) waitReady(t testing.TB, want int) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -186,7 +185,7 @@ func (p *process) waitReady(t *testing.T, want int) {
 
 // metric returns the value of one sample line of /metrics, e.g.
 // `dingbot_stream_reconnects_total`, or "" if absent.
-func (p *process) metric(t *testing.T, sample string) string {
+func (p *process) metric(t testing.TB, sample string) string {
 	t.Helper()
 	_, body := p.get(t, "/metrics")
 	for _, line := range strings.Split(body, "\n") {

@@ -34,12 +34,13 @@ var org = []dingtalktest.User{
 type world struct {
 	fake *dingtalktest.Server
 	bot  *process
+	env  map[string]string // the bot's environment, to start more replicas
 }
 
 // newWorld starts a fake DingTalk and a dingbot connected to it. At the end
 // of the test the bot gets SIGTERM (and must exit 0), and its output must
 // contain neither the app secret nor any access token.
-func newWorld(t *testing.T, opts dingtalktest.Options, env map[string]string) *world {
+func newWorld(t testing.TB, opts dingtalktest.Options, env map[string]string) *world {
 	t.Helper()
 	if opts.ClientSecret == "" {
 		opts.ClientSecret = "e2e-secret-Xq7Z"
@@ -49,20 +50,11 @@ func newWorld(t *testing.T, opts dingtalktest.Options, env map[string]string) *w
 	for _, u := range org {
 		fake.AddUser(u)
 	}
-	full := map[string]string{
-		"DINGTALK_CLIENT_ID":            fake.ClientID(),
-		"DINGTALK_CLIENT_SECRET":        fake.ClientSecret(),
-		"DINGTALK_API_URL":              fake.URL(),
-		"DINGTALK_OAPI_URL":             fake.URL(),
-		"DINGTALK_RETRY_BASE_DELAY":     "20ms",
-		"DINGBOT_HTTP_ADDR":             "127.0.0.1:0",
-		"DINGBOT_STREAM_CHECK_INTERVAL": "200ms",
-		"DINGBOT_LOG_LEVEL":             "debug",
+	if _, ok := env["DINGBOT_DATA_DIR"]; !ok {
+		env = withDefault(env, "DINGBOT_DATA_DIR", t.TempDir())
 	}
-	for k, v := range env {
-		full[k] = v
-	}
-	w := &world{fake: fake, bot: startProcess(t, full)}
+	full := botEnv(fake, env)
+	w := &world{fake: fake, bot: startProcess(t, full), env: full}
 	t.Cleanup(func() { w.assertNoSecretsLogged(t) })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -72,8 +64,34 @@ func newWorld(t *testing.T, opts dingtalktest.Options, env map[string]string) *w
 	return w
 }
 
+// botEnv is the environment of a bot connected to fake, with extra on top.
+func botEnv(fake *dingtalktest.Server, extra map[string]string) map[string]string {
+	env := map[string]string{
+		"DINGTALK_CLIENT_ID":            fake.ClientID(),
+		"DINGTALK_CLIENT_SECRET":        fake.ClientSecret(),
+		"DINGTALK_API_URL":              fake.URL(),
+		"DINGTALK_OAPI_URL":             fake.URL(),
+		"DINGTALK_RETRY_BASE_DELAY":     "20ms",
+		"DINGBOT_HTTP_ADDR":             "127.0.0.1:0",
+		"DINGBOT_STREAM_CHECK_INTERVAL": "200ms",
+		"DINGBOT_LOG_LEVEL":             "debug",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+func withDefault(env map[string]string, key, value string) map[string]string {
+	out := map[string]string{key: value}
+	for k, v := range env {
+		out[k] = v
+	}
+	return out
+}
+
 // assertNoSecretsLogged runs after the bot stopped (cleanups run last-in first-out).
-func (w *world) assertNoSecretsLogged(t *testing.T) {
+func (w *world) assertNoSecretsLogged(t testing.TB) {
 	logs := w.bot.Logs()
 	secrets := []string{w.fake.ClientSecret()}
 	for _, rec := range w.fake.CreateRequests() {

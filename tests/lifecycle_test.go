@@ -85,37 +85,6 @@ func TestTenCommandsOneTokenFetch(t *testing.T) {
 	}
 }
 
-// TestRedeliveredMessageIsHandledOnce: DingTalk pushes the same message again
-// (as it does when an ACK is late); the bot creates one group and replies once.
-func TestRedeliveredMessageIsHandledOnce(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t, dingtalktest.Options{}, nil)
-	w.fake.FailNextCreateWith(dingtalktest.Response{Delay: 300 * time.Millisecond})
-	d, err := w.fake.Send(directMsg("/newgroup Once"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 4 {
-		if err := w.fake.Redeliver(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.waitReply(t, 0)
-	time.Sleep(500 * time.Millisecond) // a duplicate reply would arrive by now
-	if n := len(w.fake.CreateRequests()); n != 1 {
-		t.Errorf("%d create calls, want 1", n)
-	}
-	if n := len(w.fake.Replies()); n != 1 {
-		t.Errorf("%d replies, want 1", n)
-	}
-	if code, ok := d.AckCode(); !ok || code != 200 {
-		t.Errorf("ACK code %d (acked %v), want 200", code, ok)
-	}
-	if got := w.bot.metric(t, "dingbot_duplicate_messages_total"); got != "4" {
-		t.Errorf("dingbot_duplicate_messages_total = %q, want 4", got)
-	}
-}
-
 // TestReconnectsAfterDropAndDisconnect: the fake drops the socket, then sends
 // DingTalk's disconnect frame; each time /readyz turns 503, the bot opens a
 // new connection, /readyz is 200 again and the next message is served.
@@ -226,7 +195,7 @@ func TestStartupFailuresAreOneLine(t *testing.T) {
 	}
 	for _, tc := range cases {
 		cmd := exec.Command(binary, "serve")
-		cmd.Env = append(tc.env, "DINGBOT_LOG_LEVEL=error")
+		cmd.Env = append(tc.env, "DINGBOT_LOG_LEVEL=error", "DINGBOT_DATA_DIR="+t.TempDir())
 		out, err := cmd.CombinedOutput()
 		code := 0
 		if exitErr, ok := err.(*exec.ExitError); ok {
