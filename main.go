@@ -233,6 +233,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		ClientSecret:  cfg.ClientSecret,
 		APIURL:        cfg.APIURL,
 		CheckInterval: cfg.StreamCheckInterval,
+		IdleTimeout:   cfg.StreamIdleTimeout,
+		RecycleEvery:  cfg.StreamRecycle,
 		Logger:        log,
 		Metrics:       metrics,
 	}, core.Handle)

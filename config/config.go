@@ -80,6 +80,10 @@ type Config struct {
 	Lease time.Duration
 	// Retention is how long finished inbox items are kept (DINGBOT_RETENTION).
 	Retention time.Duration
+	// StreamIdleTimeout: a connection with no frame for this long is replaced (DINGBOT_STREAM_IDLE_TIMEOUT; 0 disables).
+	StreamIdleTimeout time.Duration
+	// StreamRecycle is the age at which a connection is replaced, make-before-break (DINGBOT_STREAM_RECYCLE; 0 disables).
+	StreamRecycle time.Duration
 
 	// People maps aliases to user IDs: one person or a group of people (file only: people).
 	People map[string][]string
@@ -143,6 +147,8 @@ func Settings() []Setting {
 		{"DINGBOT_SHUTDOWN_TIMEOUT", "shutdown_timeout", DefaultShutdownTimeout.String(), "how long in-flight commands may finish after SIGTERM"},
 		{"DINGBOT_MAX_CONCURRENT", "max_concurrent", strconv.Itoa(DefaultMaxConcurrent), "commands processed at once"},
 		{"DINGBOT_STREAM_CHECK_INTERVAL", "stream_check_interval", DefaultStreamCheck.String(), "how often the Stream connection is checked and reopened if lost"},
+		{"DINGBOT_STREAM_IDLE_TIMEOUT", "stream_idle_timeout", "5m", "replace a Stream connection on which nothing (not even DingTalk's ping) arrived for this long; 0 disables"},
+		{"DINGBOT_STREAM_RECYCLE", "stream_recycle", "6h", "replace the Stream connection at this age, opening the new one first; 0 disables"},
 		{"DINGBOT_LANGUAGE", "language", "en", "reply language when the command does not show one: en or zh"},
 		{"DINGBOT_LOOKUP_CACHE_TTL", "lookup_cache_ttl", DefaultLookupCacheTTL.String(), "how long user look-ups by mobile or name are cached"},
 		{"DINGBOT_DATABASE_URL", "database_url", "SQLite in the data directory", "postgres://user:pass@host/db to share state between replicas; never logged"},
@@ -173,6 +179,8 @@ type fileConfig struct {
 	ShutdownTimeout     string `yaml:"shutdown_timeout"`
 	MaxConcurrent       string `yaml:"max_concurrent"`
 	StreamCheckInterval string `yaml:"stream_check_interval"`
+	StreamIdleTimeout   string `yaml:"stream_idle_timeout"`
+	StreamRecycle       string `yaml:"stream_recycle"`
 	Language            string `yaml:"language"`
 	LookupCacheTTL      string `yaml:"lookup_cache_ttl"`
 	DatabaseURL         string `yaml:"database_url"`
@@ -205,6 +213,8 @@ func (f *fileConfig) raw() raw {
 		"DINGBOT_SHUTDOWN_TIMEOUT":      f.ShutdownTimeout,
 		"DINGBOT_MAX_CONCURRENT":        f.MaxConcurrent,
 		"DINGBOT_STREAM_CHECK_INTERVAL": f.StreamCheckInterval,
+		"DINGBOT_STREAM_IDLE_TIMEOUT":   f.StreamIdleTimeout,
+		"DINGBOT_STREAM_RECYCLE":        f.StreamRecycle,
 		"DINGBOT_LANGUAGE":              f.Language,
 		"DINGBOT_LOOKUP_CACHE_TTL":      f.LookupCacheTTL,
 		"DINGBOT_DATABASE_URL":          f.DatabaseURL,
@@ -331,6 +341,18 @@ func parse(r raw) (*Config, error) {
 	if c.Language != "en" && c.Language != "zh" {
 		return nil, fmt.Errorf("DINGBOT_LANGUAGE: %q is not en or zh", r["DINGBOT_LANGUAGE"])
 	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+		def time.Duration
+	}{
+		{"DINGBOT_STREAM_IDLE_TIMEOUT", &c.StreamIdleTimeout, 5 * time.Minute},
+		{"DINGBOT_STREAM_RECYCLE", &c.StreamRecycle, 6 * time.Hour},
+	} {
+		if *d.dst, err = durationOrOff(d.env, r[d.env], d.def); err != nil {
+			return nil, err
+		}
+	}
 	c.DatabaseURL = r["DINGBOT_DATABASE_URL"]
 	c.DataDir = orDefault(r["DINGBOT_DATA_DIR"], DefaultDataDir)
 	c.CreateRate = DefaultCreateRate
@@ -414,6 +436,14 @@ func duration(env, v string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: %q is not a positive duration such as 500ms, 5s or 1m", env, v)
 	}
 	return d, nil
+}
+
+// durationOrOff is duration where "0" means off (returned as a negative value).
+func durationOrOff(env, v string, def time.Duration) (time.Duration, error) {
+	if v == "0" || v == "off" {
+		return -1, nil
+	}
+	return duration(env, v, def)
 }
 
 func orDefault(v, def string) string {

@@ -29,6 +29,7 @@ func TestLoadDefaults(t *testing.T) {
 		MaxConcurrent: DefaultMaxConcurrent, StreamCheckInterval: DefaultStreamCheck,
 		RetryBaseDelay: time.Second, APITimeout: DefaultAPITimeout,
 		Language: "en", LookupCacheTTL: time.Hour, People: map[string][]string{},
+		StreamIdleTimeout: 5 * time.Minute, StreamRecycle: 6 * time.Hour,
 		DataDir: "data", CreateRate: 20, Lease: 30 * time.Second, Retention: 7 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -198,5 +199,15 @@ func TestFileOnlySettingsErrors(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "DINGBOT_CONFIG:") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: got %v", name, err)
 		}
+	}
+}
+
+func TestStreamTimersCanBeSwitchedOff(t *testing.T) {
+	c, err := Load(env(map[string]string{"DINGBOT_STREAM_IDLE_TIMEOUT": "0", "DINGBOT_STREAM_RECYCLE": "30m"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StreamIdleTimeout >= 0 || c.StreamRecycle != 30*time.Minute {
+		t.Errorf("idle %s recycle %s; want off (negative) and 30m", c.StreamIdleTimeout, c.StreamRecycle)
 	}
 }
