@@ -348,7 +348,15 @@ func (b *Bot) recover() {
 	if err != nil && b.work.Err() == nil {
 		b.log.Error("looking for unsent replies failed", "error", err.Error())
 	}
-	for _, it := range append(items, unreplied...) {
+	// A reply still unattempted may be one a live worker is about to post:
+	// only items that finished longer than a lease ago are orphans.
+	orphans := items
+	for _, it := range unreplied {
+		if b.now().Sub(it.UpdatedAt) > b.lease {
+			orphans = append(orphans, it)
+		}
+	}
+	for _, it := range orphans {
 		var msg Message
 		if err := json.Unmarshal(it.Message, &msg); err != nil {
 			b.log.Error("stored message is unreadable", "msg_id", it.MsgID, "error", err.Error())
