@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,7 +22,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/bot"
+	"github.com/dingbot/dingbot/bot/callback"
 	"github.com/dingbot/dingbot/bot/httpserver"
 	"github.com/dingbot/dingbot/bot/stream"
 	"github.com/dingbot/dingbot/commands"
@@ -34,10 +37,18 @@ import (
 const usage = `dingbot: a DingTalk ChatOps bot that creates groups from chat commands.
 
 Usage:
-  dingbot serve     connect to DingTalk (Stream mode) and answer commands
-  dingbot demo      try the bot in this terminal against a local fake DingTalk
+  dingbot serve [--mode stream|http]
+                    answer commands: connect to DingTalk in Stream mode (default),
+                    or take DingTalk's HTTP callback on POST /dingtalk/callback
+  dingbot demo [--addr 127.0.0.1:8080] [--data DIR] [--terminal]
+                    try the bot against a local fake DingTalk, on a DingTalk-like
+                    web page (or in this terminal with --terminal)
   dingbot parse 'TEXT'
                     show how a command is understood, as JSON, without DingTalk
+  dingbot audit [--format table|csv|json] [--since 24h|2026-11-01] [--sender ID] [--limit N]
+                    print or export the command audit from the configured database
+  dingbot preflight check the credentials, the database and the app's permissions;
+                    exit 1 if something an admin must enable is missing
   dingbot help      show this text
 
 Settings come from the environment (see README.md), e.g.
@@ -56,6 +67,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	switch args[0] {
 	case "serve":
+		getenv, err := serveFlags(args[1:], getenv)
+		if err != nil {
+			fmt.Fprintf(stderr, "dingbot serve: %v\n", err)
+			return 2
+		}
 		cfg, err := config.Load(getenv)
 		if err == nil {
 			err = cfg.Validate()
@@ -72,13 +88,24 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 		return 0
 	case "demo":
-		if err := runDemo(stdout, stderr); err != nil {
+		opts, err := demo.ParseArgs(args[1:], stderr)
+		if errors.Is(err, demo.ErrHelp) {
+			return 0
+		} else if err != nil {
+			fmt.Fprintf(stderr, "dingbot demo: %v\n", err)
+			return 2
+		}
+		if err := runDemo(opts, stdout, stderr); err != nil {
 			fmt.Fprintf(stderr, "dingbot: %v\n", err)
 			return 1
 		}
 		return 0
 	case "parse":
 		return runParse(args[1:], getenv, stdout, stderr)
+	case "audit":
+		return runAudit(args[1:], getenv, stdout, stderr)
+	case "preflight":
+		return runPreflight(args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -88,10 +115,44 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 }
 
-// runDemo starts the fake DingTalk, runs the real bot against it and lets the
-// user chat with it from the terminal until end of input.
-func runDemo(stdout, stderr io.Writer) error {
-	d, err := demo.Start()
+// serveFlags reads serve's flags; --mode overrides DINGBOT_MODE.
+func serveFlags(args []string, getenv func(string) string) (func(string) string, error) {
+	mode := ""
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--mode" || a == "-mode":
+			if i+1 >= len(args) {
+				return nil, errors.New("--mode needs a value: stream or http")
+			}
+			i++
+			mode = args[i]
+		case strings.HasPrefix(a, "--mode=") || strings.HasPrefix(a, "-mode="):
+			mode = a[strings.IndexByte(a, '=')+1:]
+		default:
+			return nil, fmt.Errorf("unknown argument %q (want --mode stream or --mode http)", a)
+		}
+	}
+	if mode == "" {
+		return getenv, nil
+	}
+	if mode != config.ModeStream && mode != config.ModeHTTP {
+		return nil, fmt.Errorf("--mode: %q is not stream or http", mode)
+	}
+	return func(k string) string {
+		if k == "DINGBOT_MODE" {
+			return mode
+		}
+		return getenv(k)
+	}, nil
+}
+
+// runDemo starts the fake DingTalk, runs the real bot against it (exactly as
+// serve does, only the URLs differ) and serves the demo page until Ctrl-C, or
+// with --terminal lets the user chat from the terminal until end of input.
+func runDemo(opts demo.Options, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d, err := demo.Start(opts)
 	if err != nil {
 		return err
 	}
@@ -101,8 +162,6 @@ func runDemo(stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	botCtx, stopBot := context.WithCancel(ctx)
 	botDone := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
@@ -114,7 +173,12 @@ func runDemo(stdout, stderr io.Writer) error {
 		stopBot()
 		return errors.Join(errors.New("the bot did not connect to the fake DingTalk"), <-botDone)
 	}
-	runErr := d.Run(ctx, os.Stdin, stdout)
+	var runErr error
+	if opts.Terminal {
+		runErr = d.Run(ctx, os.Stdin, stdout)
+	} else {
+		runErr = d.Serve(ctx, stdout)
+	}
 	stopBot()
 	return errors.Join(runErr, <-botDone)
 }
@@ -216,7 +280,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	startupPreflight(ctx, cfg, dingtalk, db, log) // logs a checklist line per item; never stops startup
+	policy, err := access.New(cfg.Access, nil)
+	if err != nil {
+		return fmt.Errorf("DINGBOT_CONFIG: %w", err)
+	}
 	core := bot.New(bot.Options{
+		Access:         policy,
 		DingTalk:       dingtalk,
 		Store:          db,
 		Language:       lang,
@@ -228,33 +298,48 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Lease:          cfg.Lease,
 		Retention:      cfg.Retention,
 	})
-	conn := stream.New(stream.Options{
-		ClientID:      cfg.ClientID,
-		ClientSecret:  cfg.ClientSecret,
-		APIURL:        cfg.APIURL,
-		CheckInterval: cfg.StreamCheckInterval,
-		IdleTimeout:   cfg.StreamIdleTimeout,
-		RecycleEvery:  cfg.StreamRecycle,
-		Logger:        log,
-		Metrics:       metrics,
-	}, core.Handle)
+	// The intake: a Stream connection, or (http mode) DingTalk's HTTP callback
+	// on the listener below, which is ready from the start and stops taking
+	// messages when intake's context ends.
+	web := httpserver.Options{Addr: cfg.HTTPAddr, Gatherer: registry, Logger: log}
+	var intake func(context.Context) error
+	if cfg.Mode == config.ModeHTTP {
+		cb := callback.New(callback.Options{AppSecret: cfg.ClientSecret, MaxBody: cfg.CallbackMaxBody, Logger: log, Registerer: registry}, core.Handle)
+		web.Callback, web.Ready, web.NotReadyReason = cb.Handle, cb.Accepting, "shutting down"
+		intake = func(ctx context.Context) error { <-ctx.Done(); cb.Stop(); return nil }
+	} else {
+		conn := stream.New(stream.Options{
+			ClientID:      cfg.ClientID,
+			ClientSecret:  cfg.ClientSecret,
+			APIURL:        cfg.APIURL,
+			CheckInterval: cfg.StreamCheckInterval,
+			IdleTimeout:   cfg.StreamIdleTimeout,
+			RecycleEvery:  cfg.StreamRecycle,
+			Logger:        log,
+			Metrics:       metrics,
+		}, core.Handle)
+		web.Ready = conn.Ready
+		intake = func(ctx context.Context) error { return conn.Run(ctx, nil) }
+	}
 
-	web, err := httpserver.Listen(httpserver.Options{Addr: cfg.HTTPAddr, Ready: conn.Ready, Gatherer: registry, Logger: log})
+	srv, err := httpserver.Listen(web)
 	if err != nil {
 		return fmt.Errorf("DINGBOT_HTTP_ADDR: cannot listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	webDone := make(chan error, 1)
-	go func() { webDone <- web.Serve() }()
-	log.Info("http server listening", "addr", web.Addr())
+	go func() { webDone <- srv.Serve() }()
+	log.Info("http server listening", "addr", srv.Addr(), "mode", cfg.Mode)
 
 	streamCtx, stopStream := context.WithCancel(ctx)
 	defer stopStream()
 	streamDone := make(chan error, 1)
-	go func() { streamDone <- conn.Run(streamCtx, nil) }()
+	go func() { streamDone <- intake(streamCtx) }()
 
 	var runErr error
+	intakeEnded := false // streamDone was received from
 	select {
 	case err := <-streamDone:
+		intakeEnded = true
 		if err != nil {
 			runErr = fmt.Errorf("connecting to %s: %w", cfg.APIURL, err)
 		}
@@ -267,7 +352,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if runErr == nil {
+	if runErr == nil && !intakeEnded {
 		<-streamDone
 	}
 	if err := core.Shutdown(shutdownCtx); err != nil {
@@ -275,7 +360,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	webCtx, cancelWeb := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancelWeb()
-	if err := web.Shutdown(webCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := srv.Shutdown(webCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "error", err.Error())
 	}
 	if runErr == nil {

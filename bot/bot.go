@@ -15,11 +15,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/store"
@@ -37,6 +40,8 @@ type Message struct {
 	SenderStaffID string
 	// SenderNick is the sender's display name.
 	SenderNick string
+	// IsAdmin is DingTalk's isAdmin: the sender is an admin of the organisation.
+	IsAdmin bool
 	// BotUserID is the bot's own dingtalkId (chatbotUserId).
 	BotUserID string
 	// MsgType is DingTalk's msgtype ("text", "picture", ...).
@@ -49,6 +54,9 @@ type Message struct {
 	SessionWebhook string
 	// SessionExpires is when SessionWebhook stops working.
 	SessionExpires time.Time
+	// ReceivedAt is when the transport received the message; Handle sets it
+	// if the transport did not. Command latency is measured from it.
+	ReceivedAt time.Time
 }
 
 // DingTalk is what the pipeline needs from DingTalk; *dingclient.Client implements it.
@@ -92,12 +100,15 @@ type Options struct {
 	Lease time.Duration
 	// PollInterval is how often idle workers look for items other processes stored (default 1s).
 	PollInterval time.Duration
-	// Retention is how long finished inbox items are kept (default 7 days); the audit of groups is kept.
+	// Retention is how long finished inbox items are kept (default 7 days); the audits of groups and commands are kept.
 	Retention time.Duration
 	// Owner names this process in leases (default host-pid-random).
 	Owner string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Access decides who may run /newgroup and how often (package access);
+	// nil allows everything, without rate limits.
+	Access *access.Policy
 }
 
 // Bot is the transport-independent pipeline: a durable inbox and the workers
@@ -107,6 +118,8 @@ type Bot struct {
 	store    store.Store
 	lang     *commands.Language
 	people   *resolver
+	access   *access.Policy
+	depts    *deptCache
 	log      *slog.Logger
 	metrics  *Metrics
 	now      func() time.Time
@@ -171,6 +184,8 @@ func New(opts Options) *Bot {
 		store:      opts.Store,
 		lang:       opts.Language,
 		people:     newResolver(opts.DingTalk, opts.LookupCacheTTL, opts.Now),
+		access:     opts.Access,
+		depts:      newDeptCache(opts.LookupCacheTTL, opts.Now),
 		log:        opts.Logger.With("owner", opts.Owner),
 		metrics:    opts.Metrics,
 		now:        opts.Now,
@@ -217,6 +232,9 @@ func (b *Bot) Handle(msg Message) error {
 	}
 	if msg.MsgID == "" {
 		msg.MsgID = "local-" + randomHex(12)
+	}
+	if msg.ReceivedAt.IsZero() {
+		msg.ReceivedAt = b.now()
 	}
 	data, err := json.Marshal(msg)
 	if err != nil {
@@ -307,6 +325,7 @@ func (b *Bot) worker() {
 func (b *Bot) housekeeping() {
 	defer b.chores.Done()
 	b.recover()
+	b.updateDepth()
 	renew := time.NewTicker(b.lease / 3)
 	defer renew.Stop()
 	expire := time.NewTicker(b.lease / 2)
@@ -323,6 +342,7 @@ func (b *Bot) housekeeping() {
 			}
 		case <-expire.C:
 			b.recover()
+			b.updateDepth()
 		case <-prune.C:
 			n, err := b.store.Prune(b.work, b.now().Add(-b.keep))
 			if err != nil && b.work.Err() == nil {
@@ -334,6 +354,21 @@ func (b *Bot) housekeeping() {
 	}
 }
 
+// updateDepth sets the inbox depth gauge from one cheap COUNT per state.
+func (b *Bot) updateDepth() {
+	if b.metrics == nil {
+		return
+	}
+	counts, err := b.store.Counts(b.work)
+	if err != nil {
+		if b.work.Err() == nil {
+			b.log.Error("counting inbox items failed", "error", err.Error())
+		}
+		return
+	}
+	b.metrics.inboxDepth(counts)
+}
+
 // recover handles what a dead process left behind.
 func (b *Bot) recover() {
 	items, err := b.store.ExpireCalling(b.work, b.now())
@@ -341,8 +376,14 @@ func (b *Bot) recover() {
 		b.log.Error("checking for interrupted calls failed", "error", err.Error())
 	}
 	for _, it := range items {
-		b.metrics.command(outcomeUnknown)
 		b.log.Warn("a create call was interrupted; its outcome is unknown", "msg_id", it.MsgID)
+		var msg Message
+		if err := json.Unmarshal(it.Message, &msg); err != nil {
+			b.metrics.command(commandOther, outcomeUnknown)
+			continue
+		}
+		b.metrics.command(b.metricCommand(msg), outcomeUnknown)
+		b.recordCommand(it, msg, result{state: store.Unknown, outcome: outcomeUnknown})
 	}
 	unreplied, err := b.store.Unreplied(b.work, 100)
 	if err != nil && b.work.Err() == nil {
@@ -371,7 +412,7 @@ func (b *Bot) processItem(item *store.Item) {
 	var msg Message
 	if err := json.Unmarshal(item.Message, &msg); err != nil {
 		b.log.Error("stored message is unreadable", "msg_id", item.MsgID, "error", err.Error())
-		b.finish(item, msg, store.Failed, b.lang.FailedReply(nil, err).Text, outcomeInternal)
+		b.finish(item, msg, result{reply: b.lang.FailedReply(nil, err), state: store.Failed, outcome: outcomeInternal})
 		return
 	}
 	r := b.process(b.work, item, msg)
@@ -383,21 +424,125 @@ func (b *Bot) processItem(item *store.Item) {
 		}
 		return
 	}
-	b.finish(item, msg, r.state, r.reply.Text, r.outcome)
+	b.finish(item, msg, r)
 }
 
-// finish records the outcome durably, then posts the reply.
-func (b *Bot) finish(item *store.Item, msg Message, state store.State, reply, outcome string) {
+// finish records the outcome durably, then the command's audit record,
+// then posts the reply.
+func (b *Bot) finish(item *store.Item, msg Message, r result) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := b.store.Finish(ctx, item.MsgID, b.owner, state, reply, b.now()); err != nil {
+	reply := r.reply.Text
+	if err := b.store.Finish(ctx, item.MsgID, b.owner, r.state, reply, b.now()); err != nil {
 		// Our lease ran out and another process took the item: it owns the reply now.
 		b.log.Error("recording the outcome failed; not replying", "msg_id", item.MsgID, "error", err.Error())
 		return
 	}
-	b.metrics.command(outcome)
-	item.State, item.Reply = state, reply
+	command := b.metricCommand(msg)
+	b.metrics.command(command, r.outcome)
+	b.recordCommand(item, msg, r)
+	item.State, item.Reply = r.state, reply
 	b.deliver(item, msg)
+	received := msg.ReceivedAt
+	if received.IsZero() {
+		received = item.ReceivedAt
+	}
+	if !received.IsZero() {
+		b.metrics.commandDuration(command, b.now().Sub(received))
+	}
+}
+
+// maxAuditText bounds the command text kept in the audit, in bytes.
+const maxAuditText = 4000
+
+// recordCommand writes the audit record of a finished command. A failure is
+// logged; it never changes the command's outcome or reply.
+func (b *Bot) recordCommand(item *store.Item, msg Message, r result) {
+	at := msg.ReceivedAt
+	if at.IsZero() {
+		at = item.ReceivedAt
+	}
+	text := strings.TrimSpace(msg.Text)
+	if len(text) > maxAuditText {
+		text = strings.ToValidUTF8(text[:maxAuditText], "")
+	}
+	rec := store.AuditRecord{
+		MsgID: item.MsgID, At: at, Sender: msg.SenderStaffID, SenderNick: msg.SenderNick,
+		ConversationID: msg.ConversationID, Command: b.auditCommand(msg), Text: text, Outcome: r.outcome,
+		GroupOpenConversationID: r.openConversationID, ChatID: r.chatID,
+	}
+	rec.RequestID, rec.ErrorCode = dingTalkError(r.err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.store.RecordCommand(ctx, rec); err != nil {
+		b.log.Error("recording the command in the audit failed", "msg_id", item.MsgID, "error", err.Error())
+	}
+}
+
+// commandOther labels metrics of messages that are no known command.
+const commandOther = "other"
+
+// metricCommand is the command label of msg's metrics: the canonical
+// command name, or "other" (bounded, whatever people type).
+func (b *Bot) metricCommand(msg Message) string {
+	if msg.MsgType != "" && msg.MsgType != "text" {
+		return commandOther
+	}
+	if name := b.lang.CommandName(msg.Text); name != "" {
+		return name
+	}
+	return commandOther
+}
+
+// auditCommand is the command of msg's audit record: the canonical command
+// name, else the first word of a /command as typed (at most 32 characters),
+// else "".
+func (b *Bot) auditCommand(msg Message) string {
+	if msg.MsgType != "" && msg.MsgType != "text" {
+		return ""
+	}
+	if name := b.lang.CommandName(msg.Text); name != "" {
+		return name
+	}
+	line := commands.Normalize(msg.Text)
+	if !strings.HasPrefix(line, "/") {
+		return ""
+	}
+	first, _, _ := strings.Cut(line[1:], " ")
+	if r := []rune(first); len(r) > 32 {
+		first = string(r[:32])
+	}
+	return strings.ToLower(first)
+}
+
+// dingTalkError returns DingTalk's requestid and error code from the
+// *dingclient.APIError or *dingclient.LegacyError in err, if there is one.
+func dingTalkError(err error) (requestID, code string) {
+	var apiErr *dingclient.APIError
+	if errors.As(err, &apiErr) {
+		code = apiErr.Code
+		if code == "" && apiErr.HTTPStatus != 0 {
+			code = "http_" + strconv.Itoa(apiErr.HTTPStatus)
+		}
+		return apiErr.RequestID, code
+	}
+	var legacy *dingclient.LegacyError
+	if errors.As(err, &legacy) {
+		return legacy.RequestID, strconv.Itoa(legacy.ErrCode)
+	}
+	return "", ""
+}
+
+// isAdmin reports whether the sender of msg may read everyone's groups
+// (/groups --all): an organisation admin by DingTalk's isAdmin, or an admin of
+// the access policy (access.admins). Listing is a read, so DingTalk's flag
+// counts even without trust_dingtalk_admins, which governs creating.
+func (b *Bot) isAdmin(msg Message) bool {
+	id := strings.TrimSpace(msg.SenderStaffID)
+	if id == "" {
+		return false
+	}
+	return msg.IsAdmin || (b.access != nil && b.access.Admin(id, msg.IsAdmin))
 }
 
 // deliver posts an item's reply once: the store's reply state makes sure no
@@ -457,6 +602,11 @@ type result struct {
 	state   store.State
 	outcome string
 	release bool // stopped before calling DingTalk: give the item back
+
+	// For the audit: the group created, and the DingTalk error that decided
+	// the outcome (its requestid and code are recorded).
+	openConversationID, chatID string
+	err                        error
 }
 
 // process runs one message: interpret, look people up, call DingTalk. It
@@ -473,17 +623,31 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 		return result{reply: b.lang.NonTextReply(b.lang.DefaultLang()), state: store.Done, outcome: outcomeAnswered}
 	}
 	action := b.lang.Interpret(b.commandMessage(msg))
+	if cg := action.CreateGroup; cg != nil {
+		if denied := b.admit(ctx, log, msg, cg); denied != nil {
+			return *denied
+		}
+	}
+	var lookupErr error // a failed look-up, for the audit
 	if cg := action.CreateGroup; cg != nil && len(cg.Pending) > 0 {
-		action = b.lang.Complete(cg, b.people.resolve(ctx, cg.Pending))
+		lookups := b.people.resolve(ctx, cg.Pending)
+		action = b.lang.Complete(cg, lookups)
 		if ctx.Err() != nil {
 			return result{release: true}
+		}
+		for _, lk := range lookups {
+			if lk.Err != nil && lookupErr == nil {
+				lookupErr = lk.Err
+			}
 		}
 	}
 	switch {
 	case action.CreateGroup != nil:
 		return b.createGroup(ctx, log, item, msg, action.CreateGroup)
+	case action.ListGroups != nil:
+		return b.listGroups(ctx, log, msg, action.ListGroups)
 	case action.Reply != nil:
-		return result{reply: *action.Reply, state: store.Done, outcome: outcomeAnswered}
+		return result{reply: *action.Reply, state: store.Done, outcome: outcomeAnswered, err: lookupErr}
 	}
 	log.Error("command language returned no action")
 	return result{reply: b.lang.FailedReply(nil, errors.New("no action")), state: store.Failed, outcome: outcomeInternal}
@@ -503,7 +667,10 @@ const (
 // with the first MaxMembersPerCreate members (the owner is first) and adds the
 // rest through the group-update API.
 func (b *Bot) createGroup(ctx context.Context, log *slog.Logger, item *store.Item, msg Message, cg *commands.CreateGroup) result {
-	if err := b.limiter.Wait(ctx); err != nil {
+	waitStart := time.Now()
+	err := b.limiter.Wait(ctx)
+	b.metrics.rateLimitWait("group.create", time.Since(waitStart))
+	if err != nil {
 		return result{release: true}
 	}
 	if err := b.store.MarkCalling(ctx, item.MsgID, b.owner, b.now()); err != nil {
@@ -526,7 +693,7 @@ func (b *Bot) createGroup(ctx context.Context, log *slog.Logger, item *store.Ite
 			outcome, state = outcomeUnknown, store.Unknown
 		}
 		log.Warn("group create failed", "name", req.Name, "outcome", outcome, "error", err.Error())
-		return result{reply: b.lang.FailedReply(cg, err), state: state, outcome: outcome}
+		return result{reply: b.lang.FailedReply(cg, err), state: state, outcome: outcome, err: err}
 	}
 	audit := store.Group{
 		MsgID: item.MsgID, OpenConversationID: resp.OpenConversationID, ChatID: resp.ChatID,
@@ -547,7 +714,38 @@ func (b *Bot) createGroup(ctx context.Context, log *slog.Logger, item *store.Ite
 	}
 	log.Info("group created", "name", req.Name, "open_conversation_id", resp.OpenConversationID,
 		"chatid", resp.ChatID, "owner", req.Owner, "members", len(cg.Request.UserIDs), "not_added", len(notAdded))
-	return result{reply: b.lang.CreatedReply(cg, resp, notAdded), state: store.Done, outcome: outcomeCreated}
+	return result{reply: b.lang.CreatedReply(cg, resp, notAdded), state: store.Done, outcome: outcomeCreated,
+		openConversationID: resp.OpenConversationID, chatID: resp.ChatID, err: err}
+}
+
+// listGroups answers /groups: one page of the groups the sender created
+// (or, with --all and only for admins, everyone's), newest first.
+func (b *Bot) listGroups(ctx context.Context, log *slog.Logger, msg Message, lg *commands.ListGroups) result {
+	if lg.All && !b.isAdmin(msg) {
+		return result{reply: b.lang.GroupsAdminOnlyReply(lg), state: store.Done, outcome: outcomeAnswered}
+	}
+	sender := lg.Sender
+	if lg.All {
+		sender = ""
+	}
+	total, err := b.store.CountGroups(ctx, sender)
+	var groups []store.Group
+	if err == nil && total > lg.Offset() {
+		groups, err = b.store.Groups(ctx, store.GroupFilter{Sender: sender, Limit: commands.GroupsPerPage, Offset: lg.Offset()})
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return result{release: true}
+		}
+		log.Error("reading the groups audit failed", "error", err.Error())
+		return result{reply: b.lang.GroupsFailedReply(lg), state: store.Failed, outcome: outcomeInternal}
+	}
+	page := commands.GroupsPage{Total: total}
+	for _, g := range groups {
+		page.Groups = append(page.Groups, commands.GroupSummary{Name: g.Name, OpenConversationID: g.OpenConversationID,
+			Creator: g.Sender, Members: len(g.Members), CreatedAt: g.CreatedAt})
+	}
+	return result{reply: b.lang.GroupsReply(lg, page), state: store.Done, outcome: outcomeAnswered}
 }
 
 // Reply paths, the label values of dingbot_replies_total.

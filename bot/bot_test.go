@@ -44,6 +44,7 @@ type harness struct {
 	fake *dingtalktest.Server
 	reg  *prometheus.Registry
 	bot  *bot.Bot
+	db   store.Store
 }
 
 // newHarness starts the fake and a Bot; configure may adjust the Bot's options.
@@ -84,7 +85,7 @@ func newHarness(t *testing.T, configure ...func(*bot.Options)) *harness {
 		_ = b.Shutdown(ctx)
 		_ = db.Close()
 	})
-	return &harness{fake: fake, reg: reg, bot: b}
+	return &harness{fake: fake, reg: reg, bot: b, db: opts.Store}
 }
 
 // connect runs a real Stream against the fake with handle as its handler and

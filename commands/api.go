@@ -42,6 +42,9 @@ type Action struct {
 	Reply *Reply
 	// CreateGroup is set when a group must be created before replying.
 	CreateGroup *CreateGroup
+	// ListGroups is set when the bot must read the groups created through it
+	// (/groups) and reply with Language.GroupsReply.
+	ListGroups *ListGroups
 }
 
 // CreateGroup is a validated /newgroup command.

@@ -139,6 +139,8 @@ const (
 	optManage     = "manage"
 	optDryRun     = "dry-run"
 	optTemplate   = "template"
+	optPage       = "page"
+	optAll        = "all"
 
 	choiceEveryone = "everyone"
 	choiceOwner    = "owner"
@@ -149,10 +151,12 @@ const (
 
 	cmdNewGroup = "newgroup"
 	cmdHelp     = "help"
+	cmdGroups   = "groups"
 
 	// Chinese command names: typing one selects Chinese replies.
 	cmdNewGroupZh = "建群"
 	cmdHelpZh     = "帮助"
+	cmdGroupsZh   = "群列表"
 )
 
 // Commands returns the command definitions with English texts and the
@@ -270,6 +274,7 @@ func buildDefinitions(c catalogue, l *Language) []Definition {
 		defs[0].shown, defs[1].shown = cmdNewGroupZh, cmdHelpZh
 		defs[1].Examples = []string{"/帮助", "/帮助 建群", "/帮助 模板"}
 	}
+	defs = append(defs, groupsDefinition(c, l, help))
 	for _, alias := range sortedKeys(l.cmdAliases) {
 		if d := lookup(defs, l.cmdAliases[alias]); d != nil {
 			d.Aliases = append(d.Aliases, alias)
@@ -277,6 +282,30 @@ func buildDefinitions(c catalogue, l *Language) []Definition {
 	}
 	defs[1].Handler = func(req *Request) (Action, error) { return helpHandler(c, defs, l, req) }
 	return defs
+}
+
+// groupsDefinition is /groups: the groups the sender created through the bot.
+func groupsDefinition(c catalogue, l *Language, help Option) Definition {
+	d := Definition{
+		Name:        cmdGroups,
+		Aliases:     []string{"mygroups", cmdGroupsZh},
+		Summary:     c.f(msgGroupsSummary),
+		Usage:       c.f(msgGroupsUsage),
+		Description: c.f(msgGroupsDescription, GroupsPerPage),
+		Examples:    []string{"/groups", "/groups --page 2", "/groups --all"},
+		Options: []Option{
+			{Name: optPage, Aliases: []string{"页"}, Kind: TextOption, Placeholder: "N", Summary: c.f(msgOptPage),
+				Example: "--page 2"},
+			{Name: optAll, Aliases: []string{"全部"}, Kind: FlagOption, Summary: c.f(msgOptAll), Example: "--all"},
+			help,
+		},
+		Handler: func(req *Request) (Action, error) { return l.listGroups(req) },
+	}
+	if c.lang == Chinese {
+		d.shown = cmdGroupsZh
+		d.Examples = []string{"/群列表", "/群列表 --page 2", "/群列表 --all"}
+	}
+	return d
 }
 
 // lookup finds the definition named (or aliased) name, which must be lower case.

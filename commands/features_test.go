@@ -407,7 +407,7 @@ func TestEveryMessageRenders(t *testing.T) {
 		for id := msgID(0); id < msgCount; id++ {
 			text := cat.text(id)
 			var args []any
-			for i := 1; i <= 4; i++ {
+			for i := 1; i <= 9; i++ {
 				if strings.Contains(text, "%["+string(rune('0'+i))+"]d") {
 					args = append(args, 3)
 				} else if strings.Contains(text, "%["+string(rune('0'+i))+"]") {

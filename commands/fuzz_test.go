@@ -42,6 +42,8 @@ func FuzzInterpret(f *testing.F) {
 	f.Add(`/ng X @Dan Carol --owner +8613800000000 --模板 oncall --预览`, testSender, true, "d4=dan04")
 	f.Add(`/新群 X alice ALICE @alice userid:alice01`, testSender, true, "d1=alice01")
 	f.Add(`/help templates`, testSender, false, "")
+	f.Add(`/groups --page 2 --all`, testSender, true, "")
+	f.Add(`/群列表 --page=0`, " ", false, "")
 	l, err := New(testSettings())
 	if err != nil {
 		f.Fatal(err)
@@ -97,8 +99,14 @@ func FuzzInterpret(f *testing.F) {
 // CreateGroup without pending people.
 func checkAction(t *testing.T, act Action, sender string, final bool) {
 	t.Helper()
-	if (act.Reply == nil) == (act.CreateGroup == nil) {
-		t.Fatalf("Action has Reply=%v CreateGroup=%v", act.Reply != nil, act.CreateGroup != nil)
+	if btoi(act.Reply != nil)+btoi(act.CreateGroup != nil)+btoi(act.ListGroups != nil) != 1 {
+		t.Fatalf("Action has Reply=%v CreateGroup=%v ListGroups=%v", act.Reply != nil, act.CreateGroup != nil, act.ListGroups != nil)
+	}
+	if lg := act.ListGroups; lg != nil {
+		if lg.Sender != strings.TrimSpace(sender) || lg.Page < 1 || (lg.Lang != English && lg.Lang != Chinese) {
+			t.Fatalf("ListGroups %+v from sender %q", lg, sender)
+		}
+		return
 	}
 	if act.Reply != nil {
 		if act.Reply.Text == "" {

@@ -212,7 +212,8 @@ func TestInterpretReplies(t *testing.T) {
 		{"slash alone", groupMsg("/"), "I don't know the command /. Type /help to see what I can do."},
 		{"help", groupMsg("/help"), "Commands:\n" +
 			"/newgroup NAME [@member ...] [userid:ID ...] [options] — Create a DingTalk group with you as owner and the people you @mention as members.\n" +
-			"/help [COMMAND] — List the commands, or explain one command.\n\n" +
+			"/help [COMMAND] — List the commands, or explain one command.\n" +
+			"/groups [--page N] [--all] — List the groups you created through me, newest first.\n\n" +
 			"Type /help COMMAND for details, for example /help newgroup."},
 		{"help alias", groupMsg("/?"), "~Commands:\n"},
 		{"help unknown", groupMsg("/help nwegroup"),

@@ -215,6 +215,14 @@ func hasLetter(s string) bool {
 	return false
 }
 
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -405,7 +413,7 @@ func (l *Language) interpret(msg Message) outcome {
 		out.act, out.isErr = errorReply(c, def, err), true
 		return out
 	}
-	if (act.Reply == nil) == (act.CreateGroup == nil) {
+	if set := btoi(act.Reply != nil) + btoi(act.CreateGroup != nil) + btoi(act.ListGroups != nil); set != 1 {
 		out.act, out.isErr = replyAction(c.f(msgInternal)), true
 		return out
 	}

@@ -176,6 +176,48 @@ const (
 	msgValueEmp
 	msgValueExt
 
+	// /groups.
+	msgGroupsSummary
+	msgGroupsUsage
+	msgGroupsDescription
+	msgOptPage
+	msgOptAll
+	msgGroupsExtraWord
+	msgGroupsExternal
+	msgGroupsBadPage
+	msgGroupsTitle
+	msgGroupsTitleAll
+	msgGroupsItem
+	msgGroupsItemBy
+	msgGroupsNextPage
+	msgGroupsNone
+	msgGroupsNoneAll
+	msgGroupsNoSuchPage
+	msgGroupsAdminOnly
+	msgGroupsFailed
+
+	// Access control (package access).
+	msgAccessContact
+	msgAccessConversations
+	msgAccessUsers
+	msgAccessDepartments
+	msgAccessUsersOrDepartments
+	msgAccessStandardGroups
+	msgAccessOwnerOverride
+	msgAccessRatePerUser
+	msgAccessRatePerConversation
+	msgAccessLookupFailed
+	msgAccessSecond
+	msgAccessSeconds
+	msgAccessMinute
+	msgAccessMinutes
+	msgAccessHour
+	msgAccessHours
+	msgAccessDay
+	msgAccessDays
+	msgAccessPeriodCount
+	msgAccessDuration
+
 	msgCount // number of IDs; keep last
 )
 
@@ -508,6 +550,90 @@ func englishText(id msgID) string {
 		return "employee (emp)"
 	case msgValueExt:
 		return "external contact (ext)"
+
+	case msgGroupsSummary:
+		return "List the groups you created through me, newest first."
+	case msgGroupsUsage:
+		return "[--page N] [--all]"
+	case msgGroupsDescription:
+		return "Shows %[1]d groups per page: the name, how many members it was created with, when it was created (UTC) and its openConversationId. " +
+			"--all lists the groups everyone created through me; only admins may use it."
+	case msgOptPage:
+		return "Which page to show; page 1 has the newest groups."
+	case msgOptAll:
+		return "List the groups everyone created through me, not only yours (admins only)."
+	case msgGroupsExtraWord:
+		return "/groups takes only options, so I don't know what %[1]q means."
+	case msgGroupsExternal:
+		return "I can only list groups for members of this organisation, and DingTalk didn't tell me who you are (senderStaffId is missing)."
+	case msgGroupsBadPage:
+		return "--page needs a page number (1, 2, ...), not %[1]q."
+	case msgGroupsTitle:
+		return "Groups you created through me (page %[1]d of %[2]d, %[3]d in all):"
+	case msgGroupsTitleAll:
+		return "Groups created through me by everyone (page %[1]d of %[2]d, %[3]d in all):"
+	case msgGroupsItem:
+		return "%[1]d. %[2]q, %[3]d members, created %[4]s"
+	case msgGroupsItemBy:
+		return "%[1]d. %[2]q, %[3]d members, created %[4]s by %[5]s"
+	case msgGroupsNextPage:
+		return "More: %[1]s"
+	case msgGroupsNone:
+		return "You haven't created any groups through me yet. Create one with /newgroup NAME @people."
+	case msgGroupsNoneAll:
+		return "Nobody has created a group through me yet."
+	case msgGroupsNoSuchPage:
+		return "There is no page %[1]d: there are %[2]d. The last one: %[3]s"
+	case msgGroupsAdminOnly:
+		return "Only admins can list everyone's groups with --all. Type /groups to list the groups you created."
+	case msgGroupsFailed:
+		return "I couldn't read the list of groups just now. Try again in a minute; if it keeps failing, ask an admin to check the bot's logs."
+
+	case msgAccessContact:
+		return "an admin of this bot"
+	case msgAccessConversations:
+		return "Groups can't be created from this chat (rule: allow_conversations). Send the command in a chat where I may create groups, " +
+			"or ask %[1]s to add this chat (%[2]s) to access.allow_conversations. Your user ID is %[3]s."
+	case msgAccessUsers:
+		return "You are not on the list of people who may create groups (rule: allow_users). Ask %[1]s to add your user ID %[2]s to access.allow_users."
+	case msgAccessDepartments:
+		return "Only members of certain departments may create groups, and you are in none of them (rule: allow_departments). " +
+			"Ask %[1]s to add your department to access.allow_departments, or your user ID %[2]s to access.allow_users."
+	case msgAccessUsersOrDepartments:
+		return "Only listed people and members of listed departments may create groups, and you are neither (rules: allow_users, allow_departments). " +
+			"Ask %[1]s to add your user ID %[2]s to access.allow_users."
+	case msgAccessStandardGroups:
+		return "Only admins may create standard groups (rule: standard_groups). Ask %[1]s to add your user ID %[2]s to access.admins, " +
+			"or create an internal group instead (--internal)."
+	case msgAccessOwnerOverride:
+		return "Only admins may make someone else the owner of a new group (rule: owner_override). Ask %[1]s to add your user ID %[2]s to access.admins, " +
+			"or leave out --owner to be the owner yourself."
+	case msgAccessRatePerUser:
+		return "/newgroup is limited to %[1]d per %[2]s for each person, and you have reached that (rule: rate.per_user). Try again in %[3]s."
+	case msgAccessRatePerConversation:
+		return "/newgroup is limited to %[1]d per %[2]s in each chat, and this chat has reached that (rule: rate.per_conversation). Try again in %[3]s."
+	case msgAccessLookupFailed:
+		return "I couldn't look up your departments in DingTalk to check whether you may create groups, so I created nothing. Try again in a minute."
+	case msgAccessSecond:
+		return "second"
+	case msgAccessSeconds:
+		return "seconds"
+	case msgAccessMinute:
+		return "minute"
+	case msgAccessMinutes:
+		return "minutes"
+	case msgAccessHour:
+		return "hour"
+	case msgAccessHours:
+		return "hours"
+	case msgAccessDay:
+		return "day"
+	case msgAccessDays:
+		return "days"
+	case msgAccessPeriodCount:
+		return "%[1]d %[2]s"
+	case msgAccessDuration:
+		return "%[1]d %[2]s"
 	}
 	return ""
 }

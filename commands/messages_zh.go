@@ -324,6 +324,82 @@ func chineseText(id msgID) string {
 		return "员工（emp）"
 	case msgValueExt:
 		return "外部联系人（ext）"
+
+	case msgGroupsSummary:
+		return "列出你通过我创建的群，最新的在前。"
+	case msgGroupsUsage:
+		return "[--page N] [--all]"
+	case msgGroupsDescription:
+		return "每页显示 %[1]d 个群：群名、建群时的人数、创建时间（UTC）和 openConversationId。" +
+			"--all 列出所有人通过我创建的群，仅限管理员使用。"
+	case msgOptPage:
+		return "要显示第几页；第 1 页是最新的群。"
+	case msgOptAll:
+		return "列出所有人通过我创建的群，而不只是你的（仅限管理员）。"
+	case msgGroupsExtraWord:
+		return "/群列表 只接受选项，我不明白 %[1]q 是什么意思。"
+	case msgGroupsExternal:
+		return "我只能为本组织的成员列出群，而钉钉没有告诉我你是谁（缺少 senderStaffId）。"
+	case msgGroupsBadPage:
+		return "--page 需要一个页码（1、2……），而不是 %[1]q。"
+	case msgGroupsTitle:
+		return "你通过我创建的群（第 %[1]d 页，共 %[2]d 页，共 %[3]d 个）："
+	case msgGroupsTitleAll:
+		return "所有人通过我创建的群（第 %[1]d 页，共 %[2]d 页，共 %[3]d 个）："
+	case msgGroupsItem:
+		return "%[1]d. “%[2]s”，%[3]d 人，创建于 %[4]s"
+	case msgGroupsItemBy:
+		return "%[1]d. “%[2]s”，%[3]d 人，由 %[5]s 创建于 %[4]s"
+	case msgGroupsNextPage:
+		return "下一页：%[1]s"
+	case msgGroupsNone:
+		return "你还没有通过我创建过群。可以用 /建群 群名 @成员 来建一个。"
+	case msgGroupsNoneAll:
+		return "还没有人通过我创建过群。"
+	case msgGroupsNoSuchPage:
+		return "没有第 %[1]d 页：一共只有 %[2]d 页。最后一页：%[3]s"
+	case msgGroupsAdminOnly:
+		return "只有管理员才能用 --all 列出所有人的群。输入 /群列表 查看你自己创建的群。"
+	case msgGroupsFailed:
+		return "我暂时无法读取群列表。请一分钟后再试；如果一直失败，请管理员查看机器人的日志。"
+
+	case msgAccessContact:
+		return "本机器人的管理员"
+	case msgAccessConversations:
+		return "不能在这个会话里建群（规则：allow_conversations）。请到允许建群的会话里发送命令，" +
+			"或请联系%[1]s，把这个会话（%[2]s）加入 access.allow_conversations。你的用户 ID 是 %[3]s。"
+	case msgAccessUsers:
+		return "你不在可以建群的人员名单中（规则：allow_users）。请联系%[1]s，把你的用户 ID %[2]s 加入 access.allow_users。"
+	case msgAccessDepartments:
+		return "只有指定部门的成员可以建群，而你不在其中任何一个部门（规则：allow_departments）。" +
+			"请联系%[1]s，把你的部门加入 access.allow_departments，或把你的用户 ID %[2]s 加入 access.allow_users。"
+	case msgAccessUsersOrDepartments:
+		return "只有名单中的人员和指定部门的成员可以建群，而你两者都不是（规则：allow_users、allow_departments）。" +
+			"请联系%[1]s，把你的用户 ID %[2]s 加入 access.allow_users。"
+	case msgAccessStandardGroups:
+		return "只有管理员可以建普通群（规则：standard_groups）。请联系%[1]s，把你的用户 ID %[2]s 加入 access.admins；" +
+			"或改建内部群（--internal）。"
+	case msgAccessOwnerOverride:
+		return "只有管理员可以指定别人当群主（规则：owner_override）。请联系%[1]s，把你的用户 ID %[2]s 加入 access.admins；" +
+			"或去掉 --群主，由你自己当群主。"
+	case msgAccessRatePerUser:
+		return "每人每%[2]s最多 /建群 %[1]d 次，你已达到上限（规则：rate.per_user）。请在 %[3]s后再试。"
+	case msgAccessRatePerConversation:
+		return "每个会话每%[2]s最多 /建群 %[1]d 次，这个会话已达到上限（规则：rate.per_conversation）。请在 %[3]s后再试。"
+	case msgAccessLookupFailed:
+		return "我没能在钉钉查到你所在的部门，无法确认你是否可以建群，所以什么也没有创建。请过一分钟再试。"
+	case msgAccessSecond, msgAccessSeconds:
+		return "秒"
+	case msgAccessMinute, msgAccessMinutes:
+		return "分钟"
+	case msgAccessHour, msgAccessHours:
+		return "小时"
+	case msgAccessDay, msgAccessDays:
+		return "天"
+	case msgAccessPeriodCount:
+		return " %[1]d %[2]s"
+	case msgAccessDuration:
+		return "%[1]d %[2]s"
 	}
 	return ""
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dingbot/dingbot/access"
 )
 
 // Defaults for settings that are not given.
@@ -36,6 +38,15 @@ const (
 	DefaultCreateRate      = 20.0
 	DefaultLease           = 30 * time.Second
 	DefaultRetention       = 7 * 24 * time.Hour
+	DefaultCallbackMaxBody = 64 << 10
+)
+
+// Modes of DINGBOT_MODE: how DingTalk delivers chat messages to the bot.
+const (
+	// ModeStream: the bot opens a Stream (websocket) connection; no public URL needed.
+	ModeStream = "stream"
+	// ModeHTTP: DingTalk POSTs each message to /dingtalk/callback on DINGBOT_HTTP_ADDR.
+	ModeHTTP = "http"
 )
 
 // Config is dingbot's validated configuration.
@@ -84,6 +95,10 @@ type Config struct {
 	StreamIdleTimeout time.Duration
 	// StreamRecycle is the age at which a connection is replaced, make-before-break (DINGBOT_STREAM_RECYCLE; 0 disables).
 	StreamRecycle time.Duration
+	// Mode is how messages arrive: ModeStream or ModeHTTP (DINGBOT_MODE, --mode).
+	Mode string
+	// CallbackMaxBody is the largest HTTP callback body accepted, in bytes (DINGBOT_CALLBACK_MAX_BODY).
+	CallbackMaxBody int64
 
 	// People maps aliases to user IDs: one person or a group of people (file only: people).
 	People map[string][]string
@@ -93,6 +108,8 @@ type Config struct {
 	Templates map[string]Template
 	// CommandAliases maps extra command names to commands, e.g. "ng" → "newgroup" (file only: command_aliases).
 	CommandAliases map[string]string
+	// Access says who may run /newgroup and how often (file only: access); validated by access.New.
+	Access access.Config
 }
 
 // Template is a named set of default members and options.
@@ -141,7 +158,9 @@ func Settings() []Setting {
 		{"DINGTALK_OAPI_URL", "dingtalk.oapi_url", DefaultOAPIURL, "base of the legacy /topapi APIs"},
 		{"DINGTALK_API_TIMEOUT", "dingtalk.api_timeout", DefaultAPITimeout.String(), "timeout of one DingTalk API request"},
 		{"DINGTALK_RETRY_BASE_DELAY", "dingtalk.retry_base_delay", DefaultRetryBaseDelay.String(), "first back-off after DingTalk throttles a call (doubles, with jitter)"},
-		{"DINGBOT_HTTP_ADDR", "http_addr", DefaultHTTPAddr, "listen address of /healthz, /readyz and /metrics"},
+		{"DINGBOT_MODE", "mode", ModeStream, "how DingTalk delivers messages: stream (the bot connects out) or http (DingTalk POSTs to /dingtalk/callback); serve --mode wins"},
+		{"DINGBOT_HTTP_ADDR", "http_addr", DefaultHTTPAddr, "listen address of /healthz, /readyz, /metrics and, in http mode, /dingtalk/callback"},
+		{"DINGBOT_CALLBACK_MAX_BODY", "callback_max_body", "64KiB", "http mode: largest callback body accepted (bytes, or with KiB/MiB); larger is refused with 413"},
 		{"DINGBOT_LOG_LEVEL", "log.level", "info", "debug, info, warn or error"},
 		{"DINGBOT_LOG_FORMAT", "log.format", "json", "json or text"},
 		{"DINGBOT_SHUTDOWN_TIMEOUT", "shutdown_timeout", DefaultShutdownTimeout.String(), "how long in-flight commands may finish after SIGTERM"},
@@ -171,8 +190,10 @@ type fileConfig struct {
 		APITimeout     string `yaml:"api_timeout"`
 		RetryBaseDelay string `yaml:"retry_base_delay"`
 	} `yaml:"dingtalk"`
-	HTTPAddr string `yaml:"http_addr"`
-	Log      struct {
+	Mode            string `yaml:"mode"`
+	HTTPAddr        string `yaml:"http_addr"`
+	CallbackMaxBody string `yaml:"callback_max_body"`
+	Log             struct {
 		Level  string `yaml:"level"`
 		Format string `yaml:"format"`
 	} `yaml:"log"`
@@ -193,6 +214,7 @@ type fileConfig struct {
 	Names          map[string]string   `yaml:"names"`
 	Templates      map[string]Template `yaml:"templates"`
 	CommandAliases map[string]string   `yaml:"command_aliases"`
+	Access         access.Config       `yaml:"access"`
 }
 
 // raw maps each environment variable name to its textual value after merging file and environment.
@@ -207,7 +229,9 @@ func (f *fileConfig) raw() raw {
 		"DINGTALK_OAPI_URL":             f.DingTalk.OAPIURL,
 		"DINGTALK_API_TIMEOUT":          f.DingTalk.APITimeout,
 		"DINGTALK_RETRY_BASE_DELAY":     f.DingTalk.RetryBaseDelay,
+		"DINGBOT_MODE":                  f.Mode,
 		"DINGBOT_HTTP_ADDR":             f.HTTPAddr,
+		"DINGBOT_CALLBACK_MAX_BODY":     f.CallbackMaxBody,
 		"DINGBOT_LOG_LEVEL":             f.Log.Level,
 		"DINGBOT_LOG_FORMAT":            f.Log.Format,
 		"DINGBOT_SHUTDOWN_TIMEOUT":      f.ShutdownTimeout,
@@ -284,6 +308,10 @@ func (c *Config) setFileOnly(fc *fileConfig) error {
 		}
 	}
 	c.CommandAliases = fc.CommandAliases
+	c.Access = fc.Access
+	if _, err := access.New(c.Access, nil); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -366,6 +394,13 @@ func parse(r raw) (*Config, error) {
 	if c.Lease < 2*time.Second {
 		return nil, fmt.Errorf("DINGBOT_LEASE: %s is too short; use at least 2s", c.Lease)
 	}
+	c.Mode = strings.ToLower(orDefault(r["DINGBOT_MODE"], ModeStream))
+	if c.Mode != ModeStream && c.Mode != ModeHTTP {
+		return nil, fmt.Errorf("DINGBOT_MODE: %q is not stream or http", r["DINGBOT_MODE"])
+	}
+	if c.CallbackMaxBody, err = byteSize("DINGBOT_CALLBACK_MAX_BODY", r["DINGBOT_CALLBACK_MAX_BODY"], DefaultCallbackMaxBody); err != nil {
+		return nil, err
+	}
 	c.MaxConcurrent = DefaultMaxConcurrent
 	if v := r["DINGBOT_MAX_CONCURRENT"]; v != "" {
 		n, err := strconv.Atoi(v)
@@ -414,6 +449,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Float64("create_rate", c.CreateRate),
 		slog.Duration("lease", c.Lease),
 		slog.Duration("retention", c.Retention),
+		slog.String("mode", c.Mode),
+		slog.Int64("callback_max_body", c.CallbackMaxBody),
 		slog.Int("people", len(c.People)),
 		slog.Int("templates", len(c.Templates)),
 	)
@@ -444,6 +481,30 @@ func durationOrOff(env, v string, def time.Duration) (time.Duration, error) {
 		return -1, nil
 	}
 	return duration(env, v, def)
+}
+
+// byteSize parses a size in bytes: a whole number, optionally followed by
+// KiB or MiB (also K, KB, M, MB, all powers of 1024), from 1KiB to 16MiB.
+func byteSize(env, v string, def int64) (int64, error) {
+	if v == "" {
+		return def, nil
+	}
+	num, unit := v, int64(1)
+	lower := strings.ToLower(v)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"kib", 1 << 10}, {"kb", 1 << 10}, {"k", 1 << 10}, {"mib", 1 << 20}, {"mb", 1 << 20}, {"m", 1 << 20}, {"b", 1}} {
+		if strings.HasSuffix(lower, u.suffix) {
+			num, unit = strings.TrimSpace(lower[:len(lower)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (16<<20)/unit || n*unit < 1<<10 {
+		return 0, fmt.Errorf("%s: %q is not a size from 1KiB to 16MiB, such as 65536, 64KiB or 1MiB", env, v)
+	}
+	return n * unit, nil
 }
 
 func orDefault(v, def string) string {

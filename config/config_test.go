@@ -31,6 +31,7 @@ func TestLoadDefaults(t *testing.T) {
 		Language: "en", LookupCacheTTL: time.Hour, People: map[string][]string{},
 		StreamIdleTimeout: 5 * time.Minute, StreamRecycle: 6 * time.Hour,
 		DataDir: "data", CreateRate: 20, Lease: 30 * time.Second, Retention: 7 * 24 * time.Hour,
+		Mode: ModeStream, CallbackMaxBody: DefaultCallbackMaxBody,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("got %+v\nwant %+v", *c, want)

@@ -1,7 +1,8 @@
 // Package demo lets anyone try dingbot without a DingTalk account: it starts
 // the in-repo fake DingTalk (package dingtalktest) with a small sample
-// organisation, and turns lines typed in a terminal into chat messages sent to
-// the bot through the real Stream protocol, printing the bot's replies.
+// organisation and two existing groups, and lets people chat with the real bot
+// (connected through the real Stream protocol) from a local web page that
+// looks like DingTalk, or from the terminal.
 //
 // It is a top-level package because it is neither part of the bot (which must
 // never know the fake exists) nor test code: `dingbot demo` ships it.
@@ -10,8 +11,11 @@ package demo
 import (
 	"bufio"
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,21 +24,36 @@ import (
 	"github.com/dingbot/dingbot/dingtalktest"
 )
 
-// you is the demo user: the sender of every typed message.
+// you is the demo user: the sender of every line typed in the terminal and
+// the person the web page starts as.
 func you() dingtalktest.User {
-	return dingtalktest.User{UserID: "manager4220", Name: "You", Active: true, Visible: true, Admin: true}
+	return dingtalktest.User{UserID: "manager4220", Name: "王芳", Mobile: "13800000000", Title: "Release manager", Active: true, Visible: true, Admin: true}
 }
 
 // People returns the sample organisation: mention them by name with @Name.
 func People() []dingtalktest.User {
 	return []dingtalktest.User{
 		you(),
-		{UserID: "alice01", Name: "Alice", Mobile: "13800000001", Active: true, Visible: true},
-		{UserID: "bob02", Name: "Bob", Mobile: "13800000002", Active: true, Visible: true},
-		{UserID: "carol03", Name: "Carol", Mobile: "13800000003", Active: true, Visible: true},
-		{UserID: "carol33", Name: "Carol", Mobile: "13800000033", Active: true, Visible: true},
-		{UserID: "zhangsan", Name: "张三", Mobile: "13800000004", Active: true, Visible: true},
-		{UserID: "dave04", Name: "Dave", Mobile: "13800000005", Active: true, Visible: false},
+		{UserID: "alice01", Name: "Alice", Mobile: "13800000001", Title: "Developer", Active: true, Visible: true},
+		{UserID: "bob02", Name: "Bob", Mobile: "13800000002", Title: "QA", Active: true, Visible: true},
+		{UserID: "carol03", Name: "Carol", Mobile: "13800000003", Title: "Designer", Active: true, Visible: true},
+		{UserID: "carol33", Name: "Carol", Mobile: "13800000033", Title: "Sales", Active: true, Visible: true},
+		{UserID: "zhangsan", Name: "张三", Mobile: "13800000004", Title: "运维", Active: true, Visible: true},
+		{UserID: "lisi", Name: "李四", Mobile: "13800000006", Title: "产品经理", Active: true, Visible: true},
+		{UserID: "dave04", Name: "Dave", Mobile: "13800000005", Title: "Contractor", Active: true, Visible: false},
+	}
+}
+
+// existingGroups are the groups the organisation already has; the bot is
+// installed in them, so people can talk to it there.
+func existingGroups() []dingtalktest.Group {
+	return []dingtalktest.Group{
+		{Name: "Release team", Owner: "manager4220", ConversationTag: 2,
+			Members: []string{"manager4220", "alice01", "bob02", "zhangsan", "dave04"},
+			Request: dingtalktest.GroupRequest{ManagementOptions: map[string]int64{"showHistoryType": 1}}},
+		{Name: "产品讨论", Owner: "lisi", ConversationTag: 2,
+			Members: []string{"lisi", "manager4220", "carol03", "zhangsan", "alice01"},
+			Request: dingtalktest.GroupRequest{ManagementOptions: map[string]int64{"chatBannedType": 0, "searchable": 1}}},
 	}
 }
 
@@ -52,36 +71,117 @@ templates:
     args: "@team --history yes --manage owner"
 `
 
-// Demo is a running fake DingTalk with the sample organisation.
-type Demo struct {
-	fake *dingtalktest.Server
-	dir  string
+// DefaultAddr is where the demo page is served unless --addr says otherwise.
+const DefaultAddr = "127.0.0.1:8080"
+
+// Options are the flags of `dingbot demo`.
+type Options struct {
+	// Addr is the listen address of the web page (--addr).
+	Addr string
+	// DataDir holds the bot's database (--data); "" means a temporary
+	// directory removed on exit.
+	DataDir string
+	// Terminal chats in the terminal instead of serving the page (--terminal).
+	Terminal bool
 }
 
-// Start starts the fake DingTalk on 127.0.0.1 and writes the demo configuration file.
-func Start() (*Demo, error) {
+// ParseArgs parses the arguments after `dingbot demo`. It returns
+// flag.ErrHelp for -h/--help, after printing the usage to stderr.
+func ParseArgs(args []string, stderr io.Writer) (Options, error) {
+	fs := flag.NewFlagSet("dingbot demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o Options
+	fs.StringVar(&o.Addr, "addr", DefaultAddr, "listen address of the demo web page (host:port)")
+	fs.StringVar(&o.DataDir, "data", "", "directory of the bot's database (default: a temporary directory, removed on exit)")
+	fs.BoolVar(&o.Terminal, "terminal", false, "chat with the bot in this terminal instead of serving the web page")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: dingbot demo [--addr HOST:PORT] [--data DIR] [--terminal]\n\n"+
+			"Starts a fake DingTalk with a sample organisation, connects the real bot to it and\n"+
+			"serves a DingTalk-like chat page on --addr (or chats in the terminal with --terminal).\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
+		return o, fmt.Errorf("--addr %q is not host:port (example: 127.0.0.1:8080)", o.Addr)
+	}
+	return o, nil
+}
+
+// Demo is a running fake DingTalk with the sample organisation.
+type Demo struct {
+	fake    *dingtalktest.Server
+	dir     string // temporary: configuration file (and data unless --data)
+	dataDir string
+	groups  []dingtalktest.Group // the existing groups, seeded
+	page    net.Listener         // nil in terminal mode
+	web     *web
+}
+
+// Start starts the fake DingTalk on 127.0.0.1, seeds the organisation and the
+// existing groups, writes the demo configuration file and, unless
+// opts.Terminal, opens the web page's listener (so that a busy port is
+// reported before anything else starts).
+func Start(opts Options) (*Demo, error) {
 	dir, err := os.MkdirTemp("", "dingbot-demo")
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "dingbot.yaml"), []byte(configFile), 0o600); err != nil {
-		os.RemoveAll(dir)
+	d := &Demo{dir: dir, dataDir: dir}
+	fail := func(err error) (*Demo, error) {
+		d.Close()
 		return nil, err
 	}
-	fake := dingtalktest.NewServer(dingtalktest.Options{})
-	for _, u := range People() {
-		fake.AddUser(u)
+	if opts.DataDir != "" {
+		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+			return fail(fmt.Errorf("--data: %w", err))
+		}
+		d.dataDir = opts.DataDir
 	}
-	return &Demo{fake: fake, dir: dir}, nil
+	if err := os.WriteFile(filepath.Join(dir, "dingbot.yaml"), []byte(configFile), 0o600); err != nil {
+		return fail(err)
+	}
+	if !opts.Terminal {
+		addr := opts.Addr
+		if addr == "" {
+			addr = DefaultAddr
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fail(fmt.Errorf("--addr %s: cannot serve the demo page: %w (choose another with --addr 127.0.0.1:PORT)", addr, err))
+		}
+		d.page = l
+	}
+	d.fake = dingtalktest.NewServer(dingtalktest.Options{})
+	for _, u := range People() {
+		d.fake.AddUser(u)
+	}
+	for _, g := range existingGroups() {
+		d.groups = append(d.groups, d.fake.SeedGroup(g))
+	}
+	d.web = newWeb(d)
+	return d, nil
 }
 
-// Close stops the fake DingTalk and removes the configuration file.
+// Close stops the fake DingTalk and removes the temporary directory.
 func (d *Demo) Close() {
-	d.fake.Close()
+	if d.page != nil {
+		d.page.Close()
+	}
+	if d.fake != nil {
+		d.fake.Close()
+	}
 	os.RemoveAll(d.dir)
 }
 
-// Env returns the settings that point dingbot at the fake DingTalk.
+// Env returns the settings that point dingbot at the fake DingTalk. The bot's
+// own HTTP listener (health, metrics) takes a free port, so it never clashes
+// with the page.
 func (d *Demo) Env() map[string]string {
 	return map[string]string{
 		"DINGTALK_CLIENT_ID":        d.fake.ClientID(),
@@ -91,7 +191,7 @@ func (d *Demo) Env() map[string]string {
 		"DINGBOT_HTTP_ADDR":         "127.0.0.1:0",
 		"DINGTALK_RETRY_BASE_DELAY": "200ms",
 		"DINGBOT_CONFIG":            filepath.Join(d.dir, "dingbot.yaml"),
-		"DINGBOT_DATA_DIR":          d.dir,
+		"DINGBOT_DATA_DIR":          d.dataDir,
 	}
 }
 
@@ -100,11 +200,23 @@ func (d *Demo) WaitConnected(ctx context.Context) error {
 	return d.fake.WaitConnections(ctx, 1)
 }
 
+// Serve serves the web page until ctx ends, then shuts it down. It prints the
+// page's URL to out and opens nothing by itself.
+func (d *Demo) Serve(ctx context.Context, out io.Writer) error {
+	if d.page == nil {
+		return errors.New("demo: Serve in terminal mode")
+	}
+	fmt.Fprintf(out, "dingbot demo: a fake DingTalk runs on this machine and the real bot is connected to it (Stream mode).\n")
+	fmt.Fprintf(out, "Bot data: %s\n", d.dataDir)
+	fmt.Fprintf(out, "Open http://%s/ in your browser. Ctrl-C stops everything.\n", d.page.Addr())
+	return d.web.serve(ctx, d.page)
+}
+
 // banner explains the demo; it is printed once.
-func banner() string {
+func (d *Demo) banner() string {
 	var b strings.Builder
 	b.WriteString("dingbot demo: a fake DingTalk runs on this machine and the real bot is connected to it.\n")
-	b.WriteString("You are \"You\" (userId manager4220) in the group \"Demo group\". People you can @mention:\n")
+	fmt.Fprintf(&b, "You are %s (userId %s) in the group %q. People you can @mention:\n", you().Name, you().UserID, d.groups[0].Name)
 	for _, u := range People()[1:] {
 		note := ""
 		if !u.Visible {
@@ -124,7 +236,7 @@ func banner() string {
 // Run reads lines from in until EOF or ctx ends, sends each as a chat message
 // from the demo user, and prints the bot's reply to out.
 func (d *Demo) Run(ctx context.Context, in io.Reader, out io.Writer) error {
-	fmt.Fprint(out, banner())
+	fmt.Fprint(out, d.banner())
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -171,7 +283,8 @@ func (d *Demo) Say(ctx context.Context, line string) (string, error) {
 		msg.Text = rest
 	} else {
 		msg.Group = true
-		msg.ConversationTitle = "Demo group"
+		msg.ConversationID = d.groups[0].OpenConversationID
+		msg.ConversationTitle = d.groups[0].Name
 		msg.Mentions = mentions(line)
 	}
 	before := len(d.fake.Replies())
@@ -208,3 +321,6 @@ func mentions(line string) []dingtalktest.Mention {
 	}
 	return out
 }
+
+// ErrHelp is returned by ParseArgs for -h or --help.
+var ErrHelp = flag.ErrHelp

@@ -125,10 +125,16 @@ type Server struct {
 	callQueue  map[string][]Response   // path → scripted responses
 	updateReqs []UpdateGroupRequestRecord
 
+	// permission scopes the app lacks (scopes.go): path → scope
+	deniedScopes map[string]string
+
 	// webhooks
 	sessions     map[string]*session
 	webhookFails []Response
 	replies      []Reply
+
+	// HTTP-mode callbacks (callback.go)
+	callbackPosts []CallbackPost
 }
 
 // NewServer starts a Server on 127.0.0.1 (or opts.Addr) and returns it. It panics
@@ -370,6 +376,9 @@ func (s *Server) routes() http.Handler {
 				writeAPIError(w, http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
 				return
 			}
+		}
+		if s.denyScope(w, r) {
+			return
 		}
 		h.ServeHTTP(w, r)
 	})

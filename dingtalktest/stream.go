@@ -859,6 +859,36 @@ func (s *Server) Send(m Message) (*Delivery, error) {
 		s.mu.Unlock()
 		return nil, ErrNoConnection
 	}
+	msg, data, err := s.buildBotMessageLocked(m, now)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	d := &Delivery{
+		s:         s,
+		messageID: newMessageID(),
+		msgID:     msg.MsgID,
+		typ:       "CALLBACK",
+		topic:     BotMessageTopic,
+		data:      string(data),
+		convID:    msg.ConversationID,
+		webhook:   msg.SessionWebhook,
+	}
+	for k, old := range s.pending { // forget long-finished deliveries
+		if (len(old.acks) > 0 || old.exhausted) && now.Sub(old.lastPush) > retention {
+			delete(s.pending, k)
+		}
+	}
+	s.pending[d.messageID] = d
+	s.mu.Unlock()
+	s.deliver(d, c)
+	return d, nil
+}
+
+// buildBotMessageLocked builds the robot-message callback data DingTalk sends
+// for m at now, in Stream and HTTP mode alike, and registers its session
+// webhook (and, for a group, the bot's membership) so replies work. s.mu is held.
+func (s *Server) buildBotMessageLocked(m Message, now time.Time) (botMessage, []byte, error) {
 	sender, known := s.users[m.SenderID]
 	if m.SenderNick == "" {
 		switch {
@@ -922,8 +952,7 @@ func (s *Server) Send(m Message) (*Delivery, error) {
 	}
 	data, err := json.Marshal(msg)
 	if err != nil {
-		s.mu.Unlock()
-		return nil, err
+		return botMessage{}, nil, err
 	}
 	for k, old := range s.sessions {
 		if now.Sub(old.expires) > retention {
@@ -935,23 +964,5 @@ func (s *Server) Send(m Message) (*Delivery, error) {
 		convID:  m.ConversationID,
 		expires: now.Add(s.opts.SessionTTL),
 	}
-	d := &Delivery{
-		s:         s,
-		messageID: newMessageID(),
-		msgID:     m.MsgID,
-		typ:       "CALLBACK",
-		topic:     BotMessageTopic,
-		data:      string(data),
-		convID:    m.ConversationID,
-		webhook:   msg.SessionWebhook,
-	}
-	for k, old := range s.pending { // forget long-finished deliveries
-		if (len(old.acks) > 0 || old.exhausted) && now.Sub(old.lastPush) > retention {
-			delete(s.pending, k)
-		}
-	}
-	s.pending[d.messageID] = d
-	s.mu.Unlock()
-	s.deliver(d, c)
-	return d, nil
+	return msg, data, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 )
 
@@ -314,14 +316,45 @@ func (s *sqlStore) RecordGroup(ctx context.Context, g Group) error {
 	return opErr("record group", err)
 }
 
-// Groups implements Store. A limit <= 0 returns nothing.
-func (s *sqlStore) Groups(ctx context.Context, limit int) ([]Group, error) {
-	if limit <= 0 {
-		return nil, nil
+// where builds a WHERE clause from conditions whose placeholders are
+// numbered in order ("sender = $%d"), appending their arguments to args.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, arg any) {
+	w.args = append(w.args, arg)
+	w.conds = append(w.conds, fmt.Sprintf(cond, len(w.args)))
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
 	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// page appends LIMIT and OFFSET; a limit <= 0 means no limit.
+func (w *where) page(limit, offset int) string {
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	w.args = append(w.args, limit, max(offset, 0))
+	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
+}
+
+const groupCols = `msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at`
+
+// Groups implements Store.
+func (s *sqlStore) Groups(ctx context.Context, f GroupFilter) ([]Group, error) {
+	var w where
+	if f.Sender != "" {
+		w.add("sender = $%d", f.Sender)
+	}
+	q := `SELECT ` + groupCols + ` FROM groups` + w.String() + ` ORDER BY created_at DESC, msg_id DESC` + w.page(f.Limit, f.Offset)
 	var out []Group
-	err := s.db.query(ctx, false, `SELECT msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at
-		FROM groups ORDER BY created_at DESC, msg_id DESC LIMIT $1`, []any{limit},
+	err := s.db.query(ctx, false, q, w.args,
 		func(scan func(dest ...any) error) error {
 			var (
 				g       Group
@@ -339,6 +372,90 @@ func (s *sqlStore) Groups(ctx context.Context, limit int) ([]Group, error) {
 			return nil
 		})
 	return out, opErr("groups", err)
+}
+
+// CountGroups implements Store.
+func (s *sqlStore) CountGroups(ctx context.Context, sender string) (int, error) {
+	var w where
+	if sender != "" {
+		w.add("sender = $%d", sender)
+	}
+	var n int64
+	err := s.db.query(ctx, false, `SELECT COUNT(*) FROM groups`+w.String(), w.args,
+		func(scan func(dest ...any) error) error { return scan(&n) })
+	return int(n), opErr("count groups", err)
+}
+
+const auditCols = `msg_id, at, sender, sender_nick, conversation_id, command, text, outcome,
+	group_open_conversation_id, chatid, request_id, error_code`
+
+// RecordCommand implements Store: an upsert keyed by msg_id, so the record
+// of a command finished again (e.g. after a lease was lost) replaces the first.
+func (s *sqlStore) RecordCommand(ctx context.Context, r AuditRecord) error {
+	if r.MsgID == "" {
+		return errors.New("store: record command: empty msgID")
+	}
+	_, err := s.db.exec(ctx, `INSERT INTO audit (`+auditCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (msg_id) DO UPDATE SET at = excluded.at, sender = excluded.sender,
+			sender_nick = excluded.sender_nick, conversation_id = excluded.conversation_id,
+			command = excluded.command, text = excluded.text, outcome = excluded.outcome,
+			group_open_conversation_id = excluded.group_open_conversation_id, chatid = excluded.chatid,
+			request_id = excluded.request_id, error_code = excluded.error_code`,
+		r.MsgID, ms(r.At), r.Sender, r.SenderNick, r.ConversationID, r.Command, r.Text, r.Outcome,
+		r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode)
+	return opErr("record command", err)
+}
+
+// Audit implements Store.
+func (s *sqlStore) Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
+	var w where
+	if f.Sender != "" {
+		w.add("sender = $%d", f.Sender)
+	}
+	if !f.Since.IsZero() {
+		w.add("at >= $%d", f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		w.add("at < $%d", f.Until.UnixMilli())
+	}
+	q := `SELECT ` + auditCols + ` FROM audit` + w.String() + ` ORDER BY at DESC, msg_id DESC` + w.page(f.Limit, f.Offset)
+	var out []AuditRecord
+	err := s.db.query(ctx, false, q, w.args, func(scan func(dest ...any) error) error {
+		var (
+			r  AuditRecord
+			at int64
+		)
+		if err := scan(&r.MsgID, &at, &r.Sender, &r.SenderNick, &r.ConversationID, &r.Command, &r.Text, &r.Outcome,
+			&r.GroupOpenConversationID, &r.ChatID, &r.RequestID, &r.ErrorCode); err != nil {
+			return err
+		}
+		r.At = fromMS(at)
+		out = append(out, r)
+		return nil
+	})
+	return out, opErr("audit", err)
+}
+
+// Counts implements Store.
+func (s *sqlStore) Counts(ctx context.Context) (map[State]int, error) {
+	out := map[State]int{}
+	err := s.db.query(ctx, false, `SELECT state, COUNT(*) FROM inbox GROUP BY state`, nil,
+		func(scan func(dest ...any) error) error {
+			var (
+				st string
+				n  int64
+			)
+			if err := scan(&st, &n); err != nil {
+				return err
+			}
+			out[State(st)] = int(n)
+			return nil
+		})
+	if err != nil {
+		return nil, opErr("counts", err)
+	}
+	return out, nil
 }
 
 // Prune implements Store.

@@ -1,6 +1,7 @@
 // Package store is dingbot's durable state: the inbox of chat messages (so a
 // command is never lost and never run twice, even when DingTalk redelivers a
-// message or several bot replicas receive it) and the audit of created groups.
+// message or several bot replicas receive it), the audit of created groups and
+// the audit of every finished command.
 //
 // It is a top-level package because storage is a concern of its own with two
 // engines behind one interface: SQLite (modernc.org/sqlite, no cgo, WAL) as the
@@ -73,6 +74,54 @@ type Group struct {
 	CreatedAt          time.Time
 }
 
+// GroupFilter selects audit records of created groups.
+type GroupFilter struct {
+	// Sender keeps only the groups created by this userId; "" keeps all.
+	Sender string
+	// Limit is the most records returned; <= 0 returns all.
+	Limit int
+	// Offset skips that many records first (for paging).
+	Offset int
+}
+
+// AuditRecord is the audit of one finished command: who typed what where,
+// and what came of it. It never holds the session webhook.
+type AuditRecord struct {
+	MsgID string
+	// At is when the message was received.
+	At             time.Time
+	Sender         string // senderStaffId; "" for senders outside the organisation
+	SenderNick     string
+	ConversationID string // where the command was typed
+	// Command is the canonical command name ("newgroup", "help", "groups"),
+	// or the first word when it is no known command ("" for non-text messages).
+	Command string
+	// Text is the command as typed.
+	Text string
+	// Outcome is created, refused, unknown, answered or internal_error.
+	Outcome string
+	// GroupOpenConversationID and ChatID identify the group the command created.
+	GroupOpenConversationID string
+	ChatID                  string
+	// RequestID and ErrorCode are DingTalk's requestid and error code of a failed call.
+	RequestID string
+	ErrorCode string
+}
+
+// AuditFilter selects audit records.
+type AuditFilter struct {
+	// Sender keeps only the commands of this userId; "" keeps all.
+	Sender string
+	// Since keeps records at or after it; zero means no bound.
+	Since time.Time
+	// Until keeps records before it; zero means no bound.
+	Until time.Time
+	// Limit is the most records returned; <= 0 returns all.
+	Limit int
+	// Offset skips that many records first.
+	Offset int
+}
+
 // ErrNotFound is returned for a msgId that is not in the inbox.
 var ErrNotFound = errors.New("store: no such message")
 
@@ -113,9 +162,20 @@ type Store interface {
 	Get(ctx context.Context, msgID string) (*Item, error)
 	// RecordGroup writes the audit record of a created group.
 	RecordGroup(ctx context.Context, g Group) error
-	// Groups returns audit records, newest first, at most limit.
-	Groups(ctx context.Context, limit int) ([]Group, error)
-	// Prune deletes finished items last updated before the cutoff and returns how many; the audit is kept.
+	// Groups returns audit records of created groups that match f, newest first.
+	Groups(ctx context.Context, f GroupFilter) ([]Group, error)
+	// CountGroups returns how many groups sender created ("" counts all).
+	CountGroups(ctx context.Context, sender string) (int, error)
+	// RecordCommand writes the audit record of a finished command; a second
+	// record for the same MsgID replaces the first.
+	RecordCommand(ctx context.Context, r AuditRecord) error
+	// Audit returns the command audit records that match f, newest first.
+	Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
+	// Counts returns how many inbox items are in each state (states without
+	// items are absent).
+	Counts(ctx context.Context) (map[State]int, error)
+	// Prune deletes finished items last updated before the cutoff and returns
+	// how many; the audits (groups and commands) are kept.
 	Prune(ctx context.Context, before time.Time) (int, error)
 	// Close releases the database.
 	Close() error

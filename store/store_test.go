@@ -484,7 +484,7 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 
 	t.Run("Groups", func(t *testing.T) {
 		s := open(t)
-		if got, err := s.Groups(ctx, 10); len(got) != 0 || err != nil {
+		if got, err := s.Groups(ctx, GroupFilter{Limit: 10}); len(got) != 0 || err != nil {
 			t.Fatalf("Groups on empty = %v, %v", got, err)
 		}
 		g1 := Group{MsgID: "m1", OpenConversationID: "cid1", ChatID: "chat1", Name: "ops 1", Owner: "u1",
@@ -504,7 +504,7 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		if err := s.RecordGroup(ctx, Group{}); err == nil {
 			t.Fatal("RecordGroup without msgID succeeded")
 		}
-		got, err := s.Groups(ctx, 10)
+		got, err := s.Groups(ctx, GroupFilter{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -519,8 +519,168 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		if got[1].Members == nil || len(got[1].Members) != 0 {
 			t.Fatalf("nil Members read back as %#v, want empty", got[1].Members)
 		}
-		if got, _ := s.Groups(ctx, 2); len(got) != 2 || got[0].MsgID != "m3" {
+		if got, _ := s.Groups(ctx, GroupFilter{Limit: 2}); len(got) != 2 || got[0].MsgID != "m3" {
 			t.Fatalf("Groups(2) = %+v", got)
+		}
+	})
+
+	t.Run("GroupsFilter", func(t *testing.T) {
+		s := open(t)
+		if n, err := s.CountGroups(ctx, ""); n != 0 || err != nil {
+			t.Fatalf("CountGroups on empty = %d, %v", n, err)
+		}
+		// 25 groups: alice created the even ones, bob the odd ones; two share a time.
+		for i := range 25 {
+			sender := "alice"
+			if i%2 == 1 {
+				sender = "bob"
+			}
+			created := at(time.Duration(i) * time.Minute)
+			if i == 24 {
+				created = at(22 * time.Minute) // same time as m22: ties break by msg_id, newest first
+			}
+			g := Group{MsgID: fmt.Sprintf("m%02d", i), Name: fmt.Sprintf("g%d", i), Sender: sender, CreatedAt: created}
+			if err := s.RecordGroup(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids := func(gs []Group) []string {
+			var v []string
+			for _, g := range gs {
+				v = append(v, g.MsgID)
+			}
+			return v
+		}
+		for _, tc := range []struct {
+			f    GroupFilter
+			want []string
+		}{
+			{GroupFilter{Sender: "alice", Limit: 3}, []string{"m24", "m22", "m20"}},
+			{GroupFilter{Sender: "alice", Limit: 3, Offset: 3}, []string{"m18", "m16", "m14"}},
+			{GroupFilter{Sender: "alice", Limit: 10, Offset: 10}, []string{"m04", "m02", "m00"}},
+			{GroupFilter{Sender: "alice", Limit: 10, Offset: 13}, nil},
+			{GroupFilter{Sender: "bob", Limit: 2}, []string{"m23", "m21"}},
+			{GroupFilter{Limit: 3}, []string{"m23", "m24", "m22"}},
+			{GroupFilter{Sender: "carol", Limit: 3}, nil},
+		} {
+			got, err := s.Groups(ctx, tc.f)
+			if err != nil || !slices.Equal(ids(got), tc.want) {
+				t.Errorf("Groups(%+v) = %v, %v; want %v", tc.f, ids(got), err, tc.want)
+			}
+		}
+		if got, _ := s.Groups(ctx, GroupFilter{}); len(got) != 25 {
+			t.Errorf("Groups without a limit = %d records, want 25", len(got))
+		}
+		if got, _ := s.Groups(ctx, GroupFilter{Offset: 20}); len(got) != 5 {
+			t.Errorf("Groups with only an offset = %d records, want 5", len(got))
+		}
+		for sender, want := range map[string]int{"": 25, "alice": 13, "bob": 12, "carol": 0} {
+			if n, err := s.CountGroups(ctx, sender); n != want || err != nil {
+				t.Errorf("CountGroups(%q) = %d, %v; want %d", sender, n, err, want)
+			}
+		}
+	})
+
+	t.Run("Audit", func(t *testing.T) {
+		s := open(t)
+		if got, err := s.Audit(ctx, AuditFilter{}); len(got) != 0 || err != nil {
+			t.Fatalf("Audit on empty = %v, %v", got, err)
+		}
+		if err := s.RecordCommand(ctx, AuditRecord{}); err == nil {
+			t.Fatal("RecordCommand without msgID succeeded")
+		}
+		full := AuditRecord{MsgID: "c1", At: at(time.Second), Sender: "alice", SenderNick: "Alice 张",
+			ConversationID: "cidconv", Command: "newgroup", Text: `/newgroup "Release 4.2" @Bob`, Outcome: "refused",
+			RequestID: "REQ-1", ErrorCode: "permession.checkFailed"}
+		records := []AuditRecord{
+			full,
+			{MsgID: "c2", At: at(2 * time.Second), Sender: "bob", Command: "help", Text: "/help", Outcome: "answered"},
+			{MsgID: "c3", At: at(3 * time.Second), Sender: "alice", Command: "newgroup", Text: "/newgroup Ops", Outcome: "created",
+				GroupOpenConversationID: "cidnew", ChatID: "chatnew"},
+			{MsgID: "c4", At: at(4 * time.Second), Command: "", Text: "", Outcome: "answered"},
+		}
+		for _, r := range records {
+			if err := s.RecordCommand(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Audit(ctx, AuditFilter{})
+		if err != nil || len(got) != 4 || got[0].MsgID != "c4" || got[3].MsgID != "c1" {
+			t.Fatalf("Audit = %+v, %v; want c4, c3, c2, c1", got, err)
+		}
+		if g := got[3]; g != full {
+			if !g.At.Equal(full.At) {
+				t.Fatalf("At = %v, want %v", g.At, full.At)
+			}
+			g.At = full.At
+			if g != full {
+				t.Fatalf("Audit[c1] = %+v, want %+v", g, full)
+			}
+		}
+		// An upsert replaces the record.
+		again := records[2]
+		again.Outcome, again.RequestID = "unknown", "REQ-2"
+		if err := s.RecordCommand(ctx, again); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(rs []AuditRecord) []string {
+			var v []string
+			for _, r := range rs {
+				v = append(v, r.MsgID)
+			}
+			return v
+		}
+		for _, tc := range []struct {
+			f    AuditFilter
+			want []string
+		}{
+			{AuditFilter{Sender: "alice"}, []string{"c3", "c1"}},
+			{AuditFilter{Since: at(2 * time.Second)}, []string{"c4", "c3", "c2"}},
+			{AuditFilter{Until: at(2 * time.Second)}, []string{"c1"}},
+			{AuditFilter{Since: at(2 * time.Second), Until: at(4 * time.Second)}, []string{"c3", "c2"}},
+			{AuditFilter{Limit: 2}, []string{"c4", "c3"}},
+			{AuditFilter{Limit: 2, Offset: 3}, []string{"c1"}},
+			{AuditFilter{Sender: "alice", Since: at(3 * time.Second)}, []string{"c3"}},
+		} {
+			got, err := s.Audit(ctx, tc.f)
+			if err != nil || !slices.Equal(ids(got), tc.want) {
+				t.Errorf("Audit(%+v) = %v, %v; want %v", tc.f, ids(got), err, tc.want)
+			}
+		}
+		got, _ = s.Audit(ctx, AuditFilter{Sender: "alice", Limit: 1})
+		if len(got) != 1 || got[0].Outcome != "unknown" || got[0].RequestID != "REQ-2" || got[0].ChatID != "chatnew" {
+			t.Fatalf("upserted record = %+v", got)
+		}
+		// A second Store on the same database (another replica) sees the same audit.
+		if got, err := open(t).Audit(ctx, AuditFilter{}); err != nil || len(got) != 4 {
+			t.Fatalf("Audit from a second store = %d records, %v", len(got), err)
+		}
+	})
+
+	t.Run("Counts", func(t *testing.T) {
+		s := open(t)
+		if got, err := s.Counts(ctx); err != nil || len(got) != 0 {
+			t.Fatalf("Counts on empty = %v, %v", got, err)
+		}
+		finished(t, s, "d1", t0, Done)
+		finished(t, s, "u1", t0, Unknown)
+		claim(t, s, "r1", t0)
+		claim(t, s, "r2", t0)
+		claim(t, s, "r3", t0)
+		next(t, s, "w", t0, "r1") // r1 is leased: still received
+		it := next(t, s, "w2", t0, "r2")
+		if err := s.MarkCalling(ctx, it.MsgID, "w2", t0); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Counts(ctx)
+		want := map[State]int{Received: 2, Calling: 1, Done: 1, Unknown: 1}
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("Counts = %v, %v; want %v", got, err, want)
+		}
+		for st, n := range want {
+			if got[st] != n {
+				t.Fatalf("Counts = %v, want %v", got, want)
+			}
 		}
 	})
 
@@ -538,6 +698,9 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		if err := s.RecordGroup(ctx, Group{MsgID: "old-done", CreatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.RecordCommand(ctx, AuditRecord{MsgID: "old-done", At: t0, Outcome: "answered"}); err != nil {
+			t.Fatal(err)
+		}
 		n, err := s.Prune(ctx, at(time.Minute))
 		if err != nil || n != 2 {
 			t.Fatalf("Prune = %d, %v; want 2", n, err)
@@ -549,8 +712,11 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		for _, id := range []string{"new-done", "old-received", "old-calling"} {
 			get(t, s, id)
 		}
-		if g, _ := s.Groups(ctx, 10); len(g) != 1 {
+		if g, _ := s.Groups(ctx, GroupFilter{Limit: 10}); len(g) != 1 {
 			t.Fatalf("audit after Prune = %v", g)
+		}
+		if a, _ := s.Audit(ctx, AuditFilter{}); len(a) != 1 {
+			t.Fatalf("command audit after Prune = %v", a)
 		}
 		if n, err := s.Prune(ctx, at(time.Minute)); n != 0 || err != nil {
 			t.Fatalf("second Prune = %d, %v", n, err)

@@ -38,7 +38,8 @@ func apiError(status int, code, message, requestID string) dingtalktest.Response
 // asserted word for word, and the number of create calls shows what was retried.
 func TestDingTalkErrorsBecomeActionableReplies(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, dingtalktest.Options{}, nil)
+	// The lead, no admin, sets another owner (Dave): access.owner_override lets them.
+	w := newWorld(t, dingtalktest.Options{}, map[string]string{"DINGBOT_CONFIG": writeAccessConfig(t, "access:\n  owner_override: everyone\n")})
 	throttled := apiError(403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "调用接口频率超过限制", "REQ-QPS")
 	badToken := apiError(400, "InvalidAuthentication", "不合法的access_token", "REQ-TOKEN")
 	cases := []struct {

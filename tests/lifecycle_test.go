@@ -162,8 +162,11 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	w.say(t, directMsg("/newgroup Metrics"))
 	w.say(t, directMsg("/help"))
 	checks := map[string]string{
-		`dingbot_commands_total{outcome="created"}`:                      "1",
-		`dingbot_commands_total{outcome="answered"}`:                     "1",
+		`dingbot_commands_total{command="newgroup",outcome="created"}`:   "1",
+		`dingbot_commands_total{command="help",outcome="answered"}`:      "1",
+		`dingbot_command_duration_seconds_count{command="newgroup"}`:     "1",
+		`dingbot_rate_limit_wait_seconds_count{api="group.create"}`:      "1",
+		`dingbot_dingtalk_api_calls_total{api="user.search",code="ok"}`:  "1", // the startup preflight
 		`dingbot_dingtalk_api_calls_total{api="group.create",code="ok"}`: "1",
 		`dingbot_dingtalk_api_calls_total{api="token",code="ok"}`:        "1",
 		`dingbot_replies_total{result="ok",via="session_webhook"}`:       "2",

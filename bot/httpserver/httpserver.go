@@ -1,7 +1,9 @@
 // Package httpserver is dingbot's HTTP side, built on gin: liveness
-// (/healthz), readiness (/readyz, tied to the DingTalk connection) and
-// Prometheus metrics (/metrics). It is a transport adapter: it depends on the
-// core through small function values and the core knows nothing of it.
+// (/healthz), readiness (/readyz, tied to the DingTalk connection in Stream
+// mode), Prometheus metrics (/metrics) and, in HTTP callback mode, DingTalk's
+// robot callback (POST /dingtalk/callback, package bot/callback). It is a
+// transport adapter: it depends on the core through small function values and
+// the core knows nothing of it.
 package httpserver
 
 import (
@@ -15,6 +17,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dingbot/dingbot/bot/callback"
 )
 
 // Options configures a Server.
@@ -23,6 +27,11 @@ type Options struct {
 	Addr string
 	// Ready reports whether the bot can take messages (the Stream connection is up).
 	Ready func() bool
+	// NotReadyReason is the reason /readyz gives when Ready is false
+	// (default "the DingTalk connection is not up").
+	NotReadyReason string
+	// Callback, if set, serves POST /dingtalk/callback (callback.Path): HTTP callback mode.
+	Callback gin.HandlerFunc
 	// Gatherer serves /metrics.
 	Gatherer prometheus.Gatherer
 	// Logger receives server errors; nil discards them.
@@ -72,8 +81,15 @@ func Routes(opts Options) http.Handler {
 			c.JSON(http.StatusOK, gin.H{"status": "ready"})
 			return
 		}
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": "the DingTalk connection is not up"})
+		reason := opts.NotReadyReason
+		if reason == "" {
+			reason = "the DingTalk connection is not up"
+		}
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": reason})
 	})
+	if opts.Callback != nil {
+		r.POST(callback.Path, opts.Callback)
+	}
 	if opts.Gatherer != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{})))
 	}

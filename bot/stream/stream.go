@@ -46,7 +46,7 @@ import (
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/utils"
 
 	"github.com/dingbot/dingbot/bot"
-	"github.com/dingbot/dingbot/commands"
+	"github.com/dingbot/dingbot/bot/robotmsg"
 )
 
 // Defaults of the Options fields.
@@ -483,23 +483,7 @@ func (s *Stream) onDisconnect(g *generation) handler.IFrameHandler {
 func (s *Stream) onMessage(g *generation) chatbot.IChatBotMessageHandler {
 	return func(ctx context.Context, data *chatbot.BotCallbackDataModel) ([]byte, error) {
 		g.seen(ctx)
-		msg := bot.Message{
-			MsgID:          data.MsgId,
-			ConversationID: data.ConversationId,
-			Group:          data.ConversationType == "2",
-			SenderStaffID:  data.SenderStaffId,
-			SenderNick:     data.SenderNick,
-			BotUserID:      data.ChatbotUserId,
-			MsgType:        data.Msgtype,
-			Text:           data.Text.Content,
-			SessionWebhook: data.SessionWebhook,
-		}
-		if data.SessionWebhookExpiredTime > 0 {
-			msg.SessionExpires = time.UnixMilli(data.SessionWebhookExpiredTime)
-		}
-		for _, u := range data.AtUsers {
-			msg.Mentions = append(msg.Mentions, commands.Mention{DingtalkID: u.DingtalkId, StaffID: u.StaffId})
-		}
+		msg := robotmsg.FromCallback(data)
 		if err := s.handle(msg); err != nil {
 			// An error ACK (code 500) tells DingTalk the message was not taken.
 			return nil, err

@@ -1,0 +1,334 @@
+// Package access decides who may create groups through dingbot, and how often.
+//
+// It is a top-level package, and not part of bot or commands, because who may
+// do what is a concern of its own: the rules come from the operator's
+// configuration (not from the command language), they must be reviewable and
+// testable on their own, and they must not depend on how a message arrived or
+// how DingTalk is called. The package is pure policy plus rate buckets: no
+// I/O, the clock is injected. The pipeline (package bot) asks a Policy about
+// each /newgroup command before it calls DingTalk, and package commands turns
+// a Denial into the reply a person reads, in the command's language.
+//
+// The rules, in the order they are checked (the first that denies is reported):
+//
+//   - external: a sender without a user ID (senderStaffId), i.e. outside the
+//     organisation, can never create groups.
+//   - admins (Config.Admins, and DingTalk's isAdmin when
+//     Config.TrustDingTalkAdmins is set) pass every rule below and are exempt
+//     from rate limits.
+//   - allow_conversations: if set, groups can only be created from the listed
+//     chats (openConversationId). This gate is separate from the next one: both
+//     must pass.
+//   - allow_users / allow_departments: if either is set, the sender must be
+//     listed in allow_users OR belong to a department in allow_departments
+//     (any-of). Departments are the sender's direct departments as DingTalk's
+//     user-details API reports them.
+//   - standard_groups: who may create standard groups (conversationTag 0);
+//     default admins.
+//   - owner_override: who may make someone else the owner (--owner); default
+//     admins. An owner the bot would still have to look up (a mobile number or
+//     a name) counts as someone else: naming yourself with --owner changes
+//     nothing, so the command is denied before any look-up is spent.
+//   - rate.per_user, rate.per_conversation: token buckets, checked only when
+//     every rule above passed; a denied command uses no token.
+//
+// Dry runs (--dry-run) create nothing, so the who-may rules do not apply to
+// them; they are rate-limited like every /newgroup that makes DingTalk calls.
+// Empty lists mean "no restriction of that kind"; the zero Config lets every
+// member of the organisation create internal groups with themselves as owner,
+// without limits.
+package access
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Who says which senders a rule lets through.
+type Who string
+
+// Values of Who.
+const (
+	// Admins lets only admins through; "" means Admins.
+	Admins Who = "admins"
+	// Everyone lets every sender through who passed the allow-lists.
+	Everyone Who = "everyone"
+)
+
+// Config is the access section of the configuration file (YAML key access).
+type Config struct {
+	// Admins are user IDs that pass every rule and are exempt from rate limits.
+	Admins []string `yaml:"admins"`
+	// TrustDingTalkAdmins makes DingTalk's isAdmin flag (an organisation
+	// admin) count as an admin too.
+	TrustDingTalkAdmins bool `yaml:"trust_dingtalk_admins"`
+	// AllowUsers, if not empty, are the user IDs who may create groups
+	// (together with the members of AllowDepartments).
+	AllowUsers []string `yaml:"allow_users"`
+	// AllowDepartments, if not empty, are department IDs whose members may
+	// create groups (together with AllowUsers).
+	AllowDepartments []int64 `yaml:"allow_departments"`
+	// AllowConversations, if not empty, are the chats (openConversationId)
+	// from which groups may be created.
+	AllowConversations []string `yaml:"allow_conversations"`
+	// StandardGroups is who may create standard groups: admins (default) or everyone.
+	StandardGroups Who `yaml:"standard_groups"`
+	// OwnerOverride is who may make someone else the owner: admins (default) or everyone.
+	OwnerOverride Who `yaml:"owner_override"`
+	// Contact is whom a denied user should ask, e.g. "the IT team (@Wang)";
+	// "" lets the reply say "an admin of this bot".
+	Contact string `yaml:"contact"`
+	// Rate are the rate limits; empty means none.
+	Rate RateConfig `yaml:"rate"`
+}
+
+// RateConfig are the rate limits of /newgroup.
+type RateConfig struct {
+	// PerUser is N/PERIOD, e.g. "5/h": each sender may run /newgroup N
+	// times in a burst, and gets one more every PERIOD/N. "" is no limit.
+	PerUser string `yaml:"per_user"`
+	// PerConversation is the same for each chat, whoever types.
+	PerConversation string `yaml:"per_conversation"`
+	// UserBurst replaces N as the size of a sender's burst (0: N).
+	UserBurst int `yaml:"user_burst"`
+	// ConversationBurst replaces N as the size of a chat's burst (0: N).
+	ConversationBurst int `yaml:"conversation_burst"`
+}
+
+// Rule names the rule that denied a command; the values are the
+// configuration keys under access, so an admin can find them.
+type Rule string
+
+// The rules.
+const (
+	RuleExternal            Rule = "external"
+	RuleConversations       Rule = "allow_conversations"
+	RuleUsers               Rule = "allow_users"
+	RuleDepartments         Rule = "allow_departments"
+	RuleUsersOrDepartments  Rule = "allow_users+allow_departments" // both lists are set
+	RuleStandardGroups      Rule = "standard_groups"
+	RuleOwnerOverride       Rule = "owner_override"
+	RuleRatePerUser         Rule = "rate.per_user"
+	RuleRatePerConversation Rule = "rate.per_conversation"
+)
+
+// Rules lists every rule, for completeness checks.
+func Rules() []Rule {
+	return []Rule{RuleExternal, RuleConversations, RuleUsers, RuleDepartments, RuleUsersOrDepartments,
+		RuleStandardGroups, RuleOwnerOverride, RuleRatePerUser, RuleRatePerConversation}
+}
+
+// Request is what the policy needs to know about one /newgroup command.
+type Request struct {
+	// UserID is the sender's user ID (senderStaffId); "" for a sender outside the organisation.
+	UserID string
+	// DingTalkAdmin is DingTalk's isAdmin flag of the message.
+	DingTalkAdmin bool
+	// ConversationID is the chat the command was typed in (openConversationId).
+	ConversationID string
+	// DryRun is set for --dry-run: only the rate limits apply.
+	DryRun bool
+	// Standard is set when the command asks for a standard group (conversationTag 0).
+	Standard bool
+	// Owner is the owner's user ID when known ("" when it is still to be looked up).
+	Owner string
+	// OwnerPending is set when the owner was named by mobile or name and is not looked up yet.
+	OwnerPending bool
+	// Departments are the sender's department IDs; they are only read when
+	// NeedsDepartments said so.
+	Departments []int64
+}
+
+// Denial says why a command was denied.
+type Denial struct {
+	// Rule is the rule that denied it.
+	Rule Rule
+	// UserID is the sender's user ID, for the reply (an admin adds it to a list).
+	UserID string
+	// ConversationID is the chat, for the reply to RuleConversations.
+	ConversationID string
+	// Contact is whom to ask (Config.Contact; "" for the default wording).
+	Contact string
+	// Limit is the rate limit that was hit (rate rules only).
+	Limit Rate
+	// RetryAfter is when the next command would be allowed (rate rules only).
+	RetryAfter time.Duration
+}
+
+func (d *Denial) String() string {
+	if d == nil {
+		return "allowed"
+	}
+	if d.RetryAfter > 0 {
+		return fmt.Sprintf("denied by %s (retry after %s)", d.Rule, d.RetryAfter)
+	}
+	return "denied by " + string(d.Rule)
+}
+
+// Policy applies a Config. It is safe for concurrent use.
+type Policy struct {
+	admins   set
+	trustDT  bool
+	users    set
+	depts    map[int64]bool
+	convs    set
+	standard Who
+	owner    Who
+	contact  string
+	now      func() time.Time
+
+	mu      sync.Mutex // guards the buckets, so a command takes from both or neither
+	perUser *buckets   // nil: no limit
+	perConv *buckets
+}
+
+type set map[string]bool
+
+// New validates cfg and returns its Policy; errors name the key, e.g.
+// `access.rate.per_user: "5 per hour" is not N/PERIOD ...`. now is the
+// clock of the rate limits (nil: time.Now).
+func New(cfg Config, now func() time.Time) (*Policy, error) {
+	if now == nil {
+		now = time.Now
+	}
+	p := &Policy{trustDT: cfg.TrustDingTalkAdmins, contact: strings.TrimSpace(cfg.Contact), now: now, depts: map[int64]bool{}}
+	var err error
+	if p.admins, err = idSet("access.admins", cfg.Admins); err != nil {
+		return nil, err
+	}
+	if p.users, err = idSet("access.allow_users", cfg.AllowUsers); err != nil {
+		return nil, err
+	}
+	if p.convs, err = idSet("access.allow_conversations", cfg.AllowConversations); err != nil {
+		return nil, err
+	}
+	for i, d := range cfg.AllowDepartments {
+		if d <= 0 {
+			return nil, fmt.Errorf("access.allow_departments[%d]: %d is not a department ID (a positive number; 1 is the whole organisation)", i, d)
+		}
+		p.depts[d] = true
+	}
+	if p.standard, err = who("access.standard_groups", cfg.StandardGroups); err != nil {
+		return nil, err
+	}
+	if p.owner, err = who("access.owner_override", cfg.OwnerOverride); err != nil {
+		return nil, err
+	}
+	if strings.ContainsAny(p.contact, "\r\n") || len([]rune(p.contact)) > 200 {
+		return nil, fmt.Errorf("access.contact: want one line of at most 200 characters, e.g. \"the IT team (@Wang)\"")
+	}
+	if p.perUser, err = newBuckets("access.rate.per_user", cfg.Rate.PerUser, "access.rate.user_burst", cfg.Rate.UserBurst); err != nil {
+		return nil, err
+	}
+	if p.perConv, err = newBuckets("access.rate.per_conversation", cfg.Rate.PerConversation, "access.rate.conversation_burst", cfg.Rate.ConversationBurst); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func idSet(key string, ids []string) (set, error) {
+	s := set{}
+	for i, id := range ids {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			return nil, fmt.Errorf("%s[%d]: empty ID", key, i)
+		}
+		if strings.ContainsAny(id, " \t\r\n") {
+			return nil, fmt.Errorf("%s[%d]: %q contains spaces; write one ID per list item", key, i, id)
+		}
+		s[id] = true
+	}
+	return s, nil
+}
+
+func who(key string, w Who) (Who, error) {
+	switch Who(strings.ToLower(strings.TrimSpace(string(w)))) {
+	case "", Admins:
+		return Admins, nil
+	case Everyone:
+		return Everyone, nil
+	}
+	return "", fmt.Errorf("%s: %q is not admins or everyone", key, string(w))
+}
+
+// Admin reports whether a sender is an admin: listed in access.admins, or a
+// DingTalk admin when trust_dingtalk_admins is set.
+func (p *Policy) Admin(userID string, dingtalkAdmin bool) bool {
+	return userID != "" && (p.admins[userID] || (p.trustDT && dingtalkAdmin))
+}
+
+// NeedsDepartments reports whether Check needs r.Departments: only when
+// allow_departments is set and nothing else decides for the sender, so the
+// caller looks them up (a DingTalk call) only then.
+func (p *Policy) NeedsDepartments(r Request) bool {
+	return len(p.depts) > 0 && !r.DryRun && r.UserID != "" && !p.Admin(r.UserID, r.DingTalkAdmin) &&
+		!p.users[r.UserID] && p.conversationAllowed(r.ConversationID)
+}
+
+func (p *Policy) conversationAllowed(id string) bool {
+	return len(p.convs) == 0 || p.convs[id]
+}
+
+// Check decides one command: nil allows it (and takes a token from the
+// sender's and the chat's buckets), a Denial says which rule denied it.
+func (p *Policy) Check(r Request) *Denial {
+	deny := func(rule Rule) *Denial {
+		return &Denial{Rule: rule, UserID: r.UserID, ConversationID: r.ConversationID, Contact: p.contact}
+	}
+	if r.UserID == "" {
+		return deny(RuleExternal)
+	}
+	if p.Admin(r.UserID, r.DingTalkAdmin) {
+		return nil
+	}
+	if !r.DryRun {
+		if !p.conversationAllowed(r.ConversationID) {
+			return deny(RuleConversations)
+		}
+		if len(p.users) > 0 || len(p.depts) > 0 {
+			if !p.users[r.UserID] && !slices.ContainsFunc(r.Departments, func(d int64) bool { return p.depts[d] }) {
+				switch {
+				case len(p.depts) == 0:
+					return deny(RuleUsers)
+				case len(p.users) == 0:
+					return deny(RuleDepartments)
+				}
+				return deny(RuleUsersOrDepartments)
+			}
+		}
+		if r.Standard && p.standard != Everyone {
+			return deny(RuleStandardGroups)
+		}
+		if (r.OwnerPending || (r.Owner != "" && r.Owner != r.UserID)) && p.owner != Everyone {
+			return deny(RuleOwnerOverride)
+		}
+	}
+	return p.take(r, deny)
+}
+
+// take takes one token from the sender's bucket and one from the chat's, or
+// none if either is empty.
+func (p *Policy) take(r Request, deny func(Rule) *Denial) *Denial {
+	if p.perUser == nil && p.perConv == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	if wait := p.perUser.wait(r.UserID, now); wait > 0 {
+		d := deny(RuleRatePerUser)
+		d.Limit, d.RetryAfter = p.perUser.rate, wait
+		return d
+	}
+	if wait := p.perConv.wait(r.ConversationID, now); wait > 0 {
+		d := deny(RuleRatePerConversation)
+		d.Limit, d.RetryAfter = p.perConv.rate, wait
+		return d
+	}
+	p.perUser.take(r.UserID, now)
+	p.perConv.take(r.ConversationID, now)
+	return nil
+}

@@ -1,0 +1,109 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dingbot/dingbot/access"
+	"github.com/dingbot/dingbot/commands"
+	"github.com/dingbot/dingbot/dingclient"
+	"github.com/dingbot/dingbot/store"
+)
+
+// outcomeDenied is the dingbot_commands_total label of a command the access
+// policy denied: nothing was looked up or created.
+const outcomeDenied = "denied"
+
+// admit applies the access policy (package access) to a /newgroup command
+// before anyone is looked up or anything created, so a denied command costs
+// no DingTalk call, except the look-up of the sender's departments when the
+// policy needs them (cached). It returns nil when the command may go on.
+func (b *Bot) admit(ctx context.Context, log *slog.Logger, msg Message, cg *commands.CreateGroup) *result {
+	if b.access == nil {
+		return nil
+	}
+	req := access.Request{
+		UserID:         strings.TrimSpace(msg.SenderStaffID),
+		DingTalkAdmin:  msg.IsAdmin,
+		ConversationID: msg.ConversationID,
+		DryRun:         cg.DryRun,
+		Standard:       cg.Request.ConversationTag != nil && *cg.Request.ConversationTag == dingclient.ConversationTagStandard,
+		Owner:          cg.Request.Owner,
+		OwnerPending:   slices.ContainsFunc(cg.Pending, func(p commands.PersonRef) bool { return p.Owner }),
+	}
+	if b.access.NeedsDepartments(req) {
+		depts, err := b.depts.lookup(ctx, b.dt, req.UserID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return &result{release: true}
+			}
+			log.Warn("cannot look up the sender's departments for the access policy", "error", err.Error())
+			return &result{reply: b.lang.AccessLookupFailedReply(cg), state: store.Failed, outcome: outcomeRefused}
+		}
+		req.Departments = depts
+	}
+	d := b.access.Check(req)
+	if d == nil {
+		return nil
+	}
+	log.Info("command denied by the access policy", "rule", string(d.Rule), "retry_after", d.RetryAfter)
+	return &result{reply: b.lang.DeniedReply(cg, d), state: store.Done, outcome: outcomeDenied}
+}
+
+// deptCache caches the sender's department IDs for the access policy, for
+// the look-up cache TTL. Failed look-ups are not cached; a user DingTalk
+// does not know has no departments.
+type deptCache struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu sync.Mutex
+	m  map[string]deptEntry
+}
+
+type deptEntry struct {
+	ids     []int64
+	expires time.Time
+}
+
+func newDeptCache(ttl time.Duration, now func() time.Time) *deptCache {
+	return &deptCache{ttl: ttl, now: now, m: map[string]deptEntry{}}
+}
+
+func (c *deptCache) lookup(ctx context.Context, dir Directory, userID string) ([]int64, error) {
+	c.mu.Lock()
+	e, ok := c.m[userID]
+	c.mu.Unlock()
+	if ok && c.now().Before(e.expires) {
+		return e.ids, nil
+	}
+	var ids []int64
+	u, err := dir.GetUser(ctx, userID)
+	switch {
+	case errors.Is(err, dingclient.ErrUserNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		ids = u.DeptIDs
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if len(c.m) >= maxCacheEntries {
+		for k, e := range c.m {
+			if !now.Before(e.expires) {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= maxCacheEntries {
+			clear(c.m)
+		}
+	}
+	c.m[userID] = deptEntry{ids: ids, expires: now.Add(c.ttl)}
+	return ids, nil
+}

@@ -1,0 +1,433 @@
+// dingbot demo page: a DingTalk-like chat against the local fake DingTalk.
+// Plain JavaScript, no dependencies. All text from the server is inserted with
+// textContent, never as HTML.
+"use strict";
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs, ...children) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === "class") e.className = v;
+      else if (k === "text") e.textContent = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) e.append(c);
+    return e;
+  };
+
+  const ui = {
+    state: null,          // GET /api/state
+    me: "",               // userId of who I am
+    chat: "dm",           // "dm" or a group's openConversationId
+    entries: [],          // every message, in order
+    next: 0,              // ?since= for the next poll
+    mentions: [],         // [{id, name}] picked for the message being typed
+    pending: new Map(),   // chat key → seq of my last message still waiting for a reply
+    lastSeen: new Map(),  // chat key → highest seq seen
+  };
+
+  const peopleByID = () => new Map(ui.state.people.map((p) => [p.id, p]));
+  const chatKey = (chat) => (chat === "dm" ? "dm:" + ui.me : chat);
+  const myChats = () => ui.state.chats.filter((g) => g.members.some((m) => m.id === ui.me));
+  const currentGroup = () => ui.state.chats.find((g) => g.id === ui.chat);
+
+  const palette = ["#f5a623", "#7b61ff", "#36b37e", "#ff6b6b", "#00b8d9", "#ff8b00", "#6554c0", "#57d9a3"];
+  function avatar(name, kind) {
+    const a = el("span", { class: "avatar" + (kind ? " " + kind : ""), "aria-hidden": "true", text: kind === "bot" ? "D" : Array.from(name || "?")[0].toUpperCase() });
+    if (!kind) {
+      let h = 0;
+      for (const ch of name || "") h = (h * 31 + ch.codePointAt(0)) >>> 0;
+      a.style.background = palette[h % palette.length];
+    }
+    return a;
+  }
+
+  function showStatus(text) {
+    const s = $("status");
+    s.textContent = text || "";
+    s.hidden = !text;
+  }
+
+  async function api(method, path, body) {
+    const res = await fetch(path, {
+      method,
+      headers: body ? { "Content-Type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(data.error || res.status + " " + res.statusText);
+    return data;
+  }
+
+  // ---- state: people, chats, groups, switches ----
+
+  async function loadState() {
+    ui.state = await api("GET", "/api/state");
+    if (!ui.me) ui.me = ui.state.me;
+    renderWho();
+    renderChats();
+    renderSwitches();
+    renderGroups();
+  }
+
+  function renderWho() {
+    const sel = $("who");
+    if (sel.options.length) return;
+    for (const p of ui.state.people) {
+      sel.append(el("option", { value: p.id, text: p.name + " (" + p.id + ")" + (p.visible ? "" : " · outside visibility") }));
+    }
+    sel.value = ui.me;
+  }
+
+  function unread(key) {
+    const seen = ui.lastSeen.get(key) || 0;
+    return ui.entries.filter((e) => e.chat === key && e.seq > seen && e.from !== ui.me).length;
+  }
+
+  function renderChats() {
+    const list = $("chat-list");
+    list.replaceChildren();
+    if (ui.chat !== "dm" && !myChats().some((g) => g.id === ui.chat)) ui.chat = "dm";
+    const item = (chat, title, sub, kind) => {
+      const key = chatKey(chat);
+      const n = ui.chat === chat ? 0 : unread(key);
+      return el("li", {},
+        el("button", {
+          type: "button", class: "chat-item", "data-testid": "chat-item", "data-chat": chat, "data-name": title,
+          "aria-current": ui.chat === chat ? "true" : "false",
+          onclick: () => selectChat(chat),
+        }, avatar(title, kind), el("span", { class: "meta" }, el("span", { class: "title", text: title }), el("span", { class: "sub", text: sub })),
+        n ? el("span", { class: "badge", "aria-label": n + " unread", text: String(n) }) : null));
+    };
+    list.append(item("dm", "dingbot", "one-to-one chat with the bot", "bot"));
+    for (const g of myChats()) list.append(item(g.id, g.name, g.members.length + " members · bot installed", "group"));
+  }
+
+  function renderSwitches() {
+    const fs = $("switches");
+    if (!fs.querySelector("input")) {
+      for (const s of ui.state.switches) {
+        const input = el("input", { type: "radio", name: "error", id: "switch-" + s.id, value: s.id, "data-testid": "switch-" + s.id, onchange: () => setSwitch(s.id) });
+        fs.append(el("label", { class: "switch", for: "switch-" + s.id }, input, el("span", {}, el("strong", { text: s.label }), el("small", { text: s.detail }))));
+      }
+    }
+    const current = fs.querySelector("#switch-" + ui.state.switch);
+    if (current) current.checked = true;
+  }
+
+  async function setSwitch(id) {
+    try {
+      await api("POST", "/api/switch", { error: id });
+      ui.state.switch = id;
+      showStatus("");
+    } catch (err) {
+      showStatus("Could not set the switch: " + err.message);
+    }
+  }
+
+  function renderGroups() {
+    const list = $("groups");
+    const groups = ui.state.groups;
+    $("group-count").textContent = "(" + groups.length + ")";
+    list.replaceChildren(...groups.map((g) => {
+      const members = el("dd", {}, ...g.members.map((m) => el("span", { class: "chip" + (m.id === g.owner.id ? " owner" : ""), title: m.id, text: m.name })));
+      const options = g.options.length ? el("dd", {}, ...g.options.map((o) => el("span", { class: "chip", text: o }))) : el("dd", { text: "DingTalk defaults" });
+      return el("li", { class: "group-card" + (g.existing ? "" : " new"), "data-testid": "group-card", "data-name": g.name, "data-id": g.id },
+        el("h4", {}, el("span", { class: "group-name", text: g.name }),
+          el("span", { class: "tag" + (g.existing ? "" : " created"), text: g.existing ? "existing · bot installed" : "created by dingbot" }),
+          el("span", { class: "tag", text: g.type })),
+        el("dl", {},
+          el("dt", { text: "Owner" }), el("dd", { "data-testid": "group-owner", text: g.owner.name + " (" + g.owner.id + ")" }),
+          el("dt", { text: "Members" }), members,
+          el("dt", { text: "Options" }), options,
+          el("dt", { text: "chatid" }), el("dd", { class: "mono", text: g.chatId }),
+          el("dt", { text: "cid" }), el("dd", { class: "mono", text: g.id })));
+    }));
+  }
+
+  // ---- the chat ----
+
+  function selectChat(chat) {
+    ui.chat = chat;
+    ui.mentions = [];
+    closePicker();
+    renderChats();
+    renderMessages();
+    $("composer").focus();
+  }
+
+  // renderText shows the text with each picked @Name highlighted.
+  function renderText(text, mentions) {
+    const bubble = el("div", { class: "bubble" });
+    const names = (mentions || []).map((m) => "@" + m.name).sort((a, b) => b.length - a.length);
+    if (!names.length) {
+      bubble.textContent = text;
+      return bubble;
+    }
+    let i = 0;
+    let plain = "";
+    while (i < text.length) {
+      const name = names.find((n) => text.startsWith(n, i));
+      if (name) {
+        if (plain) bubble.append(plain);
+        plain = "";
+        bubble.append(el("span", { class: "at", text: name }));
+        i += name.length;
+      } else {
+        plain += text[i];
+        i++;
+      }
+    }
+    if (plain) bubble.append(plain);
+    return bubble;
+  }
+
+  const viaText = {
+    session: null,
+    group_api: "sent through the group robot API (the session webhook had expired)",
+    oto_api: "sent through the one-to-one robot API (the session webhook had expired)",
+  };
+
+  function renderMessages() {
+    const key = chatKey(ui.chat);
+    const g = currentGroup();
+    $("chat-title").textContent = ui.chat === "dm" ? "dingbot" : g ? g.name : "";
+    $("chat-sub").textContent = ui.chat === "dm"
+      ? "one-to-one: people are found by alias, mobile or name"
+      : g ? g.members.map((m) => m.name).join(", ") : "";
+    const list = $("messages");
+    const mine = ui.entries.filter((e) => e.chat === key);
+    const people = peopleByID();
+    if (!mine.length) {
+      list.replaceChildren(el("li", { class: "empty", "data-testid": "empty" },
+        ui.chat === "dm"
+          ? "Say /help to the bot. In a one-to-one chat, people are named by alias (@team), mobile or name."
+          : "Mention people with the @ button (as in DingTalk, that fills atUsers), e.g. /newgroup \"发布 4.2\" @张三 @Alice"));
+    } else {
+      list.replaceChildren(...mine.map((e) => {
+        const isBot = e.from === "bot";
+        const who = isBot ? "dingbot" : (people.get(e.from) || { name: e.name }).name;
+        const body = el("div", { class: "body" }, el("span", { class: "name", text: who }), renderText(e.text, e.mentions));
+        if (isBot && viaText[e.via]) body.append(el("span", { class: "via fallback", "data-testid": "via", text: viaText[e.via] }));
+        return el("li", {
+          class: "msg " + (isBot ? "bot" : "user") + (e.from === ui.me ? " mine" : ""),
+          "data-testid": isBot ? "msg-bot" : "msg-user", "data-seq": String(e.seq), "data-via": e.via || null,
+        }, avatar(who, isBot ? "bot" : ""), body);
+      }));
+    }
+    const last = mine.length ? mine[mine.length - 1].seq : 0;
+    ui.lastSeen.set(key, Math.max(ui.lastSeen.get(key) || 0, last));
+    $("typing").hidden = !ui.pending.has(key);
+    list.scrollTop = list.scrollHeight;
+    renderHints();
+  }
+
+  function renderHints() {
+    const hints = ui.chat === "dm"
+      ? ["/help", "/newgroup Standup @team 13800000003 张三", "/newgroup Sync Carol", "/newgroup --template release \"Release 4.3\" --dry-run"]
+      : ["/newgroup \"发布 4.2\" @张三 @Alice", "/建群 “发布 4.2” @张三 --mute yes", "/newgroup Oncall @Alice --owner @Dave", "/help newgroup"];
+    $("hints").replaceChildren(...hints.map((h) => el("button", { type: "button", class: "hint", "data-testid": "hint", onclick: () => useHint(h) , text: h })));
+  }
+
+  // useHint puts an example in the input; in a group, @Names of members become mentions.
+  function useHint(text) {
+    const box = $("composer");
+    box.value = text;
+    ui.mentions = [];
+    const g = currentGroup();
+    if (g) {
+      for (const m of g.members) {
+        if (m.id !== ui.me && text.includes("@" + m.name) && g.members.filter((x) => x.name === m.name).length === 1) ui.mentions.push({ id: m.id, name: m.name });
+      }
+    }
+    box.focus();
+    autosize();
+  }
+
+  // ---- @ picker ----
+
+  function pickable() {
+    const g = currentGroup();
+    const people = g ? g.members : ui.state.people;
+    return people.filter((p) => p.id !== ui.me).map((p) => peopleByID().get(p.id) || p);
+  }
+
+  function openPicker(fromTyping) {
+    const picker = $("picker");
+    const note = ui.chat === "dm"
+      ? "One-to-one chat: DingTalk sends no mentions here, so @Name is plain text the bot looks up."
+      : "Group members: picking one mentions them (atUsers).";
+    picker.replaceChildren(el("div", { class: "picker-note", text: note }), ...pickable().map((p) => el("button", {
+      type: "button", class: "pick", role: "option", "data-testid": "pick-person", "data-user": p.id, "data-name": p.name,
+      onclick: () => pick(p, fromTyping),
+    }, avatar(p.name), el("span", {}, document.createTextNode(p.name), el("small", { text: [p.title, p.id].filter(Boolean).join(" · ") })))));
+    picker.hidden = false;
+    $("at").setAttribute("aria-expanded", "true");
+    const first = picker.querySelector(".pick");
+    if (first && !fromTyping) first.focus();
+  }
+
+  function closePicker() {
+    $("picker").hidden = true;
+    $("at").setAttribute("aria-expanded", "false");
+  }
+
+  function pick(p, fromTyping) {
+    const box = $("composer");
+    let start = box.selectionStart ?? box.value.length;
+    let end = box.selectionEnd ?? start;
+    if (fromTyping && start > 0 && box.value[start - 1] === "@") start--; // replace the typed "@"
+    const before = box.value.slice(0, start);
+    const sep = before && !/\s$/.test(before) ? " " : "";
+    const insert = sep + "@" + p.name + " ";
+    box.value = before + insert + box.value.slice(end);
+    const pos = before.length + insert.length;
+    box.setSelectionRange(pos, pos);
+    ui.mentions.push({ id: p.id, name: p.name });
+    closePicker();
+    box.focus();
+    autosize();
+  }
+
+  // mentionsIn keeps the picked mentions whose @Name is still in the text, in text order.
+  function mentionsIn(text) {
+    const from = new Map();
+    const found = [];
+    for (const m of ui.mentions) {
+      const token = "@" + m.name;
+      const i = text.indexOf(token, from.get(token) || 0);
+      if (i < 0) continue;
+      from.set(token, i + token.length);
+      found.push({ m, i });
+    }
+    return found.sort((a, b) => a.i - b.i).map((f) => f.m);
+  }
+
+  // ---- sending and receiving ----
+
+  async function send() {
+    const box = $("composer");
+    const text = box.value.trim();
+    if (!text) return;
+    const chat = ui.chat;
+    const mentions = chat === "dm" ? [] : mentionsIn(text).map((m) => m.id);
+    $("send").disabled = true;
+    try {
+      const res = await api("POST", "/api/send", { as: ui.me, chat, text, mentions });
+      ui.pending.set(res.chat, res.seq);
+      box.value = "";
+      ui.mentions = [];
+      autosize();
+      showStatus("");
+      renderMessages();
+    } catch (err) {
+      showStatus("Not sent: " + err.message);
+    } finally {
+      $("send").disabled = false;
+      box.focus();
+    }
+  }
+
+  function receive(entries) {
+    let botReplied = false;
+    for (const e of entries) {
+      if (ui.entries.length && e.seq <= ui.entries[ui.entries.length - 1].seq) continue;
+      ui.entries.push(e);
+      if (e.from === "bot") {
+        botReplied = true;
+        const waiting = ui.pending.get(e.chat);
+        if (waiting !== undefined && e.seq > waiting) ui.pending.delete(e.chat);
+      } else if (e.from === ui.me) {
+        ui.pending.set(e.chat, e.seq);
+      }
+    }
+    renderMessages();
+    renderChats();
+    if (botReplied) loadState().catch(() => {});
+  }
+
+  async function poll() {
+    for (;;) {
+      try {
+        const res = await api("GET", "/api/messages?since=" + ui.next + "&wait=20000");
+        ui.next = res.next;
+        if (res.messages.length) receive(res.messages);
+        showStatus("");
+      } catch (err) {
+        showStatus("Lost the demo server (" + err.message + "); retrying…");
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  }
+
+  function autosize() {
+    const box = $("composer");
+    box.style.height = "auto";
+    box.style.height = Math.min(box.scrollHeight + 2, 140) + "px";
+  }
+
+  function setPanel(open) {
+    document.body.classList.toggle("panel-open", open);
+    $("panel-toggle").setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  function wire() {
+    $("who").addEventListener("change", (e) => {
+      ui.me = e.target.value;
+      ui.pending.clear();
+      selectChat(ui.chat);
+    });
+    $("composer-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      send();
+    });
+    const box = $("composer");
+    box.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        closePicker();
+        send();
+      } else if (e.key === "Escape") {
+        closePicker();
+      }
+    });
+    box.addEventListener("input", (e) => {
+      autosize();
+      if (e.data === "@") openPicker(true);
+    });
+    $("at").addEventListener("click", () => ($("picker").hidden ? openPicker(false) : closePicker()));
+    $("picker").addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        closePicker();
+        box.focus();
+      }
+    });
+    document.addEventListener("click", (e) => {
+      if (!$("picker").hidden && !e.target.closest("#picker") && !e.target.closest("#at")) closePicker();
+    });
+    $("panel-toggle").addEventListener("click", () => setPanel(!document.body.classList.contains("panel-open")));
+    $("panel-close").addEventListener("click", () => setPanel(false));
+  }
+
+  async function main() {
+    wire();
+    for (;;) {
+      try {
+        await loadState();
+        break;
+      } catch (err) {
+        showStatus("Cannot reach the demo server (" + err.message + "); retrying…");
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+    showStatus("");
+    renderMessages();
+    document.body.dataset.ready = "true";
+    poll();
+  }
+
+  main();
+})();

@@ -1,0 +1,434 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dingbot/dingbot/dingtalktest"
+)
+
+// static holds the page: plain HTML, CSS and JavaScript, no build step and no
+// external resources.
+//
+//go:embed static
+var static embed.FS
+
+// Error switches: what the fake answers to create-group calls.
+const (
+	SwitchNone           = "none"
+	SwitchPermission     = "permission"
+	SwitchVisibility     = "visibility"
+	SwitchThrottling     = "throttling"
+	SwitchSystem         = "system"
+	SwitchExpiredSession = "expired_session"
+)
+
+// switchInfo describes one error switch on the page.
+type switchInfo struct {
+	ID     string `json:"id"`
+	Label  string `json:"label"`
+	Detail string `json:"detail"`
+}
+
+var switches = []switchInfo{
+	{SwitchNone, "No error", "DingTalk accepts every valid request"},
+	{SwitchPermission, "Permission check failed", "create group: 400 permession.checkFailed 权限校验失败"},
+	{SwitchVisibility, "Owner outside visibility", "create group: 400 permession.checkFailed 群主不在应用可见性内"},
+	{SwitchThrottling, "Throttled", "create group: 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi on every attempt"},
+	{SwitchSystem, "System error", "create group: 500 system.error (the group may or may not exist)"},
+	{SwitchExpiredSession, "Expired session", "the message's session webhook expires before the reply: the bot answers through the robot API"},
+}
+
+// entry is one message of a chat, as the page shows it.
+type entry struct {
+	Seq      int       `json:"seq"`
+	Chat     string    `json:"chat"` // "dm:USERID" or a group's openConversationId
+	From     string    `json:"from"` // the sender's userId, or "bot"
+	Name     string    `json:"name"`
+	Text     string    `json:"text"`
+	Mentions []person  `json:"mentions,omitempty"`
+	MsgID    string    `json:"msgId,omitempty"`
+	Via      string    `json:"via,omitempty"`     // bot replies: session, group_api, oto_api
+	ReplyTo  string    `json:"replyTo,omitempty"` // bot replies through a session: the msgId answered
+	Time     time.Time `json:"time"`
+}
+
+type person struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// web is the page's backend: a JSON API over the fake DingTalk.
+type web struct {
+	d *Demo
+
+	mu      sync.Mutex
+	mode    string
+	entries []entry
+	msgChat map[string]string // msgId of a sent message → chat
+	seen    int               // fake replies already turned into entries
+	changed chan struct{}     // closed and replaced when entries change
+}
+
+func newWeb(d *Demo) *web {
+	w := &web{d: d, mode: SwitchNone, msgChat: map[string]string{}, changed: make(chan struct{})}
+	d.fake.ScriptCreateGroup(w.scriptCreate)
+	return w
+}
+
+// scriptCreate answers create-group calls according to the error switch.
+func (w *web) scriptCreate(dingtalktest.CreateGroupRequestRecord) *dingtalktest.Response {
+	w.mu.Lock()
+	mode := w.mode
+	w.mu.Unlock()
+	switch mode {
+	case SwitchPermission:
+		return &dingtalktest.Response{Status: http.StatusBadRequest, Code: dingtalktest.CodePermissionFailed, Message: dingtalktest.MsgPermissionFailed}
+	case SwitchVisibility:
+		return &dingtalktest.Response{Status: http.StatusBadRequest, Code: dingtalktest.CodePermissionFailed, Message: dingtalktest.MsgOwnerNotVisible}
+	case SwitchThrottling:
+		return &dingtalktest.Response{Status: http.StatusForbidden, Code: dingtalktest.CodeQPSLimit, Message: dingtalktest.MsgQPSLimit}
+	case SwitchSystem:
+		return &dingtalktest.Response{Status: http.StatusInternalServerError, Code: dingtalktest.CodeSystemError, Message: dingtalktest.MsgSystemError}
+	case SwitchExpiredSession:
+		w.d.fake.ExpireSessions() // the session dies while the group is being created
+	}
+	return nil
+}
+
+func (w *web) notifyLocked() {
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// follow turns the bot's replies, whatever path they took, into chat entries
+// until ctx ends.
+func (w *web) follow(ctx context.Context) {
+	for {
+		w.mu.Lock()
+		n := w.seen
+		w.mu.Unlock()
+		replies, err := w.d.fake.WaitReplies(ctx, n+1)
+		if err != nil {
+			return
+		}
+		w.mu.Lock()
+		for _, r := range replies[w.seen:] {
+			chat := w.msgChat[r.MsgID]
+			switch {
+			case chat != "":
+			case r.UserID != "":
+				chat = "dm:" + r.UserID
+			case w.msgChat["conv|"+r.ConversationID] != "":
+				chat = w.msgChat["conv|"+r.ConversationID]
+			default:
+				chat = r.ConversationID
+			}
+			w.appendLocked(entry{Chat: chat, From: "bot", Name: "dingbot", Text: r.Text, Via: r.Via, ReplyTo: r.MsgID, Time: r.SentAt})
+		}
+		w.seen = len(replies)
+		w.mu.Unlock()
+	}
+}
+
+func (w *web) appendLocked(e entry) {
+	e.Seq = len(w.entries) + 1
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	w.entries = append(w.entries, e)
+	w.notifyLocked()
+}
+
+// serve runs the page's HTTP server on l until ctx ends.
+func (w *web) serve(ctx context.Context, l net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go w.follow(ctx)
+	srv := &http.Server{Handler: w.handler(ctx), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	err := srv.Shutdown(shutdownCtx)
+	if e := <-done; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+// handler is the page and its API. Long polls end when ctx does.
+func (w *web) handler(ctx context.Context) http.Handler {
+	r := gin.New()
+	r.Use(gin.Recovery(), func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
+		c.Header("X-Content-Type-Options", "nosniff")
+		c.Header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	})
+	asset := func(name, contentType string) gin.HandlerFunc {
+		return func(c *gin.Context) {
+			b, err := static.ReadFile("static/" + name)
+			if err != nil {
+				c.Status(http.StatusNotFound)
+				return
+			}
+			c.Data(http.StatusOK, contentType, b)
+		}
+	}
+	r.GET("/", asset("index.html", "text/html; charset=utf-8"))
+	r.GET("/app.js", asset("app.js", "text/javascript; charset=utf-8"))
+	r.GET("/style.css", asset("style.css", "text/css; charset=utf-8"))
+	r.GET("/api/state", func(c *gin.Context) { c.JSON(http.StatusOK, w.state()) })
+	r.GET("/api/messages", func(c *gin.Context) { w.messages(ctx, c) })
+	r.POST("/api/send", w.send)
+	r.POST("/api/switch", w.setSwitch)
+	r.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"error": "not found"}) })
+	return r
+}
+
+type groupView struct {
+	ID        string    `json:"id"`
+	ChatID    string    `json:"chatId"`
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	Owner     person    `json:"owner"`
+	Members   []person  `json:"members"`
+	Options   []string  `json:"options"`
+	Existing  bool      `json:"existing"` // seeded at startup; the bot is in it
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+type personView struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Title   string `json:"title,omitempty"`
+	Mobile  string `json:"mobile"`
+	Visible bool   `json:"visible"`
+}
+
+type stateView struct {
+	Me       string       `json:"me"`
+	People   []personView `json:"people"`
+	Chats    []groupView  `json:"chats"` // the groups the bot is in
+	Groups   []groupView  `json:"groups"`
+	Switch   string       `json:"switch"`
+	Switches []switchInfo `json:"switches"`
+}
+
+func (w *web) state() stateView {
+	st := stateView{Me: you().UserID, Switches: switches, People: []personView{}, Chats: []groupView{}, Groups: []groupView{}}
+	for _, u := range People() {
+		st.People = append(st.People, personView{ID: u.UserID, Name: u.Name, Title: u.Title, Mobile: u.Mobile, Visible: u.Visible})
+	}
+	existing := map[string]bool{}
+	for _, g := range w.d.groups {
+		existing[g.OpenConversationID] = true
+	}
+	for _, g := range w.d.fake.Groups() {
+		v := groupView{
+			ID: g.OpenConversationID, ChatID: g.ChatID, Name: g.Name, Type: "internal",
+			Owner: person{g.Owner, nameOf(g.Owner)}, Members: []person{}, Options: options(g.Request.ManagementOptions),
+			Existing: existing[g.OpenConversationID], CreatedAt: g.CreatedAt,
+		}
+		if g.ConversationTag == 0 {
+			v.Type = "standard"
+		}
+		for _, m := range g.Members {
+			v.Members = append(v.Members, person{m, nameOf(m)})
+		}
+		st.Groups = append(st.Groups, v)
+		if v.Existing {
+			st.Chats = append(st.Chats, v)
+		}
+	}
+	slices.Reverse(st.Groups) // newest first
+	w.mu.Lock()
+	st.Switch = w.mode
+	w.mu.Unlock()
+	return st
+}
+
+// options describes a group's management options with the bot's option names.
+func options(m map[string]int64) []string {
+	type opt struct{ key, name, off, on string }
+	known := []opt{
+		{"chatBannedType", "mute", "no", "yes"},
+		{"showHistoryType", "history", "no", "yes"},
+		{"searchable", "searchable", "no", "yes"},
+		{"validationType", "approval", "no", "yes"},
+		{"mentionAllAuthority", "mention-all", "everyone", "owner"},
+		{"managementType", "manage", "everyone", "owner"},
+	}
+	out := []string{}
+	for _, o := range known {
+		if v, ok := m[o.key]; ok {
+			val := o.off
+			if v == 1 {
+				val = o.on
+			}
+			out = append(out, o.name+": "+val)
+		}
+	}
+	return out
+}
+
+func nameOf(userID string) string {
+	for _, u := range People() {
+		if u.UserID == userID {
+			return u.Name
+		}
+	}
+	return userID
+}
+
+func personByID(userID string) (dingtalktest.User, bool) {
+	for _, u := range People() {
+		if u.UserID == userID {
+			return u, true
+		}
+	}
+	return dingtalktest.User{}, false
+}
+
+// messages returns the entries after ?since=N; with ?wait=MS it waits up to
+// that long (at most 25 s) for one.
+func (w *web) messages(ctx context.Context, c *gin.Context) {
+	since, _ := strconv.Atoi(c.Query("since"))
+	wait, _ := strconv.Atoi(c.Query("wait"))
+	wait = min(max(wait, 0), 25000)
+	timer := time.NewTimer(time.Duration(wait) * time.Millisecond)
+	defer timer.Stop()
+	for {
+		w.mu.Lock()
+		var out []entry
+		if since >= 0 && since < len(w.entries) {
+			out = slices.Clone(w.entries[since:])
+		}
+		ch := w.changed
+		w.mu.Unlock()
+		if len(out) > 0 || wait == 0 {
+			c.JSON(http.StatusOK, gin.H{"messages": append([]entry{}, out...), "next": since + len(out)})
+			return
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			wait = 0
+		case <-ctx.Done():
+			wait = 0
+		case <-c.Request.Context().Done():
+			return
+		}
+	}
+}
+
+type sendRequest struct {
+	As       string   `json:"as"`
+	Chat     string   `json:"chat"` // "dm" or a group's openConversationId
+	Text     string   `json:"text"`
+	Mentions []string `json:"mentions"`
+}
+
+// dmConversationID is the one-to-one conversation of a person with the bot.
+func dmConversationID(userID string) string {
+	sum := sha256.Sum256([]byte("dingbot-demo-dm:" + userID))
+	return "cid" + base64.StdEncoding.EncodeToString(sum[:22])
+}
+
+func (w *web) send(c *gin.Context) {
+	var req sendRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "the body must be JSON: {as, chat, text, mentions}"})
+		return
+	}
+	sender, ok := personByID(req.As)
+	if !ok {
+		c.JSON(http.StatusBadRequest, gin.H{"error": fmt.Sprintf("unknown sender %q", req.As)})
+		return
+	}
+	if strings.TrimSpace(req.Text) == "" {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "the message is empty"})
+		return
+	}
+	msg := dingtalktest.Message{
+		Text: req.Text, SenderID: sender.UserID, SenderNick: sender.Name,
+		MsgID: "msg" + randomID(),
+	}
+	chat := "dm:" + sender.UserID
+	var mentions []person
+	if req.Chat == "dm" || req.Chat == "" {
+		msg.ConversationID = dmConversationID(sender.UserID) // DingTalk sends no atUsers in 1:1 chats
+	} else {
+		i := slices.IndexFunc(w.d.groups, func(g dingtalktest.Group) bool { return g.OpenConversationID == req.Chat })
+		if i < 0 {
+			c.JSON(http.StatusBadRequest, gin.H{"error": fmt.Sprintf("unknown chat %q", req.Chat)})
+			return
+		}
+		g := w.d.groups[i]
+		chat = g.OpenConversationID
+		msg.Group, msg.ConversationID, msg.ConversationTitle = true, g.OpenConversationID, g.Name
+		for _, id := range req.Mentions {
+			u, ok := personByID(id)
+			if !ok {
+				c.JSON(http.StatusBadRequest, gin.H{"error": fmt.Sprintf("unknown mentioned person %q", id)})
+				return
+			}
+			msg.Mentions = append(msg.Mentions, dingtalktest.Mention{Name: u.Name, UserID: u.UserID})
+			mentions = append(mentions, person{u.UserID, u.Name})
+		}
+	}
+	// Held across Send so that a fast reply is never listed before the message.
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.msgChat[msg.MsgID] = chat
+	w.msgChat["conv|"+msg.ConversationID] = chat
+	if _, err := w.d.fake.Send(msg); err != nil {
+		delete(w.msgChat, msg.MsgID)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "the bot is not connected to the fake DingTalk: " + err.Error()})
+		return
+	}
+	if w.mode == SwitchExpiredSession {
+		w.d.fake.ExpireSessions()
+	}
+	w.appendLocked(entry{Chat: chat, From: sender.UserID, Name: sender.Name, Text: req.Text, Mentions: mentions, MsgID: msg.MsgID})
+	c.JSON(http.StatusOK, gin.H{"msgId": msg.MsgID, "chat": chat, "seq": len(w.entries)})
+}
+
+func (w *web) setSwitch(c *gin.Context) {
+	var req struct {
+		Error string `json:"error"`
+	}
+	if err := c.ShouldBindJSON(&req); err != nil || !slices.ContainsFunc(switches, func(s switchInfo) bool { return s.ID == req.Error }) {
+		ids := make([]string, len(switches))
+		for i, s := range switches {
+			ids[i] = s.ID
+		}
+		c.JSON(http.StatusBadRequest, gin.H{"error": "error must be one of " + strings.Join(ids, ", ")})
+		return
+	}
+	w.mu.Lock()
+	w.mode = req.Error
+	w.mu.Unlock()
+	c.JSON(http.StatusOK, gin.H{"switch": req.Error})
+}
+
+func randomID() string { return rand.Text() }

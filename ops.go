@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dingbot/dingbot/bot"
+	"github.com/dingbot/dingbot/config"
+	"github.com/dingbot/dingbot/dingclient"
+	"github.com/dingbot/dingbot/store"
+)
+
+// This file holds the operations subcommands: `dingbot audit` (the command
+// audit on the command line) and `dingbot preflight` (the startup checklist
+// on its own), and the preflight serve runs before it connects.
+
+const auditUsage = `usage: dingbot audit [--format table|csv|json] [--since 24h|2026-11-01] [--until ...] [--sender USERID] [--limit N]`
+
+// runAudit prints the command audit from the store the configuration names
+// (DINGBOT_DATABASE_URL, or SQLite in DINGBOT_DATA_DIR), newest first.
+func runAudit(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	format := fs.String("format", "table", "")
+	since := fs.String("since", "", "")
+	until := fs.String("until", "", "")
+	sender := fs.String("sender", "", "")
+	limit := fs.Int("limit", 100, "")
+	bad := func(msg string) int {
+		fmt.Fprintf(stderr, "dingbot audit: %s (%s)\n", msg, auditUsage)
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, auditUsage)
+			return 0
+		}
+		return bad(err.Error())
+	}
+	if fs.NArg() > 0 {
+		return bad(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	switch *format {
+	case "table", "csv", "json":
+	default:
+		return bad(fmt.Sprintf("--format %q: want table, csv or json", *format))
+	}
+	if *limit < 0 {
+		return bad(fmt.Sprintf("--limit %d: want 0 (everything) or more", *limit))
+	}
+	now := time.Now()
+	filter := store.AuditFilter{Sender: strings.TrimSpace(*sender), Limit: *limit}
+	var err error
+	if filter.Since, err = parseWhen(*since, now); err != nil {
+		return bad("--since " + err.Error())
+	}
+	if filter.Until, err = parseWhen(*until, now); err != nil {
+		return bad("--until " + err.Error())
+	}
+
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot: %v\n", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := openExisting(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot audit: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	records, err := db.Audit(ctx, filter)
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot audit: %v\n", err)
+		return 1
+	}
+	switch *format {
+	case "csv":
+		err = writeAuditCSV(stdout, records)
+	case "json":
+		err = writeAuditJSON(stdout, records)
+	default:
+		err = writeAuditTable(stdout, records)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot audit: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseWhen reads --since/--until: a duration back from now ("24h", "90m",
+// "7d"), a date ("2026-11-01", UTC midnight) or an RFC 3339 time; "" is no bound.
+func parseWhen(v string, now time.Time) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+		}
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want a duration back from now (24h, 7d), a date (2026-11-01) or an RFC 3339 time", v)
+}
+
+// openExisting opens the configured store; an SQLite file that does not
+// exist yet is an error rather than a new empty database.
+func openExisting(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	if cfg.DatabaseURL == "" {
+		path := filepath.Join(cfg.DataDir, store.DefaultFile)
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no database at %s (set DINGBOT_DATA_DIR or DINGBOT_DATABASE_URL as for serve)", path)
+		}
+	}
+	return store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+}
+
+// auditTime is how times are exported: UTC, milliseconds, RFC 3339.
+const auditTime = "2006-01-02T15:04:05.000Z07:00"
+
+// auditColumns are the CSV header and the JSON keys, in the audit table's order.
+var auditColumns = []string{"msg_id", "at", "sender", "sender_nick", "conversation_id", "command", "text",
+	"outcome", "group_open_conversation_id", "chatid", "request_id", "error_code"}
+
+func auditFields(r store.AuditRecord) []string {
+	return []string{r.MsgID, r.At.UTC().Format(auditTime), r.Sender, r.SenderNick, r.ConversationID, r.Command, r.Text,
+		r.Outcome, r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode}
+}
+
+func writeAuditCSV(w io.Writer, records []store.AuditRecord) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(auditColumns); err != nil {
+		return err
+	}
+	for _, r := range records {
+		if err := cw.Write(auditFields(r)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// auditJSON is one record of the JSON export.
+type auditJSON struct {
+	MsgID                   string `json:"msg_id"`
+	At                      string `json:"at"`
+	Sender                  string `json:"sender"`
+	SenderNick              string `json:"sender_nick"`
+	ConversationID          string `json:"conversation_id"`
+	Command                 string `json:"command"`
+	Text                    string `json:"text"`
+	Outcome                 string `json:"outcome"`
+	GroupOpenConversationID string `json:"group_open_conversation_id"`
+	ChatID                  string `json:"chatid"`
+	RequestID               string `json:"request_id"`
+	ErrorCode               string `json:"error_code"`
+}
+
+func writeAuditJSON(w io.Writer, records []store.AuditRecord) error {
+	out := make([]auditJSON, 0, len(records))
+	for _, r := range records {
+		out = append(out, auditJSON{r.MsgID, r.At.UTC().Format(auditTime), r.Sender, r.SenderNick, r.ConversationID,
+			r.Command, r.Text, r.Outcome, r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+// writeAuditTable prints the records for a terminal: one line each, the text last.
+func writeAuditTable(w io.Writer, records []store.AuditRecord) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME (UTC)\tSENDER\tCOMMAND\tOUTCOME\tGROUP\tREQUEST ID\tTEXT")
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	for _, r := range records {
+		text := strings.Join(strings.Fields(r.Text), " ")
+		if rs := []rune(text); len(rs) > 60 {
+			text = string(rs[:59]) + "…"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.At.UTC().Format("2006-01-02 15:04:05"), dash(r.Sender),
+			dash(r.Command), r.Outcome, dash(r.GroupOpenConversationID), dash(r.RequestID), text)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d records\n", len(records))
+	return err
+}
+
+// storeName describes the configured store for the checklist, without a password.
+func storeName(cfg *config.Config) string {
+	if cfg.DatabaseURL == "" {
+		return "SQLite " + filepath.Join(cfg.DataDir, store.DefaultFile)
+	}
+	return "database " + store.Redact(cfg.DatabaseURL)
+}
+
+// preflightTimeout bounds the whole preflight.
+const preflightTimeout = 15 * time.Second
+
+// startupPreflight runs the preflight before serve connects and logs one line
+// per check. It never stops startup: a refused token is reported again, as
+// an error, when the connection is opened.
+func startupPreflight(ctx context.Context, cfg *config.Config, dt bot.PreflightDingTalk, db store.Store, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, min(preflightTimeout, max(cfg.APITimeout, time.Second)))
+	defer cancel()
+	bot.LogChecklist(log, bot.Preflight(ctx, bot.PreflightOptions{
+		DingTalk: dt, ClientID: cfg.ClientID, RobotCode: cfg.RobotCode, Store: db, StoreName: storeName(cfg),
+	}))
+}
+
+// runPreflight prints the preflight checklist and exits 0 when nothing that
+// can be checked is missing, 1 otherwise.
+func runPreflight(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "dingbot preflight: takes no arguments; settings come from the environment as for serve\n")
+		return 2
+	}
+	cfg, err := config.Load(getenv)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot: %v\n", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), preflightTimeout+cfg.APITimeout)
+	defer cancel()
+	dt, err := dingclient.New(dingclient.Config{
+		APIURL: cfg.APIURL, OAPIURL: cfg.OAPIURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+		RobotCode: cfg.RobotCode, HTTPClient: &http.Client{Timeout: cfg.APITimeout},
+		Retry: dingclient.RetryPolicy{BaseDelay: cfg.RetryBaseDelay},
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot: %v\n", err)
+		return 2
+	}
+	opts := bot.PreflightOptions{DingTalk: dt, ClientID: cfg.ClientID, RobotCode: cfg.RobotCode, StoreName: storeName(cfg)}
+	var storeCheck *bot.Check
+	if db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
+		storeCheck = &bot.Check{Name: "storage", Status: bot.CheckMissing, Detail: err.Error()}
+	} else {
+		defer db.Close()
+		opts.Store = db
+	}
+	checks := bot.Preflight(ctx, opts)
+	if storeCheck != nil {
+		checks = append(checks[:1], append([]bot.Check{*storeCheck}, checks[1:]...)...)
+	}
+	fmt.Fprint(stdout, bot.FormatChecklist(checks))
+	if bot.PreflightFailed(checks) {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,417 @@
+package tests
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// TestBrowserDemo drives `dingbot demo`'s page in headless Chromium, as a
+// person would: on a desktop and on a phone-sized viewport it picks who they
+// are, sends /newgroup with two people picked from the @ picker, reads the
+// bot's reply and the new group in the side panel, then flips the
+// permission-error switch and reads the bot's explanation. The page must log
+// no console error. Screenshots go to $DINGBOT_ARTIFACTS (else a temporary
+// directory) and /tmp/dingbot-demo-{desktop,phone}.png.
+func TestBrowserDemo(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed (.ci/run installs Debian's chromium package)")
+		}
+		t.Skip("chromium is not installed: apt-get install chromium")
+	}
+	artifacts := os.Getenv("DINGBOT_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	} else if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", artifacts)
+
+	for _, vp := range []struct {
+		name          string
+		width, height int64
+		phone         bool
+	}{
+		{"desktop", 1280, 800, false},
+		{"phone", 390, 844, true},
+	} {
+		t.Run(vp.name, func(t *testing.T) {
+			t.Parallel()
+			url := startDemo(t)
+			b := newBrowser(t, chromium, vp.width, vp.height, vp.phone)
+			shot := func(name string) {
+				t.Helper()
+				png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+				if err != nil {
+					t.Fatalf("screenshot: %v", err)
+				}
+				path := filepath.Join(artifacts, vp.name+"-"+name+".png")
+				if err := os.WriteFile(path, png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile("/tmp/dingbot-demo-"+vp.name+".png", png, 0o644); err != nil {
+					t.Logf("saving /tmp copy: %v", err)
+				}
+				t.Logf("screenshot %s", path)
+			}
+
+			b.do(t, "open the page",
+				chromedp.Navigate(url),
+				chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
+			)
+			// Who am I: Bob, a member of the existing group "Release team".
+			b.do(t, "choose Bob", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := chromedp.Evaluate[bool](`(() => {
+					const s = document.querySelector('[data-testid="user-select"]');
+					s.value = 'bob02';
+					s.dispatchEvent(new Event('change', {bubbles: true}));
+					return true;
+				})()`)(ctx, tg)
+				return err
+			}))
+			b.do(t, "open the group chat",
+				chromedp.Click(chromedp.CSS(`[data-testid="chat-item"][data-name="Release team"]`)),
+				chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-title"]`)),
+			)
+			if title := b.eval(t, `document.querySelector('[data-testid="chat-title"]').textContent`); title != "Release team" {
+				t.Fatalf("chat title %q, want Release team", title)
+			}
+
+			// /newgroup "发布 4.2" @张三 @Alice, both picked from the @ picker.
+			composer := chromedp.CSS(`[data-testid="composer"]`)
+			b.do(t, "type and mention two people",
+				chromedp.Click(composer),
+				chromedp.SendKeys(composer, `/newgroup "发布 4.2" `),
+				chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
+				chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="zhangsan"]`)),
+				chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
+				chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="alice01"]`)),
+			)
+			if text := b.eval(t, `document.querySelector('[data-testid="composer"]').value`); text != `/newgroup "发布 4.2" @张三 @Alice ` {
+				t.Fatalf("composer holds %q", text)
+			}
+			b.do(t, "press Enter", chromedp.SendKeys(composer, kb.Enter))
+			reply := b.botReply(t, 1)
+			for _, want := range []string{`Created group "发布 4.2".`, "Owner: Bob (bob02)", "Members: 3 (Bob, 张三 and Alice)"} {
+				if !strings.Contains(reply, want) {
+					t.Errorf("reply lacks %q:\n%s", want, reply)
+				}
+			}
+			if mine := b.eval(t, `document.querySelector('#messages [data-testid="msg-user"] .bubble').innerText`); mine != `/newgroup "发布 4.2" @张三 @Alice` {
+				t.Errorf("the chat shows the message as %q", mine)
+			}
+			// The message reached DingTalk with both people in atUsers.
+			if got := sentMentions(t, url); got != "zhangsan,alice01" {
+				t.Errorf("mentions sent: %q, want zhangsan,alice01", got)
+			}
+
+			// The new group in the side panel.
+			if vp.phone {
+				shot("chat")
+				b.do(t, "open the panel", chromedp.Click(chromedp.CSS(`[data-testid="panel-toggle"]`)))
+			}
+			card := chromedp.CSS(`[data-testid="group-card"][data-name="发布 4.2"]`)
+			b.do(t, "see the group", chromedp.WaitVisible(card))
+			cardText := b.eval(t, `document.querySelector('[data-testid="group-card"][data-name="发布 4.2"]').innerText`)
+			for _, want := range []string{"created by dingbot", "Bob (bob02)", "张三", "Alice"} {
+				if !strings.Contains(cardText, want) {
+					t.Errorf("group card lacks %q:\n%s", want, cardText)
+				}
+			}
+			if !vp.phone {
+				shot("created")
+			}
+
+			// DingTalk refuses: the permission-error switch.
+			b.do(t, "flip the permission switch", chromedp.Click(chromedp.CSS(`[data-testid="switch-permission"]`)))
+			waitSwitch(t, url, "permission")
+			if vp.phone {
+				shot("panel")
+				b.do(t, "close the panel", chromedp.Click(chromedp.CSS(`[data-testid="panel-close"]`)))
+			}
+			b.do(t, "send a second command",
+				chromedp.Click(composer),
+				chromedp.SendKeys(composer, `/newgroup Oncall `),
+				chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
+				chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="alice01"]`)),
+				chromedp.SendKeys(composer, kb.Enter),
+			)
+			refusal := b.botReply(t, 2)
+			for _, want := range []string{"DingTalk refused: its permission check failed", "DingTalk request ID: "} {
+				if !strings.Contains(refusal, want) {
+					t.Errorf("error reply lacks %q:\n%s", want, refusal)
+				}
+			}
+			if strings.Contains(refusal, "{") || strings.Contains(refusal, "permession.checkFailed") {
+				t.Errorf("error reply shows raw DingTalk output:\n%s", refusal)
+			}
+			shot("permission-error")
+
+			// Nothing overflows sideways, on either viewport.
+			if wide := b.eval(t, `String(document.documentElement.scrollWidth > window.innerWidth)`); wide != "false" {
+				t.Errorf("the page is wider than the %d px viewport", vp.width)
+			}
+			b.close()
+			if msgs := b.consoleErrors(); len(msgs) > 0 {
+				t.Errorf("console errors:\n%s", strings.Join(msgs, "\n"))
+			}
+		})
+	}
+}
+
+// startDemo runs `dingbot demo` on a free port with its data in a temporary
+// directory and returns the page's URL. At the end of the test it is stopped
+// with SIGINT (Ctrl-C), which must make it exit 0.
+func startDemo(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command(binary, "demo", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var logs strings.Builder
+	cmd.Stderr = &lockedWriter{mu: &mu, b: &logs}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	urls := make(chan string, 1)
+	re := regexp.MustCompile(`Open (http://\S+/) in your browser`)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			mu.Lock()
+			logs.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[1]
+			}
+		}
+		exited <- cmd.Wait()
+	}()
+	printed := func() string { mu.Lock(); defer mu.Unlock(); return logs.String() }
+	var url string
+	select {
+	case url = <-urls:
+	case err := <-exited:
+		t.Fatalf("dingbot demo exited early: %v\n%s", err, printed())
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("dingbot demo printed no URL\n%s", printed())
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("dingbot demo after Ctrl-C: %v (want exit 0)\n%s", err, printed())
+			}
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("dingbot demo did not stop after Ctrl-C\n%s", printed())
+		}
+		if t.Failed() {
+			t.Logf("dingbot demo output:\n%s", printed())
+		}
+	})
+	return url
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+// browser is one headless Chromium with one tab.
+type browser struct {
+	ctx    context.Context
+	cancel func()
+
+	mu     sync.Mutex
+	errors []string
+	done   chan struct{}
+}
+
+func newBrowser(t *testing.T, execPath string, width, height int64, phone bool) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(execPath),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(int(width), int(height)),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	b := &browser{ctx: ctx, done: make(chan struct{})}
+	b.cancel = func() { cancelCtx(); cancelAlloc() }
+	t.Cleanup(b.close)
+	viewport := []chromedp.EmulateViewportOption{}
+	if phone {
+		viewport = append(viewport, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulatePortrait)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height, viewport...)); err != nil {
+		b.close()
+		t.Fatalf("starting chromium: %v", err)
+	}
+	messages := chromedp.Console(ctx)
+	go func() {
+		defer close(b.done)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				b.mu.Lock()
+				b.errors = append(b.errors, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line))
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return b
+}
+
+// do runs steps with a time limit, failing the test with what the page showed.
+func (b *browser) do(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v\npage text:\n%s", what, err, b.pageText())
+	}
+}
+
+// eval evaluates a JavaScript expression that gives a string.
+func (b *browser) eval(t *testing.T, expr string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return s
+}
+
+// botReply waits until the chat shows n replies from the bot and returns the
+// text of the last one.
+func (b *browser) botReply(t *testing.T, n int) string {
+	t.Helper()
+	b.do(t, fmt.Sprintf("wait for bot reply %d", n),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelectorAll('#messages [data-testid="msg-bot"]').length >= %d`, n),
+			chromedp.WithPollingTimeout(40*time.Second)))
+	return b.eval(t, `[...document.querySelectorAll('#messages [data-testid="msg-bot"] .bubble')].pop().innerText`)
+}
+
+func (b *browser) pageText() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return s
+}
+
+// close stops the browser; console messages are then all collected.
+func (b *browser) close() {
+	b.cancel()
+	select {
+	case <-b.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+func (b *browser) consoleErrors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.errors...)
+}
+
+// sentMentions returns the userIds mentioned in the first message sent, as
+// the demo passed them to the fake DingTalk (atUsers).
+func sentMentions(t *testing.T, url string) string {
+	t.Helper()
+	var res struct {
+		Messages []struct {
+			From     string `json:"from"`
+			Mentions []struct {
+				ID string `json:"id"`
+			} `json:"mentions"`
+		} `json:"messages"`
+	}
+	getJSON(t, url+"api/messages?since=0", &res)
+	for _, m := range res.Messages {
+		if m.From != "bot" {
+			var ids []string
+			for _, at := range m.Mentions {
+				ids = append(ids, at.ID)
+			}
+			return strings.Join(ids, ",")
+		}
+	}
+	return ""
+}
+
+// waitSwitch waits until the page's switch reached the server.
+func waitSwitch(t *testing.T, url, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var st struct {
+			Switch string `json:"switch"`
+		}
+		getJSON(t, url+"api/state", &st)
+		if st.Switch == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("error switch is %q, want %q", st.Switch, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
