@@ -233,12 +233,22 @@ func newLanguage(cfg *config.Config) (*commands.Language, error) {
 	return lang, nil
 }
 
+// newLogger logs JSON lines, or text when asked or when w is a terminal and the format is auto.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "text" {
+	if cfg.LogFormat == "text" || (cfg.LogFormat == "auto" && isTerminal(w)) {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 // serve runs the bot until ctx is cancelled (SIGINT/SIGTERM), then stops

@@ -65,7 +65,7 @@ type Config struct {
 	HTTPAddr string
 	// LogLevel is the minimum level logged (DINGBOT_LOG_LEVEL: debug, info, warn, error).
 	LogLevel slog.Level
-	// LogFormat is "json" or "text" (DINGBOT_LOG_FORMAT).
+	// LogFormat is "json", "text" or "auto" (DINGBOT_LOG_FORMAT): auto is text on a terminal, JSON otherwise.
 	LogFormat string
 	// ShutdownTimeout bounds how long in-flight commands may finish after SIGTERM (DINGBOT_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
@@ -162,7 +162,7 @@ func Settings() []Setting {
 		{"DINGBOT_HTTP_ADDR", "http_addr", DefaultHTTPAddr, "listen address of /healthz, /readyz, /metrics and, in http mode, /dingtalk/callback"},
 		{"DINGBOT_CALLBACK_MAX_BODY", "callback_max_body", "64KiB", "http mode: largest callback body accepted (bytes, or with KiB/MiB); larger is refused with 413"},
 		{"DINGBOT_LOG_LEVEL", "log.level", "info", "debug, info, warn or error"},
-		{"DINGBOT_LOG_FORMAT", "log.format", "json", "json or text"},
+		{"DINGBOT_LOG_FORMAT", "log.format", "auto", "json, text, or auto: text on a terminal, JSON otherwise (production)"},
 		{"DINGBOT_SHUTDOWN_TIMEOUT", "shutdown_timeout", DefaultShutdownTimeout.String(), "how long in-flight commands may finish after SIGTERM"},
 		{"DINGBOT_MAX_CONCURRENT", "max_concurrent", strconv.Itoa(DefaultMaxConcurrent), "commands processed at once"},
 		{"DINGBOT_STREAM_CHECK_INTERVAL", "stream_check_interval", DefaultStreamCheck.String(), "how often the Stream connection is checked and reopened if lost"},
@@ -325,7 +325,7 @@ func parse(r raw) (*Config, error) {
 		ClientID:     r["DINGTALK_CLIENT_ID"],
 		ClientSecret: r["DINGTALK_CLIENT_SECRET"],
 		RobotCode:    r["DINGTALK_ROBOT_CODE"],
-		LogFormat:    strings.ToLower(orDefault(r["DINGBOT_LOG_FORMAT"], "json")),
+		LogFormat:    strings.ToLower(orDefault(r["DINGBOT_LOG_FORMAT"], "auto")),
 		HTTPAddr:     orDefault(r["DINGBOT_HTTP_ADDR"], DefaultHTTPAddr),
 	}
 	if c.RobotCode == "" {
@@ -344,8 +344,8 @@ func parse(r raw) (*Config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(orDefault(r["DINGBOT_LOG_LEVEL"], "info"))); err != nil {
 		return nil, fmt.Errorf("DINGBOT_LOG_LEVEL: %q is not one of debug, info, warn, error", r["DINGBOT_LOG_LEVEL"])
 	}
-	if c.LogFormat != "json" && c.LogFormat != "text" {
-		return nil, fmt.Errorf("DINGBOT_LOG_FORMAT: %q is not json or text", c.LogFormat)
+	if c.LogFormat != "json" && c.LogFormat != "text" && c.LogFormat != "auto" {
+		return nil, fmt.Errorf("DINGBOT_LOG_FORMAT: %q is not json, text or auto", c.LogFormat)
 	}
 	durations := []struct {
 		env string

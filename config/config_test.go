@@ -25,7 +25,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := Config{
 		ClientID: "id", ClientSecret: "s3cret", RobotCode: "id",
 		APIURL: DefaultAPIURL, OAPIURL: DefaultOAPIURL, HTTPAddr: ":8080",
-		LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 30 * time.Second,
+		LogLevel: slog.LevelInfo, LogFormat: "auto", ShutdownTimeout: 30 * time.Second,
 		MaxConcurrent: DefaultMaxConcurrent, StreamCheckInterval: DefaultStreamCheck,
 		RetryBaseDelay: time.Second, APITimeout: DefaultAPITimeout,
 		Language: "en", LookupCacheTTL: time.Hour, People: map[string][]string{},
