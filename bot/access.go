@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dingbot/dingbot/access"
@@ -59,28 +58,16 @@ func (b *Bot) admit(ctx context.Context, log *slog.Logger, msg Message, cg *comm
 // the look-up cache TTL. Failed look-ups are not cached; a user DingTalk
 // does not know has no departments.
 type deptCache struct {
-	ttl time.Duration
-	now func() time.Time
-
-	mu sync.Mutex
-	m  map[string]deptEntry
-}
-
-type deptEntry struct {
-	ids     []int64
-	expires time.Time
+	cache *ttlCache[[]int64]
 }
 
 func newDeptCache(ttl time.Duration, now func() time.Time) *deptCache {
-	return &deptCache{ttl: ttl, now: now, m: map[string]deptEntry{}}
+	return &deptCache{cache: newTTLCache[[]int64](ttl, now)}
 }
 
 func (c *deptCache) lookup(ctx context.Context, dir Directory, userID string) ([]int64, error) {
-	c.mu.Lock()
-	e, ok := c.m[userID]
-	c.mu.Unlock()
-	if ok && c.now().Before(e.expires) {
-		return e.ids, nil
+	if ids, ok := c.cache.get(userID); ok {
+		return ids, nil
 	}
 	var ids []int64
 	u, err := dir.GetUser(ctx, userID)
@@ -91,19 +78,6 @@ func (c *deptCache) lookup(ctx context.Context, dir Directory, userID string) ([
 	default:
 		ids = u.DeptIDs
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	if len(c.m) >= maxCacheEntries {
-		for k, e := range c.m {
-			if !now.Before(e.expires) {
-				delete(c.m, k)
-			}
-		}
-		if len(c.m) >= maxCacheEntries {
-			clear(c.m)
-		}
-	}
-	c.m[userID] = deptEntry{ids: ids, expires: now.Add(c.ttl)}
+	c.cache.put(userID, ids)
 	return ids, nil
 }

@@ -419,6 +419,14 @@ func TestExpiredSessionRepliesThroughRobotAPI(t *testing.T) {
 			}
 			if tc.wantVia != "" {
 				h.waitReplies(t, 1)
+			} else {
+				// No reply can be posted; wait until the worker has tried.
+				// (Shutdown does not run commands still waiting in the inbox:
+				// they stay there for the next start.)
+				deadline := time.Now().Add(wait)
+				for h.metric(t, "dingbot_replies_total", tc.wantMetric) == 0 && time.Now().Before(deadline) {
+					time.Sleep(10 * time.Millisecond)
+				}
 			}
 			h.shutdown(t)
 

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/dingbot/dingbot/commands"
@@ -26,24 +25,12 @@ const maxCandidates = 10
 // organisation's monthly API quota, and the same people come up again and
 // again. Failed look-ups are not cached.
 type resolver struct {
-	dir Directory
-	ttl time.Duration
-	now func() time.Time
-
-	mu    sync.Mutex
-	cache map[string]cached
+	dir   Directory
+	cache *ttlCache[[]commands.Person]
 }
-
-type cached struct {
-	people  []commands.Person
-	expires time.Time
-}
-
-// maxCacheEntries bounds the cache; expired entries are dropped first, then all.
-const maxCacheEntries = 10000
 
 func newResolver(dir Directory, ttl time.Duration, now func() time.Time) *resolver {
-	return &resolver{dir: dir, ttl: ttl, now: now, cache: make(map[string]cached)}
+	return &resolver{dir: dir, cache: newTTLCache[[]commands.Person](ttl, now)}
 }
 
 // resolve looks up every pending reference, one after another so a large
@@ -59,7 +46,7 @@ func (r *resolver) resolve(ctx context.Context, refs []commands.PersonRef) []com
 
 func (r *resolver) lookup(ctx context.Context, ref commands.PersonRef) ([]commands.Person, error) {
 	key := string(ref.Kind) + ":" + ref.Value
-	if people, ok := r.cached(key); ok {
+	if people, ok := r.cache.get(key); ok {
 		return people, nil
 	}
 	var ids []string
@@ -90,47 +77,20 @@ func (r *resolver) lookup(ctx context.Context, ref commands.PersonRef) ([]comman
 		}
 		people = append(people, p)
 	}
-	r.store(key, people)
+	r.cache.put(key, people)
 	return people, nil
 }
 
 // name finds a user's display name; a failure only costs the name.
 func (r *resolver) name(ctx context.Context, userID string) (string, bool) {
 	key := "user:" + userID
-	if people, ok := r.cached(key); ok && len(people) == 1 {
+	if people, ok := r.cache.get(key); ok && len(people) == 1 {
 		return people[0].Name, true
 	}
 	u, err := r.dir.GetUser(ctx, userID)
 	if err != nil {
 		return "", false
 	}
-	r.store(key, []commands.Person{{UserID: userID, Name: u.Name}})
+	r.cache.put(key, []commands.Person{{UserID: userID, Name: u.Name}})
 	return u.Name, true
-}
-
-func (r *resolver) cached(key string) ([]commands.Person, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, ok := r.cache[key]
-	if !ok || !r.now().Before(c.expires) {
-		return nil, false
-	}
-	return c.people, true
-}
-
-func (r *resolver) store(key string, people []commands.Person) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := r.now()
-	if len(r.cache) >= maxCacheEntries {
-		for k, c := range r.cache {
-			if !now.Before(c.expires) {
-				delete(r.cache, k)
-			}
-		}
-		if len(r.cache) >= maxCacheEntries {
-			clear(r.cache)
-		}
-	}
-	r.cache[key] = cached{people: people, expires: now.Add(r.ttl)}
 }
