@@ -326,6 +326,9 @@ func lookup(defs []Definition, name string) *Definition {
 // option finds the option spelled name (lower case, without dashes); short
 // selects the one-letter names.
 func (d *Definition) option(name string, short bool) *Option {
+	if name == "" {
+		return nil // a positional argument: no option has an empty name
+	}
 	for i := range d.Options {
 		o := &d.Options[i]
 		if short {

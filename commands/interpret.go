@@ -29,10 +29,10 @@ func unknownCommandReply(c catalogue, defs []Definition, typed string, id msgID)
 // wantsHelp reports whether args ask for help (-h or --help before any --).
 func wantsHelp(args []string) bool {
 	for _, a := range args {
-		switch strings.ToLower(a) {
-		case "--":
+		switch {
+		case a == "--":
 			return false
-		case "--help", "-h":
+		case strings.EqualFold(a, "--help") || strings.EqualFold(a, "-h"):
 			return true
 		}
 	}

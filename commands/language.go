@@ -198,7 +198,7 @@ func hasControl(s string) bool {
 // hasCJK reports whether s contains Chinese characters.
 func hasCJK(s string) bool {
 	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
+		if r >= 0x2e80 && unicode.Is(unicode.Han, r) { // no Han rune is below U+2E80
 			return true
 		}
 	}

@@ -44,6 +44,9 @@ func validID(id string) bool {
 		return false
 	}
 	for _, r := range id {
+		if r > ' ' && r < 0x7f {
+			continue // printable ASCII other than space: graphic
+		}
 		if !unicode.IsGraphic(r) || unicode.IsSpace(r) || r == utf8.RuneError {
 			return false
 		}
@@ -130,11 +133,23 @@ func (l *Language) newGroup(req *Request) (Action, error) {
 		return Action{}, e
 	}
 	s := &newGroupSpec{}
-	if v := req.Values(optTemplate); len(v) > 0 {
-		t, err := l.findTemplate(def, v[0])
+	tmplName, hasTmpl := "", false
+	for _, a := range req.Args {
+		if a.Option == optTemplate {
+			tmplName, hasTmpl = a.Value, true
+			break
+		}
+	}
+	if hasTmpl {
+		t, err := l.findTemplate(def, tmplName)
 		if err != nil {
 			return Action{}, err
 		}
+		// One allocation: the people, then room for the template's people,
+		// which are appended to them at the end.
+		n := len(req.Args) + len(t.args)
+		backing := make([]personWord, 0, n+len(t.args))
+		s.people, s.tmplPeople = backing[:0:n], backing[n:n]
 		s.template = t.name
 		given := map[string]bool{}
 		for _, a := range req.Args {
@@ -150,6 +165,9 @@ func (l *Language) newGroup(req *Request) (Action, error) {
 				return Action{}, err
 			}
 		}
+	}
+	if s.people == nil {
+		s.people = make([]personWord, 0, len(req.Args))
 	}
 	for _, a := range req.Args {
 		if err := s.apply(def, a, false); err != nil {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -92,7 +93,7 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		}
 	}
 
-	var ments []Mention
+	ments := make([]Mention, 0, len(msg.Mentions))
 	for _, m := range msg.Mentions {
 		if msg.BotUserID != "" && m.DingtalkID == msg.BotUserID {
 			continue
@@ -103,7 +104,13 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		}
 		ments = append(ments, m)
 	}
-	var all, textual []int // indexes into s.people of typed @words; of those not aliases or mobiles
+	// indexes into s.people of typed @words; of those not aliases or mobiles
+	var small [16]int
+	idx := small[:0]
+	if 2*len(s.people) > len(small) {
+		idx = make([]int, 0, 2*len(s.people))
+	}
+	all, textual := idx[:0:len(s.people)], idx[len(s.people):len(s.people)]
 	for i, w := range s.people {
 		if !w.typed || !strings.HasPrefix(w.text, "@") {
 			continue
@@ -176,9 +183,18 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		return nil, newUsageError(msgMentionOutsideMany, andList(outside))
 	}
 
-	cg := &CreateGroup{Request: s.req, Names: map[string]string{}}
+	cg := &CreateGroup{Request: s.req, Names: make(map[string]string, len(s.people)+1)}
 	p := &plan{sender: sender, owner: entry{ref: -1}, name: s.name, nameRun: s.nameRun, bare: s.bare,
-		typedWords: len(all), mentionN: len(ments), group: msg.Group, allMents: allMents}
+		typedWords: len(all), mentionN: len(ments), group: msg.Group, allMents: allMents,
+		people: make([]entry, 0, len(s.people))}
+	// One backing array for the mentions' IDs and the single IDs of the people below.
+	strs := make([]string, 0, len(ments)+len(s.people))
+	single := strs[len(ments):len(ments)]
+	p.mentions = strs[:0:len(ments)]
+	one := func(id string) []string {
+		single = append(single, id)
+		return single[len(single)-1 : len(single) : len(single)]
+	}
 	for _, m := range ments {
 		if id := strings.TrimSpace(m.StaffID); id != "" {
 			p.mentions = append(p.mentions, id)
@@ -189,9 +205,12 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 			cg.Names[id] = name
 		}
 	}
-	pending := map[PersonRef]int{} // by Kind and Value
+	var pending map[PersonRef]int // by Kind and Value; made at the first reference
 	addRef := func(w personWord, kind RefKind, value string) int {
 		key := PersonRef{Kind: kind, Value: value}
+		if pending == nil {
+			pending = map[PersonRef]int{}
+		}
 		if i, ok := pending[key]; ok {
 			if w.owner {
 				cg.Pending[i].Owner = true
@@ -209,10 +228,10 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		e := entry{ref: -1}
 		if m, ok := paired[i]; ok {
 			id := strings.TrimSpace(m.StaffID)
-			e.ids = []string{id}
+			e.ids = one(id)
 			setName(id, strings.TrimPrefix(w.text, "@"))
 		} else if id, ok := userIDValue(w.text); ok {
-			e.ids = []string{id}
+			e.ids = one(id)
 		} else if ids := l.alias(w.text); ids != nil {
 			if w.owner && len(ids) > 1 {
 				return nil, optionError(def, ownerOpt, msgOwnerNotOne, w.text, len(ids))
@@ -262,38 +281,68 @@ func (l *Language) alias(w string) []string {
 // for one not known yet); unknown people are left out, and an unknown owner
 // is "".
 func (p *plan) assemble(resolved []string) (string, []string) {
-	idOf := func(e entry) []string {
-		if e.ref < 0 {
-			return e.ids
+	// refID is the resolved ID of a pending person, or "".
+	refID := func(e entry) string {
+		if e.ref < len(resolved) {
+			return resolved[e.ref]
 		}
-		if e.ref < len(resolved) && resolved[e.ref] != "" {
-			return []string{resolved[e.ref]}
-		}
-		return nil
+		return ""
 	}
 	owner := p.sender
-	if p.owner.ref >= 0 || p.owner.ids != nil {
+	if p.owner.ref >= 0 {
+		owner = refID(p.owner)
+	} else if p.owner.ids != nil {
 		owner = ""
-		if v := idOf(p.owner); len(v) > 0 {
-			owner = v[0]
+		if len(p.owner.ids) > 0 {
+			owner = p.owner.ids[0]
 		}
 	}
-	ids := make([]string, 0, 2+len(p.people))
-	seen := make(map[string]struct{}, 2+len(p.people))
-	add := func(v ...string) {
-		for _, id := range v {
-			if _, dup := seen[id]; !dup && id != "" {
-				seen[id] = struct{}{}
-				ids = append(ids, id)
-			}
-		}
-	}
-	add(owner, p.sender)
+	n := 2
 	if p.allMents {
-		add(p.mentions...)
+		n += len(p.mentions)
 	}
 	for _, e := range p.people {
-		add(idOf(e)...)
+		if e.ref >= 0 {
+			n++
+		} else {
+			n += len(e.ids)
+		}
+	}
+	ids := make([]string, 0, n)
+	// A typical command names a few people: a linear search beats a map.
+	var seen map[string]struct{}
+	if n > 16 {
+		seen = make(map[string]struct{}, n)
+	}
+	add := func(id string) {
+		if id == "" {
+			return
+		}
+		if seen != nil {
+			if _, dup := seen[id]; dup {
+				return
+			}
+			seen[id] = struct{}{}
+		} else if slices.Contains(ids, id) {
+			return
+		}
+		ids = append(ids, id)
+	}
+	add(owner)
+	add(p.sender)
+	if p.allMents {
+		for _, id := range p.mentions {
+			add(id)
+		}
+	}
+	for _, e := range p.people {
+		if e.ref >= 0 {
+			add(refID(e))
+			continue
+		}
+		for _, id := range e.ids {
+			add(id)
+		}
 	}
 	return owner, ids
 }

@@ -23,6 +23,14 @@ import (
 //
 // Invalid UTF-8 bytes become U+FFFD. The result is always valid UTF-8.
 func Normalize(s string) string {
+	if plainASCII(s) {
+		return strings.Trim(s, " ")
+	}
+	return normalize(s)
+}
+
+// normalize is Normalize without the fast path for plain ASCII.
+func normalize(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	wordStart := true
@@ -80,6 +88,17 @@ func Normalize(s string) string {
 	return strings.Trim(b.String(), " ")
 }
 
+// plainASCII reports a line Normalize leaves alone but for trimming: printable
+// ASCII and spaces only (the dashes rule only touches non-ASCII dashes).
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
 // isDash reports runes phones and IMEs type instead of '-'.
 func isDash(r rune) bool {
 	switch r {
@@ -130,8 +149,23 @@ const (
 	lexSingle                       // inside '...'
 )
 
-// splitNormalized splits an already normalised line.
+// isLexSpace reports shlex's word separators.
+func isLexSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }
+
+// splitNormalized splits an already normalised line with
+// github.com/google/shlex, except that '#' never starts a comment. A line
+// of valid UTF-8 with no quote, escape or '#' splits on shlex's separators
+// directly, which is what shlex would return (TestSplitMatchesShlex checks
+// both paths against shlex), without shlex's per-call reader and buffers.
 func splitNormalized(line string) ([]string, error) {
+	if !strings.ContainsAny(line, "\"'\\#") && utf8.ValidString(line) {
+		return strings.FieldsFunc(line, isLexSpace), nil
+	}
+	return splitShlex(line)
+}
+
+// splitShlex splits a line that has quotes, escapes or a '#' with shlex.
+func splitShlex(line string) ([]string, error) {
 	// Walk the line the way shlex will, to escape a '#' that would start a
 	// comment and to find where an unclosed quote or a dangling escape starts.
 	var b strings.Builder
@@ -143,7 +177,7 @@ func splitNormalized(line string) ([]string, error) {
 		switch state {
 		case lexStart, lexWord:
 			switch {
-			case r == ' ':
+			case isLexSpace(r):
 				state = lexStart
 			case r == '"' || r == '\'':
 				openCol, openQuote = col, r

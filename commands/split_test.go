@@ -148,3 +148,15 @@ func TestLevenshtein(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNormalizeSplit measures the lexer alone: normalisation and
+// splitting of a typical command line typed on a phone.
+func BenchmarkNormalizeSplit(b *testing.B) {
+	line := ` /newgroup “Release 4.2” @alice @bob —mute yes`
+	b.ReportAllocs()
+	for b.Loop() {
+		if words, err := Split(line); err != nil || len(words) != 6 {
+			b.Fatal(words, err)
+		}
+	}
+}

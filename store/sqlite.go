@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -22,8 +24,50 @@ import (
 // before it reads, so conditional updates such as Next's
 // UPDATE … WHERE msg_id = (SELECT … LIMIT 1) RETURNING … are atomic.
 // Pure reads use r, several connections reading WAL snapshots concurrently.
+//
+// Statements are prepared once per pool and kept (stmts): SQLite parsing
+// and planning every statement again cost about a tenth of the bot's CPU
+// under load (loadtest's profile, BENCHMARKS.md).
 type sqliteDB struct {
-	w, r *sql.DB
+	w, r   *sql.DB
+	stmts  sync.Map // stmtKey → *sql.Stmt
+	nStmts atomic.Int32
+}
+
+// stmtKey names a prepared statement: its text and its pool.
+type stmtKey struct {
+	q     string
+	write bool
+}
+
+// maxStmts bounds the statement cache; queries built from filters (audit,
+// groups) come in a few shapes, so it is never reached in practice.
+const maxStmts = 128
+
+// stmt returns the prepared statement for q on the writer or the readers,
+// or nil (the caller runs q unprepared) if it cannot be prepared.
+func (d *sqliteDB) stmt(ctx context.Context, write bool, q string) *sql.Stmt {
+	key := stmtKey{q, write}
+	if s, ok := d.stmts.Load(key); ok {
+		return s.(*sql.Stmt)
+	}
+	if d.nStmts.Load() >= maxStmts {
+		return nil
+	}
+	pool := d.r
+	if write {
+		pool = d.w
+	}
+	s, err := pool.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := d.stmts.LoadOrStore(key, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt)
+	}
+	d.nStmts.Add(1)
+	return s
 }
 
 // sqliteDSN is path plus the pragmas every pooled connection runs when it
@@ -71,7 +115,15 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 }
 
 func (d *sqliteDB) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := d.w.ExecContext(ctx, q, args...)
+	var (
+		res sql.Result
+		err error
+	)
+	if s := d.stmt(ctx, true, q); s != nil {
+		res, err = s.ExecContext(ctx, args...)
+	} else {
+		res, err = d.w.ExecContext(ctx, q, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -79,11 +131,17 @@ func (d *sqliteDB) exec(ctx context.Context, q string, args ...any) (int64, erro
 }
 
 func (d *sqliteDB) query(ctx context.Context, write bool, q string, args []any, each func(scan func(dest ...any) error) error) error {
-	pool := d.r
-	if write {
-		pool = d.w
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if s := d.stmt(ctx, write, q); s != nil {
+		rows, err = s.QueryContext(ctx, args...)
+	} else if write {
+		rows, err = d.w.QueryContext(ctx, q, args...)
+	} else {
+		rows, err = d.r.QueryContext(ctx, q, args...)
 	}
-	rows, err := pool.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -102,6 +160,10 @@ func (d *sqliteDB) query(ctx context.Context, write bool, q string, args []any, 
 }
 
 func (d *sqliteDB) close() error {
+	d.stmts.Range(func(_, s any) bool {
+		s.(*sql.Stmt).Close()
+		return true
+	})
 	return errors.Join(d.r.Close(), d.w.Close())
 }
 

@@ -1,0 +1,156 @@
+package commands
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/google/shlex"
+)
+
+// shlexReference is what splitNormalized did before its one-pass rewrite:
+// escape a '#' at the start of a word (shlex would start a comment) and call
+// shlex.Split. The rewrite must give the same words and accept the same lines.
+func shlexReference(line string) ([]string, bool) {
+	var b strings.Builder
+	state := lexStart
+	for _, r := range line {
+		switch state {
+		case lexStart, lexWord:
+			switch {
+			case isLexSpace(r):
+				state = lexStart
+			case r == '"':
+				state = lexDouble
+			case r == '\'':
+				state = lexSingle
+			case r == '\\':
+				state = lexEscape
+			case r == '#' && state == lexStart:
+				b.WriteByte('\\')
+				state = lexWord
+			default:
+				state = lexWord
+			}
+		case lexEscape:
+			state = lexWord
+		case lexDouble:
+			switch r {
+			case '"':
+				state = lexWord
+			case '\\':
+				state = lexDoubleEscape
+			}
+		case lexDoubleEscape:
+			state = lexDouble
+		case lexSingle:
+			if r == '\'' {
+				state = lexWord
+			}
+		}
+		b.WriteRune(r)
+	}
+	words, err := shlex.Split(b.String())
+	return words, err == nil
+}
+
+func checkAgainstShlex(t *testing.T, line string) {
+	t.Helper()
+	got, err := splitNormalized(line)
+	want, ok := shlexReference(line)
+	if ok != (err == nil) {
+		t.Fatalf("splitNormalized(%q): error %v, shlex accepts it: %v", line, err, ok)
+	}
+	if ok && !slices.Equal(got, want) {
+		t.Fatalf("splitNormalized(%q) = %q, shlex gives %q", line, got, want)
+	}
+}
+
+// TestSplitMatchesShlex: the one-pass splitter gives exactly shlex's words on
+// the fuzz seeds, the fuzz corpus, hand-picked edge cases and random lines.
+func TestSplitMatchesShlex(t *testing.T) {
+	lines := append([]string(nil), fuzzSeeds...)
+	lines = append(lines,
+		``, ` `, `a`, `a b`, `  a   b  `, `""`, `a "" b`, `''`, `a''b`, `"a"b'c'd`, `\a`, `a\ b`, `"a\"b"`, `"a\\b"`,
+		`"a\b"`, `'a\b'`, `#x`, `a#b`, `a #b #`, `"#"`, `\#`, "a\tb\nc\rd", `"a b" 'c d'`, `x"y z"w`,
+		`/newgroup "Release 4.2" @alice @bob --mute yes`, `"unclosed`, `'unclosed`, `trailing\`, `"esc\`,
+		"bad\xffbyte", "\xff", `"q`+"\xfe"+`"`, `\`+"\xff", "ok \uFFFD ok", "中文 “引号”", `@张三 "发布 4.2"`,
+	)
+	for _, dir := range []string{"FuzzSplit", "FuzzInterpret", "FuzzComplete"} {
+		files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", dir, "*"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range strings.Split(string(b), "\n")[1:] {
+				l = strings.TrimSpace(l)
+				if strings.HasPrefix(l, "string(") && strings.HasSuffix(l, ")") {
+					if s, err := strconv.Unquote(l[len("string(") : len(l)-1]); err == nil {
+						lines = append(lines, s)
+					}
+				}
+			}
+		}
+	}
+	for _, l := range lines {
+		checkAgainstShlex(t, l)
+		checkAgainstShlex(t, Normalize(l))
+	}
+	alphabet := []string{"a", "b", " ", " ", "\t", `"`, `'`, `\`, "#", "中", "\xff", "-", "@", "\uFFFD"}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		checkAgainstShlex(t, b.String())
+	}
+}
+
+// FuzzSplitMatchesShlex extends TestSplitMatchesShlex to fuzzed lines:
+// go test -run '^$' -fuzz=FuzzSplitMatchesShlex ./commands
+func FuzzSplitMatchesShlex(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkAgainstShlex(t, s) })
+}
+
+// TestNormalizeASCIIFastPath: the plain-ASCII shortcut gives what the full
+// normalisation gives.
+func TestNormalizeASCIIFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 20000 {
+		b := make([]byte, rng.IntN(16))
+		for i := range b {
+			b[i] = byte(' ' + rng.IntN('~'-' '+1))
+			if rng.IntN(4) == 0 {
+				b[i] = " -\"'#"[rng.IntN(5)]
+			}
+		}
+		if got, want := Normalize(string(b)), normalize(string(b)); got != want {
+			t.Fatalf("Normalize(%q) = %q, want %q", b, got, want)
+		}
+	}
+}
+
+// TestASCIIShortcuts: the ASCII shortcuts of hasCJK and validID agree with
+// the unicode tables they skip.
+func TestASCIIShortcuts(t *testing.T) {
+	for r := rune(0); r < 0x2e80; r++ {
+		if unicode.Is(unicode.Han, r) {
+			t.Fatalf("%U is Han, but hasCJK skips runes below U+2E80", r)
+		}
+	}
+	for r := rune(' ' + 1); r < 0x7f; r++ {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) {
+			t.Fatalf("%q: validID's shortcut takes it as graphic", r)
+		}
+	}
+}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Config sizes a run. Every loop of the driver is bounded by these counts
+// and by RunTimeout.
+type Config struct {
+	Quick       bool
+	ThroughputN int           // messages in the throughput run
+	Window      int           // frames in flight, un-ACKed, in the throughput run
+	SteadyRate  int           // messages per second in the steady run
+	SteadyFor   time.Duration // length of the steady run
+	BurstN      int           // /newgroup commands sent at once
+	BurstRate   int           // creates per second the fake allows
+	BenchTime   string        // go test -benchtime of the micro-benchmarks
+	Settle      time.Duration // idle time after startup before the idle RSS is read
+	RunTimeout  time.Duration // bound of each wait for replies
+}
+
+// Full is the configuration of BENCHMARKS.md; Quick the tiny one CI runs.
+var (
+	Full = Config{ThroughputN: 2000, Window: 32, SteadyRate: 200, SteadyFor: 10 * time.Second,
+		BurstN: 200, BurstRate: 20, BenchTime: "1s", Settle: time.Second, RunTimeout: 60 * time.Second}
+	Quick = Config{Quick: true, ThroughputN: 20, Window: 8, SteadyRate: 20, SteadyFor: time.Second,
+		BurstN: 20, BurstRate: 20, BenchTime: "100x", Settle: 100 * time.Millisecond, RunTimeout: 30 * time.Second}
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(cli(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// cli parses the flags, runs every scenario and writes the report.
+func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "-", "write the markdown report to this file (- is stdout)")
+	quick := fs.Bool("quick", false, "a tiny run (seconds): 20 messages, 1 s steady at 20/s, a 20-command burst")
+	cfg := Full
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: go run ./loadtest [-quick] [-out BENCHMARKS.md] [sizes]")
+		fs.PrintDefaults()
+	}
+	n := fs.Int("n", 0, "messages in the throughput run (default 2000, quick 20)")
+	rate := fs.Int("rate", 0, "messages per second in the steady run (default 200, quick 20)")
+	burst := fs.Int("burst", 0, "commands in the burst (default 200, quick 20)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "loadtest: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *quick {
+		cfg = Quick
+	}
+	if *n > 0 {
+		cfg.ThroughputN = min(*n, 100000)
+	}
+	if *rate > 0 {
+		cfg.SteadyRate = min(*rate, 5000)
+	}
+	if *burst > 0 {
+		cfg.BurstN = min(*burst, 2000)
+	}
+	command := "go run ./loadtest"
+	if len(args) > 0 {
+		command += " " + strings.Join(args, " ")
+	}
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(stderr, "loadtest: "+format+"\n", a...)
+	}
+	rep, err := Run(ctx, cfg, logf)
+	if err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return 1
+	}
+	rep.Command = command
+	md := rep.Markdown()
+	if *out == "-" {
+		_, err = io.WriteString(stdout, md)
+	} else {
+		err = os.WriteFile(*out, []byte(md), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return 1
+	}
+	if *out != "-" {
+		logf("wrote %s", *out)
+	}
+	return 0
+}
+
+// Report is everything one run measured.
+type Report struct {
+	Config                Config
+	Command               string
+	Date                  time.Time
+	Machine               machine
+	LoadBefore, LoadAfter string
+	Took                  time.Duration
+
+	BotSize, EchoSize int64
+	Startups          []time.Duration
+	ThroughputBot     run
+	ThroughputEcho    run
+	SteadyBot         run
+	SteadyEcho        run
+	Burst             run
+	Micro             []bench
+	Errors            []string
+}
+
+// Run builds the binaries, runs every scenario in turn and returns the
+// report. A scenario that fails is recorded in Report.Errors; only a failed
+// build stops the run.
+func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*Report, error) {
+	start := time.Now()
+	rep := &Report{Config: cfg, Date: start.UTC(), Machine: describeMachine(ctx), LoadBefore: loadavg()}
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "dingbot-loadtest")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	r := &rig{cfg: cfg, dir: dir, logf: logf}
+	logf("building dingbot and echobot (release flags: %s)", strings.Join(releaseFlags, " "))
+	if r.dingbot, err = build(ctx, root, dir, "dingbot", ".", nil); err != nil {
+		return nil, err
+	}
+	if r.echobot, err = build(ctx, root, dir, "echobot", "./loadtest/echobot", nil); err != nil {
+		return nil, err
+	}
+	rep.BotSize, rep.EchoSize = fileSize(r.dingbot), fileSize(r.echobot)
+
+	note := func(what string, err error) {
+		if err != nil {
+			logf("%s: %v", what, err)
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", what, firstLine(err.Error())))
+		}
+	}
+	// The echo baseline runs right before dingbot so both see the same machine state.
+	rep.ThroughputEcho, err = r.throughput(ctx, r.startEchobot)
+	note("throughput (echobot)", err)
+	rep.ThroughputBot, err = r.throughput(ctx, r.startDingbot)
+	note("throughput (dingbot)", err)
+	rep.SteadyEcho, err = r.steady(ctx, r.startEchobot)
+	note("steady (echobot)", err)
+	rep.SteadyBot, err = r.steady(ctx, r.startDingbot)
+	note("steady (dingbot)", err)
+	rep.Burst, err = r.burst(ctx)
+	note("burst", err)
+	for _, x := range []run{rep.ThroughputEcho, rep.ThroughputBot, rep.SteadyEcho, rep.SteadyBot, rep.Burst} {
+		if x.Err != "" {
+			rep.Errors = append(rep.Errors, x.Bot+": "+x.Err)
+		}
+	}
+	rep.Startups = slices.Clone(r.startups)
+	logf("micro-benchmarks (go test -bench, -benchtime %s)", cfg.BenchTime)
+	rep.Micro, err = micro(ctx, root, cfg.BenchTime)
+	note("micro-benchmarks", err)
+	rep.LoadAfter = loadavg()
+	rep.Took = time.Since(start)
+	if ctx.Err() != nil {
+		return rep, errors.New("interrupted")
+	}
+	return rep, nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// machine describes where the run happened.
+type machine struct {
+	CPU, Cores, Memory, Kernel, Go string
+}
+
+func describeMachine(ctx context.Context) machine {
+	m := machine{CPU: "unknown", Cores: fmt.Sprint(numCPU()), Memory: "unknown", Kernel: "unknown", Go: "unknown"}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && k == "MemTotal" {
+				var kb int64
+				fmt.Sscan(strings.TrimSpace(v), &kb)
+				m.Memory = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	if out, err := goEnv(ctx, "GOVERSION"); err == nil {
+		m.Go = out
+	}
+	return m
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Targets of issue #7.
+const (
+	targetRatio      = 0.8
+	targetSteadyP99  = 10 * time.Millisecond
+	targetBurst      = 11 * time.Second
+	targetIdleRSS    = 25 << 20
+	targetPeakRSS    = 60 << 20
+	targetReady      = 300 * time.Millisecond
+	targetParseNs    = 5000
+	targetParseAlloc = 20
+)
+
+// row is one line of the results table.
+type row struct{ figure, target, measured, met string }
+
+func yes(ok bool) string {
+	if ok {
+		return "✅ yes"
+	}
+	return "❌ no"
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func ms(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0 ms"
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
+	default:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+}
+
+func us(ns float64) string { return fmt.Sprintf("%.2f µs", ns/1000) }
+
+// median of the start → ready times.
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// Rows returns the results table: one row per figure of the issue, in its order.
+func (r *Report) Rows() []row {
+	c := r.Config
+	tb, te := r.ThroughputBot, r.ThroughputEcho
+	ratio := 0.0
+	if te.perSecond() > 0 {
+		ratio = tb.perSecond() / te.perSecond()
+	}
+	rows := []row{
+		{fmt.Sprintf("Throughput, %d × /help, dingbot ÷ bare SDK echo (same run)", c.ThroughputN), fmt.Sprintf("≥ %.1f×", targetRatio),
+			fmt.Sprintf("%.2f× (%.0f vs %.0f msg/s)", ratio, tb.perSecond(), te.perSecond()), yes(ratio >= targetRatio && tb.Failures == 0)},
+		{"Throughput run, receipt → reply p50 / p99 (dingbot)", "—",
+			fmt.Sprintf("%s / %s", ms(tb.Lat.pct(50)), ms(tb.Lat.pct(99))), "—"},
+		{"Throughput run, receipt → reply p50 / p99 (echo)", "—",
+			fmt.Sprintf("%s / %s", ms(te.Lat.pct(50)), ms(te.Lat.pct(99))), "—"},
+	}
+	sb, se := r.SteadyBot, r.SteadyEcho
+	rows = append(rows,
+		row{fmt.Sprintf("Steady %d msg/s for %s, receipt → reply p99 (p50)", c.SteadyRate, c.SteadyFor), "p99 ≤ " + ms(targetSteadyP99),
+			fmt.Sprintf("%s (%s), %d/%d replies", ms(sb.Lat.pct(99)), ms(sb.Lat.pct(50)), sb.Replies, sb.Sent),
+			yes(sb.Sent > 0 && sb.Failures == 0 && sb.Lat.pct(99) <= targetSteadyP99)},
+		row{"Steady, same rate, bare SDK echo p99 (p50)", "—",
+			fmt.Sprintf("%s (%s), %d/%d replies", ms(se.Lat.pct(99)), ms(se.Lat.pct(50)), se.Replies, se.Sent), "—"},
+	)
+	b := r.Burst
+	ideal := time.Duration(float64(c.BurstN) / float64(max(1, c.BurstRate)) * float64(time.Second))
+	limit := ideal + ideal/10
+	rows = append(rows,
+		row{fmt.Sprintf("Burst: %d × /newgroup at once, fake allows %d creates/s: total time", c.BurstN, c.BurstRate),
+			fmt.Sprintf("≤ %s (ideal %s)", ms(limit), ms(ideal)), fmt.Sprintf("%s (%d 403s retried)", ms(b.Elapsed), b.Throttled),
+			yes(b.Replies == c.BurstN && b.Elapsed <= limit)},
+		row{"Burst: user-visible failures", "0", fmt.Sprintf("%d (%d groups created)", b.Failures, b.Groups), yes(b.Sent > 0 && b.Failures == 0)},
+		row{"Token fetches per run (throughput / steady / burst)", "1",
+			fmt.Sprintf("%d / %d / %d", tb.TokenFetches, sb.TokenFetches, b.TokenFetches),
+			yes(tb.TokenFetches <= 1 && sb.TokenFetches <= 1 && b.TokenFetches == 1)},
+		row{"Idle RSS after startup (dingbot; echo)", "≤ 25 MB", fmt.Sprintf("%s (anon %s + file %s); %s", mib(tb.Idle.RSS), mib(tb.Idle.Anon), mib(tb.Idle.File), mib(te.Idle.RSS)),
+			yes(tb.Idle.RSS > 0 && tb.Idle.RSS <= targetIdleRSS)},
+		row{"Peak RSS (VmHWM) in the throughput run (dingbot; echo)", "≤ 60 MB", fmt.Sprintf("%s; %s", mib(tb.Peak.HWM), mib(te.Peak.HWM)),
+			yes(tb.Peak.HWM > 0 && tb.Peak.HWM <= targetPeakRSS)},
+		row{"Binary size, release build (dingbot; echo)", "—", fmt.Sprintf("%s; %s", mib(r.BotSize), mib(r.EchoSize)), "—"},
+		row{fmt.Sprintf("Start → /readyz 200, median of %d starts (max)", len(r.Startups)), "≤ " + ms(targetReady),
+			fmt.Sprintf("%s (%s)", ms(median(r.Startups)), ms(slices.Max(append([]time.Duration{0}, r.Startups...)))),
+			yes(len(r.Startups) > 0 && median(r.Startups) <= targetReady)},
+	)
+	if p, ok := findBench(r.Micro, "BenchmarkLanguageInterpret"); ok {
+		rows = append(rows, row{"Parse a typical command (BenchmarkLanguageInterpret)", "≤ 5 µs, ≤ 20 allocs",
+			fmt.Sprintf("%s, %.0f allocs, %.0f B", us(p.NsPerOp), p.Allocs, p.BPerOp), yes(p.NsPerOp <= targetParseNs && p.Allocs <= targetParseAlloc)})
+	} else {
+		rows = append(rows, row{"Parse a typical command (BenchmarkLanguageInterpret)", "≤ 5 µs, ≤ 20 allocs", "not measured", yes(false)})
+	}
+	for _, name := range []string{"BenchmarkNormalizeSplit", "BenchmarkInterpret", "BenchmarkInterpretHelp", "BenchmarkBuildRequest"} {
+		if p, ok := findBench(r.Micro, name); ok {
+			rows = append(rows, row{name, "—", fmt.Sprintf("%s, %.0f allocs, %.0f B", us(p.NsPerOp), p.Allocs, p.BPerOp), "—"})
+		} else {
+			rows = append(rows, row{name, "—", "not measured", "—"})
+		}
+	}
+	return rows
+}
+
+// Markdown renders BENCHMARKS.md.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	c := r.Config
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	w("# dingbot benchmarks\n\n")
+	w("Generated by `%s` (issue #7); do not edit by hand, run the command again.\n", r.Command)
+	if c.Quick {
+		w("**This is a `-quick` run: tiny sizes, the figures are not meaningful.**\n")
+	}
+	w("\n- **Date:** %s (the run took %s)\n", r.Date.Format("2006-01-02 15:04 MST"), r.Took.Round(time.Second))
+	w("- **Machine:** %s, %s cores, %s RAM, %s, %s\n", r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Kernel, r.Machine.Go)
+	w("- **Machine state:** load average %s before, %s after. The driver, the fake DingTalk and the bot share these cores; other work on the machine shows up in the figures.\n", r.LoadBefore, r.LoadAfter)
+	w("- **Reproduce:** `go run ./loadtest -out BENCHMARKS.md` (about 1½ minutes; `go run ./loadtest -quick` is a few seconds and prints to stdout).\n\n")
+	w("| figure | target | measured | met? |\n|---|---|---|---|\n")
+	for _, x := range r.Rows() {
+		w("| %s | %s | %s | %s |\n", x.figure, x.target, x.measured, x.met)
+	}
+	if len(r.Errors) > 0 {
+		w("\n**Problems in this run:**\n\n")
+		for _, e := range r.Errors {
+			w("- %s\n", e)
+		}
+	}
+	w("\n%s", strings.ReplaceAll(howToRead, "{N}", fmt.Sprint(c.ThroughputN)))
+	w("\n%s", strings.ReplaceAll(strings.ReplaceAll(findings, "{WINDOW}", fmt.Sprint(c.Window)), "{N}", fmt.Sprint(c.ThroughputN)))
+	return b.String()
+}
+
+const howToRead = `## How to read it
+
+Everything runs on this machine: ` + "`loadtest`" + ` builds dingbot with the release flags
+(` + "`CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\"`" + `, as the Dockerfile), starts the
+in-repo fake DingTalk (` + "`dingtalktest`" + `) on 127.0.0.1 and runs ` + "`dingbot serve`" + ` as a separate
+process in Stream mode through the official SDK, with production defaults (SQLite in a fresh
+directory, log level info, 32 workers). Each scenario gets a fresh fake and a fresh process.
+
+- **Receipt → reply** is measured at the fake: from just before it pushes the message's frame
+  down the websocket to when the reply to that msgId reached its session webhook. It includes
+  the SDK's decoding, dingbot's durable inbox (an SQLite insert before the ACK), a worker, the
+  parser and the webhook POST.
+- **Throughput** sends {N} ` + "`/help`" + ` messages as fast as the bot ACKs them (a bounded window of
+  un-ACKed frames, below the SDK's 100 handler slots) and divides by the time from the first push
+  to the last reply. ` + "`/help`" + ` is the fair comparison with an echo bot: it is answered without a
+  DingTalk API call but goes through the whole pipeline (inbox, worker, parser, reply). The
+  baseline, ` + "`loadtest/echobot`" + `, is the SDK's minimal bot (` + "`client.NewStreamClient`" + ` +
+  ` + "`RegisterChatBotCallbackRouter`" + `, replying with one HTTP POST to the sessionWebhook inside the
+  handler), run as a separate process the same way, right before dingbot.
+- **Steady** pushes messages at a fixed rate without waiting for ACKs (open loop), so queueing
+  shows up in the latency.
+- **Burst** pushes the ` + "`/newgroup`" + ` commands at once while the fake answers 403
+  ` + "`Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`" + ` beyond the allowed creates per second; a
+  user-visible failure is a reply that is not "Created group …" or a missing reply. Total time is
+  first push → last reply.
+- **Token fetches** are the fake's count for the run: dingbot fetches one access token at startup
+  (the preflight) and reuses it.
+- **RSS** is ` + "`VmRSS`" + ` of the bot process one second after /readyz turned 200 (idle) and ` + "`VmHWM`" + `
+  at the end of the throughput run (peak, startup included). MB in the targets is read as MiB.
+- **Start → ready** is from ` + "`exec`" + ` to the first 200 of ` + "`/readyz`" + ` (polled every 2 ms), which
+  needs the Stream connection to the fake; the median over every dingbot start of the run.
+- **Micro-benchmarks** are ` + "`go test -bench -benchmem`" + ` in ` + "`commands`" + ` and ` + "`dingclient`" + `:
+  ` + "`BenchmarkLanguageInterpret`" + ` is what the bot runs per message (normalise, split, parse
+  options, template, build the create request) for ` + "`/newgroup \"Release 4.2\" @alice @bob --template release --mute yes`" + `;
+  ` + "`BenchmarkNormalizeSplit`" + ` is the lexer alone; ` + "`BenchmarkInterpret`" + ` is the package-level
+  ` + "`Interpret`" + ` with the built-in language; ` + "`BenchmarkBuildRequest`" + ` encodes the create-group
+  request body as sent to DingTalk.
+`
