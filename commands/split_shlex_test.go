@@ -13,9 +13,10 @@ import (
 	"github.com/google/shlex"
 )
 
-// shlexReference is what splitNormalized did before its one-pass rewrite:
-// escape a '#' at the start of a word (shlex would start a comment) and call
-// shlex.Split. The rewrite must give the same words and accept the same lines.
+// shlexReference is the oracle splitNormalized must match: escape a '#' at
+// the start of a word (shlex would start a comment) and call shlex.Split. It
+// is written independently of the production code on purpose, so it checks
+// both the fast path (no quotes, escapes or '#') and the shlex path.
 func shlexReference(line string) ([]string, bool) {
 	var b strings.Builder
 	state := lexStart
