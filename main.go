@@ -236,10 +236,11 @@ func newLanguage(cfg *config.Config) (*commands.Language, error) {
 // newLogger logs JSON lines, or text when asked or when w is a terminal and the format is auto.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if cfg.LogFormat == "text" || (cfg.LogFormat == "auto" && isTerminal(w)) {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(bot.ContextHandler(h))
 }
 
 func isTerminal(w io.Writer) bool {

@@ -415,7 +415,7 @@ func (b *Bot) processItem(item *store.Item) {
 		b.finish(item, msg, result{reply: b.lang.FailedReply(nil, err), state: store.Failed, outcome: outcomeInternal})
 		return
 	}
-	r := b.process(b.work, item, msg)
+	r := b.process(withLogAttrs(b.work, slog.String("msg_id", item.MsgID)), item, msg)
 	if r.release {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -548,7 +548,7 @@ func (b *Bot) isAdmin(msg Message) bool {
 // deliver posts an item's reply once: the store's reply state makes sure no
 // two processes post it at the same time and a delivered reply is not repeated.
 func (b *Bot) deliver(item *store.Item, msg Message) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(withLogAttrs(context.Background(), slog.String("msg_id", item.MsgID)), 30*time.Second)
 	defer cancel()
 	ok, err := b.store.SetReplyState(ctx, item.MsgID, store.ReplySending, b.now())
 	if err != nil || !ok {

@@ -201,6 +201,24 @@ func TestGroupChatWithTwoMentions(t *testing.T) {
 	if want := createdText(g, "Lead (lead01)", "3 (Lead, Alice and Bob)"); reply.Text != want {
 		t.Errorf("reply:\n%s\nwant:\n%s", reply.Text, want)
 	}
+	// Every line of the command's life carries its msg_id, down to the
+	// DingTalk client's per-call debug lines.
+	calls := 0
+	for _, line := range strings.Split(w.bot.Logs(), "\n") {
+		var rec map[string]any
+		// (The startup preflight's calls belong to no command.)
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "dingtalk call" ||
+			(rec["api"] != "group.create" && rec["api"] != "session.reply") {
+			continue
+		}
+		calls++
+		if rec["msg_id"] != msg.MsgID {
+			t.Errorf("DingTalk call logged without the command's msg_id: %s", line)
+		}
+	}
+	if calls < 1 { // the create (the reply's line may still be on its way)
+		t.Errorf("no DingTalk call line logged for the create")
+	}
 }
 
 func TestOneToOneChatOwnerIsSender(t *testing.T) {
