@@ -31,28 +31,9 @@ func (h *harness) audit(t *testing.T) map[string]store.AuditRecord {
 // histogramCount is the number of observations of the named histogram whose labels include labels.
 func histogramCount(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) uint64 {
 	t.Helper()
-	families, err := g.Gather()
-	if err != nil {
-		t.Fatalf("Gather: %v", err)
-	}
 	var n uint64
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range f.GetMetric() {
-			have := map[string]string{}
-			for _, l := range m.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range labels {
-				if have[k] != v {
-					continue metrics
-				}
-			}
-			n += m.GetHistogram().GetSampleCount()
-		}
+	for _, m := range matchingMetrics(t, g, name, labels) {
+		n += m.GetHistogram().GetSampleCount()
 	}
 	return n
 }

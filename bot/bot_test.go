@@ -15,6 +15,7 @@ import (
 
 	sdklogger "github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/bot/stream"
@@ -181,14 +182,14 @@ func (h *harness) metric(t *testing.T, name string, labels map[string]string) fl
 	return metricValue(t, h.reg, name, labels)
 }
 
-// metricValue sums the samples of the named counter or gauge whose labels include labels.
-func metricValue(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) float64 {
+// matchingMetrics returns the samples of the named metric whose labels include labels.
+func matchingMetrics(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) []*dto.Metric {
 	t.Helper()
 	families, err := g.Gather()
 	if err != nil {
 		t.Fatalf("Gather: %v", err)
 	}
-	var sum float64
+	var out []*dto.Metric
 	for _, f := range families {
 		if f.GetName() != name {
 			continue
@@ -204,12 +205,22 @@ func metricValue(t *testing.T, g prometheus.Gatherer, name string, labels map[st
 					continue metrics
 				}
 			}
-			switch {
-			case m.GetCounter() != nil:
-				sum += m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				sum += m.GetGauge().GetValue()
-			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// metricValue sums the samples of the named counter or gauge whose labels include labels.
+func metricValue(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) float64 {
+	t.Helper()
+	var sum float64
+	for _, m := range matchingMetrics(t, g, name, labels) {
+		switch {
+		case m.GetCounter() != nil:
+			sum += m.GetCounter().GetValue()
+		case m.GetGauge() != nil:
+			sum += m.GetGauge().GetValue()
 		}
 	}
 	return sum
