@@ -593,17 +593,8 @@ func (s *Server) updateGroup(body []byte) updateResult {
 		return invalidUpdate("unknown chatid " + *req.ChatID)
 	}
 	g := s.groups[gi]
-	for _, id := range req.AddUserIDs {
-		if id == "" {
-			return invalidUpdate("add_useridlist has an empty userid")
-		}
-		u, ok := s.users[id]
-		if !ok {
-			return invalidUpdate("add_useridlist: unknown userid " + id)
-		}
-		if !u.Active {
-			return invalidUpdate("add_useridlist: userid " + id + " is not active")
-		}
+	if problem := s.memberProblemLocked("add_useridlist", req.AddUserIDs); problem != "" {
+		return invalidUpdate(problem)
 	}
 	for _, id := range req.DelUserIDs {
 		if _, ok := s.users[id]; !ok || id == "" {

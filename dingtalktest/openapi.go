@@ -553,19 +553,12 @@ func (s *Server) createGroup(_ context.Context, body []byte) createResult {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if problem := s.memberProblemLocked("useridlist", req.UserIDs); problem != "" {
+		return invalid(problem)
+	}
 	seen := make(map[string]bool)
 	var members []string
 	for _, id := range req.UserIDs {
-		if id == "" {
-			return invalid("useridlist has an empty userid")
-		}
-		u, ok := s.users[id]
-		if !ok {
-			return invalid("useridlist: unknown userid " + id)
-		}
-		if !u.Active {
-			return invalid("useridlist: userid " + id + " is not active")
-		}
 		if !seen[id] {
 			seen[id] = true
 			members = append(members, id)
@@ -734,4 +727,23 @@ func (s *Server) handleOTOSend(w http.ResponseWriter, r *http.Request) {
 		"invalidStaffIdList":        invalidIDs,
 		"flowControlledStaffIdList": []string{},
 	})
+}
+
+// memberProblemLocked explains why ids cannot be group members, or returns
+// "": each must be a known, active user of the organisation. field names the
+// request field in the explanation. The caller holds s.mu.
+func (s *Server) memberProblemLocked(field string, ids []string) string {
+	for _, id := range ids {
+		if id == "" {
+			return field + " has an empty userid"
+		}
+		u, ok := s.users[id]
+		if !ok {
+			return field + ": unknown userid " + id
+		}
+		if !u.Active {
+			return field + ": userid " + id + " is not active"
+		}
+	}
+	return ""
 }
