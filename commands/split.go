@@ -152,16 +152,118 @@ const (
 // isLexSpace reports shlex's word separators.
 func isLexSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }
 
-// splitNormalized splits an already normalised line with
-// github.com/google/shlex, except that '#' never starts a comment. A line
-// of valid UTF-8 with no quote, escape or '#' splits on shlex's separators
-// directly, which is what shlex would return (TestSplitMatchesShlex checks
-// both paths against shlex), without shlex's per-call reader and buffers.
+// splitNormalized splits an already normalised line into words exactly as
+// github.com/google/shlex would, except that '#' never starts a comment.
+//
+// Which lines take which path:
+//   - a line of valid UTF-8 with no backslash and no '#' is split here, by
+//     splitQuoted: spaces (' ', '\t', '\r', '\n') separate words, "…" and
+//     '…' are literal up to the closing quote, and quoted and unquoted parts
+//     that touch join into one word; an unclosed quote is the same
+//     *UsageError that splitShlex gives;
+//   - every other line (a backslash escape, a '#', invalid UTF-8) goes
+//     through splitShlex and so through shlex itself.
+//
+// The fast path exists for speed: almost every command is plain text with at
+// most a quoted group name, and shlex costs a reader, a classifier map and a
+// rune slice per word. Its words must equal shlex's: TestSplitMatchesShlex
+// (seeds, the fuzz corpus and random quote-heavy lines) and the fuzzer
+// FuzzSplitMatchesShlex compare both paths with shlex, errors included.
 func splitNormalized(line string) ([]string, error) {
-	if !strings.ContainsAny(line, "\"'\\#") && utf8.ValidString(line) {
-		return strings.FieldsFunc(line, isLexSpace), nil
+	if !strings.ContainsAny(line, "\\#") && utf8.ValidString(line) {
+		return splitQuoted(line)
 	}
 	return splitShlex(line)
+}
+
+// isLexSpaceByte is isLexSpace for a byte.
+func isLexSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// splitQuoted is splitNormalized's fast path for valid UTF-8 without
+// backslashes or '#'. Only ASCII bytes are special, so it scans bytes. A word
+// written as one piece (plain, or one quoted part) is a substring of line; a
+// word joined from several pieces is built once, at its final size.
+func splitQuoted(line string) ([]string, error) {
+	// Count the words and find an unclosed quote, so that the result is
+	// allocated once.
+	n, open, inWord := 0, -1, false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case open >= 0:
+			if c == line[open] {
+				open = -1
+			}
+		case isLexSpaceByte(c):
+			inWord = false
+		default:
+			if !inWord {
+				n, inWord = n+1, true
+			}
+			if c == '"' || c == '\'' {
+				open = i
+			}
+		}
+	}
+	if open >= 0 {
+		return nil, unclosedQuoteError(line, rune(line[open]), utf8.RuneCountInString(line[:open])+1)
+	}
+	words := make([]string, 0, n)
+	for i := 0; i < len(line); {
+		if isLexSpaceByte(line[i]) {
+			i++
+			continue
+		}
+		start, end, pieces := i, i, 0
+		var first string
+		for end < len(line) && !isLexSpaceByte(line[end]) {
+			var piece string
+			piece, end = nextPiece(line, end)
+			if pieces == 0 {
+				first = piece
+			}
+			pieces++
+		}
+		if pieces == 1 {
+			words = append(words, first)
+		} else {
+			var b strings.Builder
+			b.Grow(end - start)
+			for j := start; j < end; {
+				var piece string
+				piece, j = nextPiece(line, j)
+				b.WriteString(piece)
+			}
+			words = append(words, b.String())
+		}
+		i = end
+	}
+	return words, nil
+}
+
+// nextPiece returns the piece of a word that starts at line[i] — a quoted
+// part without its quotes, or an unquoted run up to a space or quote — and
+// the index after it. Quotes must be closed (splitQuoted checks first).
+func nextPiece(line string, i int) (string, int) {
+	if c := line[i]; c == '"' || c == '\'' {
+		j := i + 1 + strings.IndexByte(line[i+1:], c)
+		return line[i+1 : j], j + 1
+	}
+	j := i
+	for j < len(line) && !isLexSpaceByte(line[j]) && line[j] != '"' && line[j] != '\'' {
+		j++
+	}
+	return line[i:j], j
+}
+
+// unclosedQuoteError is the error for a quote at rune column col of line
+// that is never closed.
+func unclosedQuoteError(line string, quote rune, col int) *UsageError {
+	ue := newUsageError(msgUnclosedQuote, string(quote), col)
+	if quote == '\'' {
+		ue.add(msgApostropheHint)
+	}
+	ue.Line, ue.Column = line, col
+	return ue
 }
 
 // splitShlex splits a line that has quotes, escapes or a '#' with shlex.
@@ -214,12 +316,7 @@ func splitShlex(line string) ([]string, error) {
 	}
 	switch state {
 	case lexDouble, lexDoubleEscape, lexSingle:
-		ue := newUsageError(msgUnclosedQuote, string(openQuote), openCol)
-		if openQuote == '\'' {
-			ue.add(msgApostropheHint)
-		}
-		ue.Line, ue.Column = line, openCol
-		return nil, ue
+		return nil, unclosedQuoteError(line, openQuote, openCol)
 	case lexEscape:
 		ue := newUsageError(msgTrailingBackslash, openCol)
 		ue.Line, ue.Column = line, openCol

@@ -4,11 +4,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/shlex"
 )
@@ -60,6 +62,12 @@ func shlexReference(line string) ([]string, bool) {
 	return words, err == nil
 }
 
+// fastPath reports whether splitNormalized splits line itself (splitQuoted)
+// rather than with shlex.
+func fastPath(line string) bool {
+	return !strings.ContainsAny(line, `\#`) && utf8.ValidString(line)
+}
+
 func checkAgainstShlex(t *testing.T, line string) {
 	t.Helper()
 	got, err := splitNormalized(line)
@@ -70,10 +78,39 @@ func checkAgainstShlex(t *testing.T, line string) {
 	if ok && !slices.Equal(got, want) {
 		t.Fatalf("splitNormalized(%q) = %q, shlex gives %q", line, got, want)
 	}
+	if fastPath(line) {
+		// The fast path's errors must be the shlex path's, column and all.
+		fast, fastErr := splitQuoted(line)
+		slow, slowErr := splitShlex(line)
+		if !slices.Equal(fast, slow) || !reflect.DeepEqual(fastErr, slowErr) {
+			t.Fatalf("line %q: fast path gives %q, %#v; shlex path gives %q, %#v", line, fast, fastErr, slow, slowErr)
+		}
+	}
 }
 
-// TestSplitMatchesShlex: the one-pass splitter gives exactly shlex's words on
-// the fuzz seeds, the fuzz corpus, hand-picked edge cases and random lines.
+// quoteHeavyLine builds a random line from pieces that stress quoting: empty
+// and adjacent quotes, quotes at word edges, lone (unclosed) quotes and CJK
+// inside quotes. One piece in about 25 is a backslash or '#', so that lines
+// on both sides of the fast path's boundary are generated.
+func quoteHeavyLine(rng *rand.Rand) string {
+	pieces := []string{
+		`"`, `'`, `""`, `''`, `"'"`, `'"'`, `"a b"`, `'a b'`, `"中 文"`, `'发布 4.2'`, `"“引号”"`, `x"`, `"x`, `'y`, `y'`,
+		`a`, `bc`, `中`, `发布`, `@alice`, `--mute`, `-`, `/newgroup`, " ", " ", "  ", "\t", "\n", "\r", "\u3000",
+	}
+	var b strings.Builder
+	for range rng.IntN(14) {
+		if rng.IntN(25) == 0 {
+			b.WriteString([]string{`\`, "#"}[rng.IntN(2)])
+			continue
+		}
+		b.WriteString(pieces[rng.IntN(len(pieces))])
+	}
+	return b.String()
+}
+
+// TestSplitMatchesShlex: splitNormalized gives exactly shlex's words on the
+// fuzz seeds, the fuzz corpus, hand-picked edge cases, random lines and
+// random quote-heavy lines, and its fast path gives the shlex path's errors.
 func TestSplitMatchesShlex(t *testing.T) {
 	lines := append([]string(nil), fuzzSeeds...)
 	lines = append(lines,
@@ -112,12 +149,27 @@ func TestSplitMatchesShlex(t *testing.T) {
 		}
 		checkAgainstShlex(t, b.String())
 	}
+	fast := 0
+	for range 20000 {
+		line := quoteHeavyLine(rng)
+		if fastPath(line) {
+			fast++
+		}
+		checkAgainstShlex(t, line)
+		checkAgainstShlex(t, Normalize(line))
+	}
+	if fast < 10000 {
+		t.Fatalf("only %d of 20000 quote-heavy lines took the fast path", fast)
+	}
 }
 
 // FuzzSplitMatchesShlex extends TestSplitMatchesShlex to fuzzed lines:
 // go test -run '^$' -fuzz=FuzzSplitMatchesShlex ./commands
 func FuzzSplitMatchesShlex(f *testing.F) {
 	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	for _, s := range []string{`a"b c"d'e f'`, `"" '' ""''`, `'中 文'x"发布 4.2"`, `x "unclosed`, `Bob's`, "\"a\tb\"\n'c\rd'"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkAgainstShlex(t, s) })
