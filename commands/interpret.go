@@ -64,8 +64,8 @@ func parseArgs(def *Definition, words []string) (*Request, error) {
 		if !short {
 			spelled, value, hasValue = strings.Cut(w, "=")
 		}
-		name := strings.ToLower(strings.TrimLeft(spelled, "-"))
 		spelled = strings.ToLower(spelled)
+		name := strings.TrimLeft(spelled, "-")
 		opt := def.option(name, short)
 		if opt == nil {
 			return nil, unknownOption(def, spelled, name, short)

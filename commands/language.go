@@ -361,13 +361,19 @@ type outcome struct {
 	isErr bool // the reply says the command is wrong (not help)
 }
 
+// notCommand answers a normalised line that is no command, in the line's
+// language.
+func (l *Language) notCommand(line string) outcome {
+	lang := l.textLang(line)
+	return outcome{act: replyAction(catalogueFor(lang).f(msgNotCommand)), lang: lang, isErr: true}
+}
+
 // interpret is Interpret without the panic guard (the fuzz tests call it so
 // that a panic is reported rather than hidden).
 func (l *Language) interpret(msg Message) outcome {
 	line := Normalize(msg.Text)
-	fallback := l.textLang(line)
 	if line == "" || line[0] != '/' {
-		return outcome{act: replyAction(catalogueFor(fallback).f(msgNotCommand)), lang: fallback, isErr: true}
+		return l.notCommand(line)
 	}
 	words, err := splitNormalized(line)
 	if err != nil {
@@ -375,7 +381,7 @@ func (l *Language) interpret(msg Message) outcome {
 		first, _, _ := strings.Cut(line, " ")
 		def, lang := l.command(strings.ToLower(first[1:]))
 		if def == nil {
-			lang = fallback
+			lang = l.textLang(line)
 		}
 		out := outcome{act: errorReply(catalogueFor(lang), def, err), lang: lang, isErr: true}
 		if def != nil {
@@ -384,10 +390,11 @@ func (l *Language) interpret(msg Message) outcome {
 		return out
 	}
 	if len(words) == 0 || words[0] == "" || words[0][0] != '/' {
-		return outcome{act: replyAction(catalogueFor(fallback).f(msgNotCommand)), lang: fallback, isErr: true}
+		return l.notCommand(line)
 	}
 	def, lang := l.command(strings.ToLower(words[0][1:]))
 	if def == nil {
+		fallback := l.textLang(line)
 		c := catalogueFor(fallback)
 		return outcome{act: unknownCommandReply(c, l.defs(fallback), words[0], msgUnknownCommand), lang: fallback, isErr: true}
 	}
