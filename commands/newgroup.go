@@ -67,22 +67,46 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// yesNoValue maps yes/no to the API's 1/0.
-func yesNoValue(v string) *int32 {
-	n := int32(0)
-	if v == valueYes {
-		n = 1
+// apiValue maps the canonical value of a management option to the API's
+// 1/0: yes and owner are 1; no and everyone are 0.
+func apiValue(v string) int32 {
+	if v == valueYes || v == choiceOwner {
+		return 1
 	}
-	return &n
+	return 0
 }
 
-// whoValue maps everyone/owner to the API's 0/1.
-func whoValue(v string) *int32 {
-	n := int32(0)
-	if v == choiceOwner {
-		n = 1
+// requestValues holds what the pointer fields of a /newgroup request point
+// to, so that one allocation serves the conversation tag, the management
+// options and their values.
+type requestValues struct {
+	tag int64
+	mo  dingclient.ManagementOptions
+	set [6]int32 // the management options' values; mo's fields point here once set
+}
+
+// setManagement sets the management option opt (optHistory, …) from its
+// canonical value, and reports whether opt is one.
+func (v *requestValues) setManagement(opt, value string) bool {
+	fields := [len(v.set)]struct {
+		opt   string
+		field **int32
+	}{
+		{optMentionAll, &v.mo.MentionAllAuthority},
+		{optHistory, &v.mo.ShowHistoryType},
+		{optApproval, &v.mo.ValidationType},
+		{optSearchable, &v.mo.Searchable},
+		{optMute, &v.mo.ChatBannedType},
+		{optManage, &v.mo.ManagementType},
 	}
-	return &n
+	for i, f := range fields {
+		if f.opt == opt {
+			v.set[i] = apiValue(value)
+			*f.field = &v.set[i]
+			return true
+		}
+	}
+	return false
 }
 
 // personWord is one person as written: a positional word after NAME, an
@@ -97,7 +121,7 @@ type personWord struct {
 type newGroupSpec struct {
 	name       string
 	hasName    bool
-	nameRun    []string // NAME and the bare words written right after it
+	nameRun    []string // NAME and the bare words written right after it; nil if there are none
 	runOpen    bool
 	numbers    []string // bare words without letters that are no mobile numbers: parts of a name
 	bare       []string // bare (non-@, non-userid:) person words the user typed
@@ -106,8 +130,8 @@ type newGroupSpec struct {
 	tag        *int64
 	tagSpelled string
 	req        dingclient.CreateGroupRequest
-	mo         dingclient.ManagementOptions
-	moSet      bool
+	vals       *requestValues // where req's pointer fields point
+	moSet      bool           // a management option was given
 	dryRun     bool
 	template   string
 }
@@ -122,6 +146,17 @@ func optionFamily(opt string) string {
 	return opt
 }
 
+// givesFamily reports whether args have an option of opt's family.
+func givesFamily(args []Arg, opt string) bool {
+	family := optionFamily(opt)
+	for _, a := range args {
+		if a.Option != "" && optionFamily(a.Option) == family {
+			return true
+		}
+	}
+	return false
+}
+
 // newGroup implements /newgroup.
 func (l *Language) newGroup(req *Request) (Action, error) {
 	msg := req.Message
@@ -132,7 +167,7 @@ func (l *Language) newGroup(req *Request) (Action, error) {
 		e.plain = true
 		return Action{}, e
 	}
-	s := &newGroupSpec{}
+	s := &newGroupSpec{vals: &requestValues{}}
 	tmplName, hasTmpl := "", false
 	for _, a := range req.Args {
 		if a.Option == optTemplate {
@@ -151,14 +186,8 @@ func (l *Language) newGroup(req *Request) (Action, error) {
 		backing := make([]personWord, 0, n+len(t.args))
 		s.people, s.tmplPeople = backing[:0:n], backing[n:n]
 		s.template = t.name
-		given := map[string]bool{}
-		for _, a := range req.Args {
-			if a.Option != "" {
-				given[optionFamily(a.Option)] = true
-			}
-		}
 		for _, a := range t.args {
-			if a.Option != "" && a.Option != optExt && given[optionFamily(a.Option)] {
+			if a.Option != "" && a.Option != optExt && givesFamily(req.Args, a.Option) {
 				continue // the user's option wins
 			}
 			if err := s.apply(def, a, true); err != nil {
@@ -194,12 +223,13 @@ func (l *Language) newGroup(req *Request) (Action, error) {
 	}
 	s.req.Name = name
 
-	tag := dingclient.ConversationTagInternal
+	tag := &s.vals.tag
+	*tag = dingclient.ConversationTagInternal
 	if s.tag != nil {
-		tag = *s.tag
+		*tag = *s.tag
 	}
-	s.req.ConversationTag = &tag
-	if tag != dingclient.ConversationTagStandard {
+	s.req.ConversationTag = tag
+	if *tag != dingclient.ConversationTagStandard {
 		if len(s.req.ExtIDs) > 0 {
 			return Action{}, optionError(def, def.option(optExt, false), msgExtNeedsStandard)
 		}
@@ -210,8 +240,7 @@ func (l *Language) newGroup(req *Request) (Action, error) {
 		}
 	}
 	if s.moSet {
-		mo := s.mo
-		s.req.ManagementOptions = &mo
+		s.req.ManagementOptions = &s.vals.mo
 	}
 	cg, err := l.resolvePeople(def, s, msg)
 	if err != nil {
@@ -258,7 +287,10 @@ func tooManyNames(words []string) *UsageError {
 // apply records one argument of /newgroup; fromTemplate marks the
 // arguments of a template, whose positional words are all people.
 func (s *newGroupSpec) apply(def *Definition, a Arg, fromTemplate bool) error {
-	opt := def.option(a.Option, false)
+	// optErr is a usage error about a's option, looked up only then.
+	optErr := func(id msgID, args ...any) error {
+		return optionError(def, def.option(a.Option, false), id, args...)
+	}
 	if a.Option != "" && !fromTemplate {
 		s.runOpen = false
 	}
@@ -275,13 +307,16 @@ func (s *newGroupSpec) apply(def *Definition, a Arg, fromTemplate bool) error {
 		}
 		if !s.hasName {
 			s.name, s.hasName, s.runOpen = a.Value, true, true
-			s.nameRun = []string{a.Value}
 			return nil
 		}
 		s.people = append(s.people, personWord{text: a.Value, typed: true})
 		s.bare = append(s.bare, a.Value)
 		if s.runOpen {
-			s.nameRun = append(s.nameRun, a.Value)
+			if s.nameRun == nil {
+				s.nameRun = []string{s.name, a.Value}
+			} else {
+				s.nameRun = append(s.nameRun, a.Value)
+			}
 		}
 		if _, mobile := mobileValue(a.Value); !mobile && !hasLetter(a.Value) {
 			s.numbers = append(s.numbers, a.Value)
@@ -290,10 +325,10 @@ func (s *newGroupSpec) apply(def *Definition, a Arg, fromTemplate bool) error {
 		v := strings.TrimSpace(a.Value)
 		if id, isID := userIDValue(v); isID {
 			if !validID(id) {
-				return optionError(def, opt, msgBadUserID, a.Value)
+				return optErr(msgBadUserID, a.Value)
 			}
 		} else if _, mobile := mobileValue(v); !mobile && !hasLetter(v) {
-			return optionError(def, opt, msgOwnerValue, a.Value)
+			return optErr(msgOwnerValue, a.Value)
 		}
 		w := personWord{text: v, owner: true, typed: !fromTemplate}
 		if fromTemplate {
@@ -317,14 +352,14 @@ func (s *newGroupSpec) apply(def *Definition, a Arg, fromTemplate bool) error {
 			spelled += " " + a.Value
 		}
 		if s.tag != nil && *s.tag != tag {
-			return optionError(def, opt, msgConflictingOptions, s.tagSpelled, spelled)
+			return optErr(msgConflictingOptions, s.tagSpelled, spelled)
 		}
 		s.tag, s.tagSpelled = &tag, spelled
 	case optExt:
 		n := 0
 		for _, id := range strings.FieldsFunc(a.Value, func(r rune) bool { return r == ',' || r == '，' || r == '、' }) {
 			if !validID(id) {
-				return optionError(def, opt, msgBadExtID, id)
+				return optErr(msgBadExtID, id)
 			}
 			n++
 			if !contains(s.req.ExtIDs, id) {
@@ -335,29 +370,17 @@ func (s *newGroupSpec) apply(def *Definition, a Arg, fromTemplate bool) error {
 			}
 		}
 		if n == 0 {
-			return optionError(def, opt, msgMissingValue, a.Spelled, expected(opt))
+			return optErr(msgMissingValue, a.Spelled, expected(def.option(a.Option, false)))
 		}
 	case optIcon:
 		if !validID(a.Value) {
-			return optionError(def, opt, msgBadIcon, a.Value)
+			return optErr(msgBadIcon, a.Value)
 		}
 		s.req.Icon = a.Value
-	case optMentionAll:
-		s.mo.MentionAllAuthority = whoValue(a.Value)
-	case optHistory:
-		s.mo.ShowHistoryType = yesNoValue(a.Value)
-	case optApproval:
-		s.mo.ValidationType = yesNoValue(a.Value)
-	case optSearchable:
-		s.mo.Searchable = yesNoValue(a.Value)
-	case optMute:
-		s.mo.ChatBannedType = yesNoValue(a.Value)
-	case optManage:
-		s.mo.ManagementType = whoValue(a.Value)
-	}
-	switch a.Option {
-	case optMentionAll, optHistory, optApproval, optSearchable, optMute, optManage:
-		s.moSet = true
+	default:
+		if s.vals.setManagement(a.Option, a.Value) {
+			s.moSet = true
+		}
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ type plan struct {
 	people   []entry // members in order
 	mentions []string
 	allMents bool     // every mention is a member
-	nameRun  []string // NAME and the bare words right after it
+	nameRun  []string // NAME and the bare words right after it; nil if there are none
 	name     string
 	// For the single-step Interpret.
 	bare       []string
@@ -73,10 +73,12 @@ type entry struct {
 // resolvePeople applies the rules above to s's people.
 func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) (*CreateGroup, error) {
 	sender := strings.TrimSpace(msg.SenderStaffID)
-	ownerOpt := def.option(optOwner, false)
+	ownerErr := func(id msgID, args ...any) error {
+		return optionError(def, def.option(optOwner, false), id, args...)
+	}
 	wordErr := func(w personWord, id msgID, args ...any) error {
 		if w.owner {
-			return optionError(def, ownerOpt, id, args...)
+			return ownerErr(id, args...)
 		}
 		return newUsageError(id, args...)
 	}
@@ -93,7 +95,11 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		}
 	}
 
-	ments := make([]Mention, 0, len(msg.Mentions))
+	var mentBuf [4]Mention
+	ments := mentBuf[:0]
+	if len(msg.Mentions) > len(mentBuf) {
+		ments = make([]Mention, 0, len(msg.Mentions))
+	}
 	for _, m := range msg.Mentions {
 		if msg.BotUserID != "" && m.DingtalkID == msg.BotUserID {
 			continue
@@ -104,13 +110,18 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		}
 		ments = append(ments, m)
 	}
-	// indexes into s.people of typed @words; of those not aliases or mobiles
-	var small [16]int
-	idx := small[:0]
-	if 2*len(s.people) > len(small) {
-		idx = make([]int, 0, 2*len(s.people))
+	// all and textual index s.people: the typed @words, and those of them
+	// that are no aliases or mobiles. mention[i] says what became of
+	// s.people[i]: k+1 if it is paired with ments[k], coveredMention if it
+	// is taken to be among the mentions, 0 otherwise.
+	const coveredMention = -1
+	n := len(s.people)
+	var small [24]int
+	idx := small[:]
+	if 3*n > len(small) {
+		idx = make([]int, 3*n)
 	}
-	all, textual := idx[:0:len(s.people)], idx[len(s.people):len(s.people)]
+	all, textual, mention := idx[:0:n], idx[n:n:2*n], idx[2*n:3*n]
 	for i, w := range s.people {
 		if !w.typed || !strings.HasPrefix(w.text, "@") {
 			continue
@@ -120,28 +131,33 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 			textual = append(textual, i)
 		}
 	}
-	paired := map[int]Mention{}
 	pair := func(idx []int) bool {
+		if len(idx) == len(ments) {
+			for k, i := range idx {
+				mention[i] = k + 1
+			}
+			return true
+		}
 		words := make([]string, len(idx))
 		for k, i := range idx {
 			words[k] = s.people[i].text
 		}
 		d := distinctIndex(words)
-		switch {
-		case len(idx) == len(ments):
-			for k, i := range idx {
-				paired[i] = ments[k]
-			}
-		case d.count == len(ments):
-			for k, i := range idx {
-				paired[i] = ments[d.index[k]]
-			}
-		default:
+		if d.count != len(ments) {
 			return false
+		}
+		for k, i := range idx {
+			mention[i] = d.index[k] + 1
 		}
 		return true
 	}
-	covered := map[int]bool{} // words taken to be among the mentions
+	// paired returns the mention paired with s.people[i], if any.
+	paired := func(i int) (Mention, bool) {
+		if k := mention[i]; k > 0 {
+			return ments[k-1], true
+		}
+		return Mention{}, false
+	}
 	allMents := false
 	switch {
 	case len(ments) > 0 && pair(all):
@@ -165,13 +181,13 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 				if s.people[i].owner {
 					return nil, newUsageError(msgOwnerAmbiguous, s.people[i].text)
 				}
-				covered[i] = true
+				mention[i] = coveredMention
 			}
 		}
 	}
 	var outside []string
 	for _, i := range all {
-		if m, ok := paired[i]; ok && strings.TrimSpace(m.StaffID) == "" && !contains(outside, s.people[i].text) {
+		if m, ok := paired(i); ok && strings.TrimSpace(m.StaffID) == "" && !contains(outside, s.people[i].text) {
 			outside = append(outside, s.people[i].text)
 		}
 	}
@@ -222,11 +238,11 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		return len(cg.Pending) - 1
 	}
 	for i, w := range s.people {
-		if covered[i] {
+		if mention[i] == coveredMention {
 			continue
 		}
 		e := entry{ref: -1}
-		if m, ok := paired[i]; ok {
+		if m, ok := paired(i); ok {
 			id := strings.TrimSpace(m.StaffID)
 			e.ids = one(id)
 			setName(id, strings.TrimPrefix(w.text, "@"))
@@ -234,7 +250,7 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 			e.ids = one(id)
 		} else if ids := l.alias(w.text); ids != nil {
 			if w.owner && len(ids) > 1 {
-				return nil, optionError(def, ownerOpt, msgOwnerNotOne, w.text, len(ids))
+				return nil, ownerErr(msgOwnerNotOne, w.text, len(ids))
 			}
 			e.ids = ids
 			if len(ids) == 1 {
