@@ -128,7 +128,9 @@ func mapRune(r rune) rune {
 // Split normalises s (see Normalize) and splits it into words with shell rules
 // (github.com/google/shlex): spaces separate words, "double" and 'single'
 // quotes group words, and a backslash protects the next character. Unlike a
-// shell, a word starting with # is an ordinary word, not a comment.
+// shell, a word starting with # is an ordinary word, not a comment. Lines
+// without a backslash or '#' are split by a faster equivalent of shlex (see
+// splitNormalized); the words are the same.
 //
 // An unclosed quote or a trailing backslash gives a *UsageError whose Line is
 // the normalised line and whose Column is the 1-based rune column of the
@@ -168,7 +170,8 @@ func isLexSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r ==
 // most a quoted group name, and shlex costs a reader, a classifier map and a
 // rune slice per word. Its words must equal shlex's: TestSplitMatchesShlex
 // (seeds, the fuzz corpus and random quote-heavy lines) and the fuzzer
-// FuzzSplitMatchesShlex compare both paths with shlex, errors included.
+// FuzzSplitMatchesShlex compare both paths' words with shlex's, and the fast
+// path's errors with splitShlex's.
 func splitNormalized(line string) ([]string, error) {
 	if !strings.ContainsAny(line, "\\#") && utf8.ValidString(line) {
 		return splitQuoted(line)
@@ -266,7 +269,8 @@ func unclosedQuoteError(line string, quote rune, col int) *UsageError {
 	return ue
 }
 
-// splitShlex splits a line that has quotes, escapes or a '#' with shlex.
+// splitShlex splits a line with shlex: splitNormalized's path for lines with a
+// backslash, a '#' or invalid UTF-8, and the reference its fast path must match.
 func splitShlex(line string) ([]string, error) {
 	// Walk the line the way shlex will, to escape a '#' that would start a
 	// comment and to find where an unclosed quote or a dangling escape starts.

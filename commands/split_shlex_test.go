@@ -18,7 +18,7 @@ import (
 // shlexReference is the oracle splitNormalized must match: escape a '#' at
 // the start of a word (shlex would start a comment) and call shlex.Split. It
 // is written independently of the production code on purpose, so it checks
-// both the fast path (no quotes, escapes or '#') and the shlex path.
+// both the fast path (no backslash or '#') and the shlex path.
 func shlexReference(line string) ([]string, bool) {
 	var b strings.Builder
 	state := lexStart
