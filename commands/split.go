@@ -183,79 +183,68 @@ func splitNormalized(line string) ([]string, error) {
 func isLexSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // splitQuoted is splitNormalized's fast path for valid UTF-8 without
-// backslashes or '#'. Only ASCII bytes are special, so it scans bytes. A word
-// written as one piece (plain, or one quoted part) is a substring of line; a
-// word joined from several pieces is built once, at its final size.
+// backslashes or '#'. Only ASCII bytes are special, so it scans bytes, once.
+// A word written as one piece (plain, or one quoted part) is a substring of
+// line; a word joined from several pieces is built once, at its final size.
 func splitQuoted(line string) ([]string, error) {
-	// Count the words and find an unclosed quote, so that the result is
-	// allocated once.
-	n, open, inWord := 0, -1, false
-	for i := 0; i < len(line); i++ {
-		switch c := line[i]; {
-		case open >= 0:
-			if c == line[open] {
-				open = -1
-			}
-		case isLexSpaceByte(c):
-			inWord = false
-		default:
-			if !inWord {
-				n, inWord = n+1, true
-			}
-			if c == '"' || c == '\'' {
-				open = i
-			}
-		}
-	}
-	if open >= 0 {
-		return nil, unclosedQuoteError(line, rune(line[open]), utf8.RuneCountInString(line[:open])+1)
-	}
-	words := make([]string, 0, n)
+	// In a normalised line every separator is a space, so there are at most
+	// Count+1 words: one allocation (a tab or newline only makes append grow).
+	words := make([]string, 0, strings.Count(line, " ")+1)
 	for i := 0; i < len(line); {
 		if isLexSpaceByte(line[i]) {
 			i++
 			continue
 		}
-		start, end, pieces := i, i, 0
+		start := i
 		var first string
-		for end < len(line) && !isLexSpaceByte(line[end]) {
-			var piece string
-			piece, end = nextPiece(line, end)
+		pieces := 0
+		for i < len(line) && !isLexSpaceByte(line[i]) {
+			piece, next, ok := nextPiece(line, i)
+			if !ok {
+				return nil, unclosedQuoteError(line, rune(line[i]), utf8.RuneCountInString(line[:i])+1)
+			}
 			if pieces == 0 {
 				first = piece
 			}
 			pieces++
+			i = next
 		}
 		if pieces == 1 {
 			words = append(words, first)
-		} else {
-			var b strings.Builder
-			b.Grow(end - start)
-			for j := start; j < end; {
-				var piece string
-				piece, j = nextPiece(line, j)
-				b.WriteString(piece)
-			}
-			words = append(words, b.String())
+			continue
 		}
-		i = end
+		var b strings.Builder
+		b.Grow(i - start)
+		for j := start; j < i; {
+			piece, next, _ := nextPiece(line, j)
+			b.WriteString(piece)
+			j = next
+		}
+		words = append(words, b.String())
 	}
 	return words, nil
 }
 
 // nextPiece returns the piece of a word that starts at line[i] — a quoted
 // part without its quotes, or an unquoted run up to a space or quote — and
-// the index after it. Quotes must be closed (splitQuoted checks first).
-func nextPiece(line string, i int) (string, int) {
+// the index after it; ok is false for a quote that is never closed.
+func nextPiece(line string, i int) (piece string, next int, ok bool) {
 	if c := line[i]; c == '"' || c == '\'' {
-		j := i + 1 + strings.IndexByte(line[i+1:], c)
-		return line[i+1 : j], j + 1
+		j := strings.IndexByte(line[i+1:], c)
+		if j < 0 {
+			return "", 0, false
+		}
+		return line[i+1 : i+1+j], i + 2 + j, true
 	}
 	j := i
-	for j < len(line) && !isLexSpaceByte(line[j]) && line[j] != '"' && line[j] != '\'' {
+	for j < len(line) {
+		switch line[j] {
+		case ' ', '\t', '\r', '\n', '"', '\'':
+			return line[i:j], j, true
+		}
 		j++
 	}
-	return line[i:j], j
+	return line[i:j], j, true
 }
 
 // unclosedQuoteError is the error for a quote at rune column col of line
