@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -278,7 +277,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		ClientID:     cfg.ClientID,
 		ClientSecret: cfg.ClientSecret,
 		RobotCode:    cfg.RobotCode,
-		HTTPClient:   &http.Client{Timeout: cfg.APITimeout},
+		HTTPClient:   dingclient.NewHTTPClient(cfg.APITimeout, cfg.MaxConcurrent),
 		Logger:       log,
 		Observe:      metrics.ObserveAPICall,
 		Retry:        dingclient.RetryPolicy{BaseDelay: cfg.RetryBaseDelay},

@@ -115,7 +115,7 @@ type Config struct {
 	ClientSecret string
 	// RobotCode identifies the robot in the robot send APIs; defaults to ClientID.
 	RobotCode string
-	// HTTPClient sends the requests; default &http.Client{Timeout: 10 * time.Second}.
+	// HTTPClient sends the requests; default NewHTTPClient(10*time.Second, 32).
 	HTTPClient *http.Client
 	// Logger receives one Debug record per HTTP attempt; default discards.
 	Logger *slog.Logger
@@ -158,6 +158,18 @@ type Client struct {
 	tokCall   *tokenCall // in-flight fetch, shared by concurrent callers
 }
 
+// NewHTTPClient returns an HTTP client for DingTalk's APIs: each request
+// ends after timeout, and up to concurrency idle keep-alive connections are
+// kept per host. net/http keeps only 2 by default, so concurrent commands
+// would open (and close) a new connection for most calls; give the number
+// of commands processed at once.
+func NewHTTPClient(timeout time.Duration, concurrency int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(concurrency, 2)
+	t.MaxIdleConns = max(t.MaxIdleConns, 4*t.MaxIdleConnsPerHost) // api, oapi and session webhook hosts
+	return &http.Client{Timeout: timeout, Transport: t}
+}
+
 // New returns a Client for cfg. It checks that the URLs are absolute http(s)
 // URLs and that the credentials are set; its errors never contain the secret.
 func New(cfg Config) (*Client, error) {
@@ -197,7 +209,7 @@ func New(cfg Config) (*Client, error) {
 		c.robotCode = cfg.ClientID
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Timeout: defaultTimeout}
+		c.hc = NewHTTPClient(defaultTimeout, 32)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
