@@ -131,6 +131,16 @@ type Bot struct {
 	wakeup   chan struct{}
 	stopping chan struct{} // closed by Shutdown: no new messages, workers finish their item and stop
 
+	// jobs hands the messages this process claimed (leased to itself) to its
+	// workers directly, without a trip through the store's Next; slots
+	// bounds it, so a claim knows before inserting whether a worker will
+	// take it soon. Messages beyond it are stored unleased for Next.
+	jobs  chan job
+	slots chan struct{}
+	// handling is held (read) by Handle while it may add a job, so Shutdown
+	// can wait for those before it releases the jobs no worker took.
+	handling sync.RWMutex
+
 	// work is the parent of every command's context: it outlives the
 	// transport's connection and is cancelled only if Shutdown runs out of time.
 	work       context.Context
@@ -196,6 +206,8 @@ func New(opts Options) *Bot {
 		keep:       opts.Retention,
 		wakeup:     make(chan struct{}, opts.MaxConcurrent),
 		stopping:   make(chan struct{}),
+		jobs:       make(chan job, queuePerWorker*opts.MaxConcurrent),
+		slots:      make(chan struct{}, queuePerWorker*opts.MaxConcurrent),
 		work:       work,
 		cancelWork: cancel,
 		stopChore:  make(chan struct{}),
@@ -208,6 +220,16 @@ func New(opts Options) *Bot {
 	b.chores.Add(1)
 	go b.housekeeping()
 	return b
+}
+
+// queuePerWorker is how many claimed messages per worker wait in memory for
+// a worker; the SDK hands messages over concurrently, so a burst fits.
+const queuePerWorker = 8
+
+// job is a message this process claimed and holds the lease of.
+type job struct {
+	item *store.Item
+	msg  Message
 }
 
 func defaultOwner() string {
@@ -225,6 +247,8 @@ func defaultOwner() string {
 // be posted, the reply is posted again; otherwise the duplicate is dropped.
 // Handle returns an error only if the message could not be stored.
 func (b *Bot) Handle(msg Message) error {
+	b.handling.RLock()
+	defer b.handling.RUnlock()
 	select {
 	case <-b.stopping:
 		return ErrStopping
@@ -242,12 +266,28 @@ func (b *Bot) Handle(msg Message) error {
 	}
 	ctx, cancel := context.WithTimeout(b.work, 10*time.Second)
 	defer cancel()
-	claimed, existing, err := b.store.Claim(ctx, msg.MsgID, data, b.now())
+	// With a free slot, the message is stored leased to this process and
+	// handed to a worker directly; otherwise it is stored for any worker
+	// (of any replica) to take through Next.
+	owner := ""
+	select {
+	case b.slots <- struct{}{}:
+		owner = b.owner
+	default:
+	}
+	claimed, existing, err := b.store.Claim(ctx, msg.MsgID, data, owner, b.now(), b.lease)
+	if owner != "" && (err != nil || !claimed) {
+		<-b.slots
+	}
 	if err != nil {
 		b.log.Error("cannot store message; it is not acknowledged", "msg_id", msg.MsgID, "error", err.Error())
 		return fmt.Errorf("storing message: %w", err)
 	}
 	if claimed {
+		if owner != "" {
+			b.jobs <- job{item: existing, msg: msg} // never blocks: the slot was free
+			return nil
+		}
 		select {
 		case b.wakeup <- struct{}{}:
 		default:
@@ -275,7 +315,12 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 	b.stopOnce.Do(func() {
 		close(b.stopping)
 		go func() {
+			// A barrier: Handles that started before stopping was closed
+			// have added their jobs; later ones see stopping and add none.
+			b.handling.Lock()
+			b.handling.Unlock() //nolint:staticcheck // an empty critical section on purpose
 			b.workers.Wait()
+			b.releaseJobs()
 			close(b.stopChore)
 			b.chores.Wait()
 			close(b.stopped)
@@ -293,29 +338,60 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// worker takes inbox items one at a time until Shutdown.
+// releaseJobs gives back the claimed messages no worker took before
+// Shutdown, so the next start (or another replica) runs them at once
+// instead of after their lease.
+func (b *Bot) releaseJobs() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		select {
+		case j := <-b.jobs:
+			<-b.slots
+			if err := b.store.Release(ctx, j.item.MsgID, b.owner); err != nil {
+				b.log.Error("releasing an inbox item failed", "msg_id", j.item.MsgID, "error", err.Error())
+			}
+		default:
+			return
+		}
+	}
+}
+
+// worker runs the messages handed to it by Handle and, when woken or every
+// poll interval, the inbox items no process holds (stored when every slot
+// was taken, left by a stopped or dead process, or received by another
+// replica), one at a time until Shutdown.
 func (b *Bot) worker() {
 	defer b.workers.Done()
+	scan := true // look in the inbox: at start, when woken and on each poll tick
 	for {
+		if scan {
+			item, err := b.store.Next(b.work, b.owner, b.now(), b.lease)
+			if err != nil && b.work.Err() == nil {
+				b.log.Error("reading the inbox failed", "error", err.Error())
+			}
+			if item != nil {
+				b.processItem(item, nil)
+				continue
+			}
+			scan = false
+		}
 		select {
 		case <-b.stopping:
 			return
 		default:
 		}
-		item, err := b.store.Next(b.work, b.owner, b.now(), b.lease)
-		if err != nil && b.work.Err() == nil {
-			b.log.Error("reading the inbox failed", "error", err.Error())
+		select {
+		case <-b.stopping:
+			return
+		case j := <-b.jobs:
+			<-b.slots
+			b.processItem(j.item, &j.msg)
+		case <-b.wakeup:
+			scan = true
+		case <-time.After(b.poll):
+			scan = true
 		}
-		if item == nil {
-			select {
-			case <-b.stopping:
-				return
-			case <-b.wakeup:
-			case <-time.After(b.poll):
-			}
-			continue
-		}
-		b.processItem(item)
 	}
 }
 
@@ -407,10 +483,13 @@ func (b *Bot) recover() {
 	}
 }
 
-// processItem runs one leased inbox item and records its outcome.
-func (b *Bot) processItem(item *store.Item) {
+// processItem runs one leased inbox item and records its outcome. msg is
+// the item's message when the caller has it, else nil (it is decoded).
+func (b *Bot) processItem(item *store.Item, known *Message) {
 	var msg Message
-	if err := json.Unmarshal(item.Message, &msg); err != nil {
+	if known != nil {
+		msg = *known
+	} else if err := json.Unmarshal(item.Message, &msg); err != nil {
 		b.log.Error("stored message is unreadable", "msg_id", item.MsgID, "error", err.Error())
 		b.finish(item, msg, result{reply: b.lang.FailedReply(nil, err), state: store.Failed, outcome: outcomeInternal})
 		return
@@ -442,7 +521,7 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 	b.metrics.command(command, r.outcome)
 	b.recordCommand(item, msg, r)
 	item.State, item.Reply = r.state, reply
-	b.deliver(item, msg)
+	b.post(item, msg) // Finish marked the reply as being sent
 	received := msg.ReceivedAt
 	if received.IsZero() {
 		received = item.ReceivedAt
@@ -548,7 +627,7 @@ func (b *Bot) isAdmin(msg Message) bool {
 // deliver posts an item's reply once: the store's reply state makes sure no
 // two processes post it at the same time and a delivered reply is not repeated.
 func (b *Bot) deliver(item *store.Item, msg Message) {
-	ctx, cancel := context.WithTimeout(withLogAttrs(context.Background(), slog.String("msg_id", item.MsgID)), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ok, err := b.store.SetReplyState(ctx, item.MsgID, store.ReplySending, b.now())
 	if err != nil || !ok {
@@ -557,6 +636,14 @@ func (b *Bot) deliver(item *store.Item, msg Message) {
 		}
 		return
 	}
+	b.post(item, msg)
+}
+
+// post posts an item's reply, whose reply state is ReplySending, and
+// records whether it arrived.
+func (b *Bot) post(item *store.Item, msg Message) {
+	ctx, cancel := context.WithTimeout(withLogAttrs(context.Background(), slog.String("msg_id", item.MsgID)), 30*time.Second)
+	defer cancel()
 	text := item.Reply
 	if text == "" {
 		text = b.interruptedReply(msg)

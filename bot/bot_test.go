@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -58,19 +59,7 @@ func newHarness(t *testing.T, configure ...func(*bot.Options)) *harness {
 
 	reg := prometheus.NewRegistry()
 	metrics := bot.NewMetrics(reg)
-	dt, err := dingclient.New(dingclient.Config{
-		APIURL:       fake.URL(),
-		OAPIURL:      fake.URL(),
-		ClientID:     fake.ClientID(),
-		ClientSecret: fake.ClientSecret(),
-		// Longer than every wait, so a call ends early only if the bot cancels it.
-		HTTPClient: &http.Client{Timeout: 2 * time.Minute},
-		Observe:    metrics.ObserveAPICall,
-		Retry:      dingclient.RetryPolicy{BaseDelay: 10 * time.Millisecond},
-	})
-	if err != nil {
-		t.Fatalf("dingclient.New: %v", err)
-	}
+	dt := newClient(t, fake, metrics)
 	db, err := store.Open(context.Background(), "", t.TempDir())
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
@@ -87,6 +76,25 @@ func newHarness(t *testing.T, configure ...func(*bot.Options)) *harness {
 		_ = db.Close()
 	})
 	return &harness{fake: fake, reg: reg, bot: b, db: opts.Store}
+}
+
+// newClient is the real OpenAPI client pointed at fake; metrics may be nil.
+func newClient(t *testing.T, fake *dingtalktest.Server, metrics *bot.Metrics) *dingclient.Client {
+	t.Helper()
+	dt, err := dingclient.New(dingclient.Config{
+		APIURL:       fake.URL(),
+		OAPIURL:      fake.URL(),
+		ClientID:     fake.ClientID(),
+		ClientSecret: fake.ClientSecret(),
+		// Longer than every wait, so a call ends early only if the bot cancels it.
+		HTTPClient: &http.Client{Timeout: 2 * time.Minute},
+		Observe:    metrics.ObserveAPICall,
+		Retry:      dingclient.RetryPolicy{BaseDelay: 10 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatalf("dingclient.New: %v", err)
+	}
+	return dt
 }
 
 // connect runs a real Stream against the fake with handle as its handler and
@@ -669,4 +677,87 @@ func TestCommandOutcomesAreCounted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClaimedCommandsQueueInMemoryThenInTheInbox: a process runs the
+// commands it receives itself, leased to it, while it has room to queue them
+// (8 per worker); beyond that they are stored for any worker of any replica
+// and still run.
+func TestClaimedCommandsQueueInMemoryThenInTheInbox(t *testing.T) {
+	h := newHarness(t, func(o *bot.Options) { o.MaxConcurrent = 1; o.CreateRate = 1000 })
+	h.wire(t)
+	arrived := make(chan struct{}, 1)
+	h.fake.ScriptCreateGroup(func(r dingtalktest.CreateGroupRequestRecord) *dingtalktest.Response {
+		if r.Request != nil && r.Request.Name != nil && *r.Request.Name == "first" {
+			arrived <- struct{}{}
+			return &dingtalktest.Response{Delay: time.Second}
+		}
+		return nil
+	})
+	h.send(t, groupCommand(`/newgroup first`))
+	receive(t, arrived, "the first create-group call")
+	var rest []*dingtalktest.Delivery
+	for i := range 11 {
+		rest = append(rest, h.send(t, groupCommand(fmt.Sprintf(`/newgroup g%02d`, i))))
+	}
+	for _, d := range rest {
+		if code, err := d.WaitAck(ctxFor(t)); err != nil || code != 200 {
+			t.Fatalf("ACK = %d, %v", code, err)
+		}
+	}
+	// The one worker is busy with the first command: 8 wait leased to this
+	// process, the 3 beyond are stored for anyone.
+	held, free := 0, 0
+	for _, d := range rest {
+		it, err := h.db.Get(ctxFor(t), d.MsgID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case it.State == store.Received && it.Owner != "":
+			held++
+		case it.State == store.Received && it.Owner == "":
+			free++
+		}
+	}
+	if held != 8 || free != 3 {
+		t.Errorf("while the worker is busy: %d commands held in memory, %d stored for anyone; want 8 and 3", held, free)
+	}
+	eventually(t, "every command to be answered", func() bool { return len(h.fake.Replies()) == 12 })
+	if n := len(h.fake.Groups()); n != 12 {
+		t.Errorf("%d groups, want 12", n)
+	}
+}
+
+// TestShutdownReleasesQueuedCommands: commands claimed but not started
+// when the bot stops are given back at once, so the next start runs them
+// without waiting for their lease to run out.
+func TestShutdownReleasesQueuedCommands(t *testing.T) {
+	h := newHarness(t, func(o *bot.Options) { o.MaxConcurrent = 1; o.Lease = time.Hour })
+	h.wire(t)
+	arrived := createArrives(h.fake, 300*time.Millisecond)
+	h.send(t, groupCommand(`/newgroup first`))
+	receive(t, arrived, "the first create-group call")
+	queued := []*dingtalktest.Delivery{h.send(t, groupCommand(`/newgroup second`)), h.send(t, groupCommand(`/newgroup third`))}
+	for _, d := range queued {
+		if _, err := d.WaitAck(ctxFor(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.bot.Shutdown(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range queued {
+		it, err := h.db.Get(ctxFor(t), d.MsgID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.State != store.Received || it.Owner != "" || !it.LeaseUntil.IsZero() {
+			t.Errorf("queued command after Shutdown: state %s, owner %q, lease until %v; want received and free", it.State, it.Owner, it.LeaseUntil)
+		}
+	}
+	// The next process (same database, an hour-long lease) runs them at once.
+	next := bot.New(bot.Options{DingTalk: newClient(t, h.fake, nil), Store: h.db, Lease: time.Hour, PollInterval: 50 * time.Millisecond})
+	t.Cleanup(func() { _ = next.Shutdown(context.Background()) })
+	eventually(t, "the queued commands to run after the restart", func() bool { return len(h.fake.Groups()) == 3 })
 }

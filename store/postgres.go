@@ -62,7 +62,7 @@ func openPostgres(ctx context.Context, databaseURL string) (Store, error) {
 		pool.Close()
 		return fail(scrub(err, password))
 	}
-	return &sqlStore{db: d, nextLock: " FOR UPDATE SKIP LOCKED"}, nil
+	return &sqlStore{db: d, nextLock: " FOR UPDATE SKIP LOCKED", unrepliedFrom: "inbox"}, nil
 }
 
 func (d *pgDB) exec(ctx context.Context, q string, args ...any) (int64, error) {

@@ -16,53 +16,84 @@ import (
 
 // sqliteDB is the SQLite engine (modernc.org/sqlite, no cgo) in WAL mode.
 //
-// SQLite has one writer at a time. All writes go through w, a pool of ONE
-// connection, so writers of this process queue in database/sql instead of
-// spinning on SQLITE_BUSY; other processes on the same file are waited for
-// by busy_timeout. Every write is one statement (or a BEGIN IMMEDIATE
-// transaction for migrations), and a write statement takes the write lock
-// before it reads, so conditional updates such as Next's
+// SQLite has one writer at a time, so this process has one too: a goroutine
+// (writeLoop) that owns the single write connection and runs every write
+// statement. Writers queue on its channel instead of spinning on
+// SQLITE_BUSY; other processes on the same file are waited for by
+// busy_timeout. A write statement takes the write lock before it reads, so
+// conditional updates such as Next's
 // UPDATE … WHERE msg_id = (SELECT … LIMIT 1) RETURNING … are atomic.
-// Pure reads use r, several connections reading WAL snapshots concurrently.
 //
-// Statements are prepared once per pool and kept (stmts): SQLite parsing
-// and planning every statement again cost about a tenth of the bot's CPU
-// under load (loadtest's profile, BENCHMARKS.md).
+// Group commit: the writes that queue up while one commit is running are run
+// together, each statement as before, in one BEGIN IMMEDIATE … COMMIT. Every
+// caller still returns only after its statement has committed, so nothing a
+// caller was told is stored can be lost; what is shared is the cost of the
+// commit (the WAL frames of pages several statements touch are written once).
+// Under load this is most of SQLite's cost per message (BENCHMARKS.md). If
+// any statement of a batch fails, the batch is rolled back and its statements
+// are run again one by one, so one statement's error never reaches another
+// caller.
+//
+// Pure reads use r, several connections reading WAL snapshots concurrently.
+// Statements are prepared once and kept: SQLite parsing and planning every
+// statement again cost about a tenth of the bot's CPU under load.
 type sqliteDB struct {
 	w, r   *sql.DB
-	stmts  sync.Map // stmtKey → *sql.Stmt
+	stmts  sync.Map // read statements: query text → *sql.Stmt on r
 	nStmts atomic.Int32
+
+	writes   chan *writeOp // unbuffered: a queued write is one a caller is still waiting to hand over
+	stop     chan struct{} // closed by close: the writer stops taking writes
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when the writer has stopped
+
+	grouped   atomic.Int64 // transactions of several statements committed (for tests)
+	unbatched atomic.Int64 // batches rolled back and run again statement by statement (for tests)
 }
 
-// stmtKey names a prepared statement: its text and its pool.
-type stmtKey struct {
-	q     string
-	write bool
-}
-
-// maxStmts bounds the statement cache; queries built from filters (audit,
+// maxStmts bounds each statement cache; queries built from filters (audit,
 // groups) come in a few shapes, so it is never reached in practice.
 const maxStmts = 128
 
-// stmt returns the prepared statement for q on the writer or the readers,
-// or nil (the caller runs q unprepared) if it cannot be prepared.
-func (d *sqliteDB) stmt(ctx context.Context, write bool, q string) *sql.Stmt {
-	key := stmtKey{q, write}
-	if s, ok := d.stmts.Load(key); ok {
+// maxBatch is the most write statements committed together.
+const maxBatch = 256
+
+// writeTimeout bounds one batch; SQLite statements here take microseconds,
+// and waiting for another process's lock is bounded by busy_timeout.
+const writeTimeout = 30 * time.Second
+
+// errClosed is returned for writes after the database was closed.
+var errClosed = errors.New("sqlite: database is closed")
+
+// writeOp is one write statement handed to the writer.
+type writeOp struct {
+	q       string
+	args    []any
+	returns bool // a statement with RETURNING (or a read on the writer): collect its rows
+
+	// taken is 0 while queued, 1 once the writer runs it, 2 if its caller gave up first.
+	taken atomic.Int32
+	done  chan struct{} // closed when the results below are final
+
+	n    int64   // rows affected (returns == false)
+	rows [][]any // rows returned (returns == true)
+	err  error
+}
+
+// stmt returns the prepared read statement for q, or nil (the caller runs q
+// unprepared) if it cannot be prepared.
+func (d *sqliteDB) stmt(ctx context.Context, q string) *sql.Stmt {
+	if s, ok := d.stmts.Load(q); ok {
 		return s.(*sql.Stmt)
 	}
 	if d.nStmts.Load() >= maxStmts {
 		return nil
 	}
-	pool := d.r
-	if write {
-		pool = d.w
-	}
-	s, err := pool.PrepareContext(ctx, q)
+	s, err := d.r.PrepareContext(ctx, q)
 	if err != nil {
 		return nil
 	}
-	if prev, loaded := d.stmts.LoadOrStore(key, s); loaded {
+	if prev, loaded := d.stmts.LoadOrStore(q, s); loaded {
 		s.Close()
 		return prev.(*sql.Stmt)
 	}
@@ -104,41 +135,294 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
 	}
+	conn, err := w.Conn(ctx)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", sqliteDSN(path, true))
 	if err != nil {
+		conn.Close()
 		w.Close()
 		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &sqlStore{db: &sqliteDB{w: w, r: r}}, nil
+	d := &sqliteDB{w: w, r: r, writes: make(chan *writeOp), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go d.writeLoop(conn)
+	return &sqlStore{db: d, unrepliedFrom: "inbox INDEXED BY inbox_unreplied"}, nil
 }
 
-func (d *sqliteDB) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	var (
-		res sql.Result
-		err error
-	)
-	if s := d.stmt(ctx, true, q); s != nil {
-		res, err = s.ExecContext(ctx, args...)
-	} else {
-		res, err = d.w.ExecContext(ctx, q, args...)
+// write hands op to the writer and waits for its result. A caller whose ctx
+// ends while op is still queued gets ctx's error and op never runs; once the
+// writer has taken op, the caller waits for the outcome (a statement takes
+// microseconds), so an error always means the statement had no effect.
+func (d *sqliteDB) write(ctx context.Context, op *writeOp) error {
+	op.done = make(chan struct{})
+	select {
+	case d.writes <- op:
+	case <-d.stop:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if err != nil {
-		return 0, err
+	select {
+	case <-op.done:
+		return op.err
+	case <-ctx.Done():
+		if op.taken.CompareAndSwap(0, 2) {
+			return ctx.Err()
+		}
+		<-op.done
+		return op.err
 	}
-	return res.RowsAffected()
 }
 
-func (d *sqliteDB) query(ctx context.Context, write bool, q string, args []any, each func(scan func(dest ...any) error) error) error {
+// writeLoop is the writer: it owns conn and runs the writes queued on
+// d.writes, those that queued up together in one transaction, until close.
+func (d *sqliteDB) writeLoop(conn *sql.Conn) {
+	defer close(d.stopped)
+	stmts := make(map[string]*sql.Stmt)
+	defer func() {
+		for _, s := range stmts {
+			s.Close()
+		}
+		conn.Close()
+	}()
+	batch := make([]*writeOp, 0, maxBatch)
+	for {
+		select {
+		case <-d.stop:
+			return
+		case op := <-d.writes:
+			batch = append(batch[:0], op)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-d.writes:
+				batch = append(batch, op)
+			default:
+				break more
+			}
+		}
+		d.runBatch(conn, stmts, batch)
+		clear(batch)
+	}
+}
+
+// runBatch runs the writes of batch whose callers still wait, all in one
+// transaction, and tells each caller its own result.
+func (d *sqliteDB) runBatch(conn *sql.Conn, stmts map[string]*sql.Stmt, batch []*writeOp) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	ops := batch[:0]
+	for _, op := range batch {
+		if op.taken.CompareAndSwap(0, 1) {
+			ops = append(ops, op)
+		}
+	}
+	defer func() {
+		for _, op := range ops {
+			close(op.done)
+		}
+	}()
+	if len(ops) == 1 {
+		runWrite(ctx, conn, stmts, ops[0])
+		return
+	}
+	if len(ops) == 0 || d.runTogether(ctx, conn, stmts, ops) {
+		return
+	}
+	for _, op := range ops {
+		runWrite(ctx, conn, stmts, op)
+	}
+}
+
+// runTogether runs ops in one transaction. It reports false, having rolled
+// everything back, if the transaction could not begin, a statement failed or
+// the commit failed.
+func (d *sqliteDB) runTogether(ctx context.Context, conn *sql.Conn, stmts map[string]*sql.Stmt, ops []*writeOp) bool {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return false
+	}
+	failed := false
+	for _, op := range ops {
+		if runWrite(ctx, conn, stmts, op); op.err != nil {
+			failed = true
+			break
+		}
+	}
+	if !failed {
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err == nil {
+			d.grouped.Add(1)
+			return true
+		}
+	}
+	// A failed statement or commit: undo the whole batch (SQLite may already
+	// have), then let the caller run each statement on its own.
+	_, _ = conn.ExecContext(ctx, "ROLLBACK")
+	d.unbatched.Add(1)
+	for _, op := range ops {
+		op.n, op.rows, op.err = 0, nil, nil
+	}
+	return false
+}
+
+// runWrite runs one write statement on conn and stores its result in op.
+func runWrite(ctx context.Context, conn *sql.Conn, stmts map[string]*sql.Stmt, op *writeOp) {
+	s := stmts[op.q]
+	if s == nil && len(stmts) < maxStmts {
+		if p, err := conn.PrepareContext(ctx, op.q); err == nil {
+			s, stmts[op.q] = p, p
+		}
+	}
+	if !op.returns {
+		var (
+			res sql.Result
+			err error
+		)
+		if s != nil {
+			res, err = s.ExecContext(ctx, op.args...)
+		} else {
+			res, err = conn.ExecContext(ctx, op.q, op.args...)
+		}
+		if err == nil {
+			op.n, err = res.RowsAffected()
+		}
+		op.err = err
+		return
+	}
 	var (
 		rows *sql.Rows
 		err  error
 	)
-	if s := d.stmt(ctx, write, q); s != nil {
+	if s != nil {
+		rows, err = s.QueryContext(ctx, op.args...)
+	} else {
+		rows, err = conn.QueryContext(ctx, op.q, op.args...)
+	}
+	if err != nil {
+		op.err = err
+		return
+	}
+	op.rows, op.err = collectRows(rows)
+}
+
+// collectRows reads every row as the driver's values; for a write with
+// RETURNING, Close is what finishes the statement, so its error counts.
+func collectRows(rows *sql.Rows) ([][]any, error) {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
+}
+
+// scanValues is a scan function over one collected row: it assigns the
+// driver values (int64, float64, string, []byte, nil) to the destinations
+// the store scans into.
+func scanValues(vals []any) func(dest ...any) error {
+	return func(dest ...any) error {
+		if len(dest) != len(vals) {
+			return fmt.Errorf("sqlite: scan: %d destinations for %d columns", len(dest), len(vals))
+		}
+		for i, v := range vals {
+			if err := assignValue(dest[i], v); err != nil {
+				return fmt.Errorf("sqlite: scan column %d: %w", i, err)
+			}
+		}
+		return nil
+	}
+}
+
+func assignValue(dest, v any) error {
+	switch d := dest.(type) {
+	case *any:
+		*d = v
+		return nil
+	case *string:
+		switch s := v.(type) {
+		case string:
+			*d = s
+			return nil
+		case []byte:
+			*d = string(s)
+			return nil
+		case nil:
+			*d = ""
+			return nil
+		}
+	case *int64:
+		switch n := v.(type) {
+		case int64:
+			*d = n
+			return nil
+		case nil:
+			*d = 0
+			return nil
+		}
+	case *int:
+		if n, ok := v.(int64); ok {
+			*d = int(n)
+			return nil
+		}
+	case *[]byte:
+		switch s := v.(type) {
+		case []byte:
+			*d = append([]byte(nil), s...)
+			return nil
+		case string:
+			*d = []byte(s)
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot store %T in %T", v, dest)
+}
+
+func (d *sqliteDB) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	op := &writeOp{q: q, args: args}
+	if err := d.write(ctx, op); err != nil {
+		return 0, err
+	}
+	return op.n, nil
+}
+
+func (d *sqliteDB) query(ctx context.Context, write bool, q string, args []any, each func(scan func(dest ...any) error) error) error {
+	if write {
+		op := &writeOp{q: q, args: args, returns: true}
+		if err := d.write(ctx, op); err != nil {
+			return err
+		}
+		for _, row := range op.rows {
+			if err := each(scanValues(row)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if s := d.stmt(ctx, q); s != nil {
 		rows, err = s.QueryContext(ctx, args...)
-	} else if write {
-		rows, err = d.w.QueryContext(ctx, q, args...)
 	} else {
 		rows, err = d.r.QueryContext(ctx, q, args...)
 	}
@@ -154,12 +438,12 @@ func (d *sqliteDB) query(ctx context.Context, write bool, q string, args []any, 
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	// For a write with RETURNING, Close is what finishes (commits) the
-	// statement; report its error.
 	return rows.Close()
 }
 
 func (d *sqliteDB) close() error {
+	d.stopOnce.Do(func() { close(d.stop) })
+	<-d.stopped
 	d.stmts.Range(func(_, s any) bool {
 		s.(*sql.Stmt).Close()
 		return true

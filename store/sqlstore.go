@@ -36,6 +36,23 @@ type sqlStore struct {
 	// in PostgreSQL (so concurrent workers pick different rows instead of
 	// queueing on the same one), "" in SQLite (writes are serialized anyway).
 	nextLock string
+	// unrepliedFrom is Unreplied's FROM: SQLite's planner, without table
+	// statistics, would rather read inbox_next than the small partial index
+	// made for the query, so it is named (INDEXED BY); PostgreSQL picks it.
+	unrepliedFrom string
+}
+
+// nextQuery selects the item Next leases (lock is sqlStore.nextLock).
+func nextQuery(lock string) string {
+	return `SELECT msg_id FROM inbox WHERE state = 'received' AND lease_until < $3
+			ORDER BY lease_until, received_at, msg_id LIMIT 1` + lock
+}
+
+// unrepliedQuery selects Unreplied's items (from is sqlStore.unrepliedFrom).
+func unrepliedQuery(from string) string {
+	return `SELECT ` + itemCols + ` FROM ` + from + `
+		WHERE state IN ` + finishedStates + ` AND reply_state = ''
+		ORDER BY received_at, msg_id LIMIT $1`
 }
 
 const itemCols = `msg_id, message, state, reply, reply_state, owner, lease_until, received_at, updated_at`
@@ -105,22 +122,26 @@ func checkOwner(owner string) error {
 }
 
 // Claim implements Store.
-func (s *sqlStore) Claim(ctx context.Context, msgID string, message []byte, now time.Time) (bool, *Item, error) {
+func (s *sqlStore) Claim(ctx context.Context, msgID string, message []byte, owner string, now time.Time, lease time.Duration) (bool, *Item, error) {
 	if msgID == "" {
 		return false, nil, errors.New("store: claim: empty msgID")
 	}
 	t := ms(now)
+	var until int64
+	if owner != "" {
+		until = now.Add(lease).UnixMilli()
+	}
 	// A missing row after a conflict means it was pruned in between: try again.
 	for range 3 {
-		n, err := s.db.exec(ctx, `INSERT INTO inbox (msg_id, message, state, received_at, updated_at)
-			VALUES ($1, $2, 'received', $3, $3) ON CONFLICT (msg_id) DO NOTHING`,
-			msgID, string(message), t)
+		n, err := s.db.exec(ctx, `INSERT INTO inbox (msg_id, message, state, owner, lease_until, received_at, updated_at)
+			VALUES ($1, $2, 'received', $3, $4, $5, $5) ON CONFLICT (msg_id) DO NOTHING`,
+			msgID, string(message), owner, until, t)
 		if err != nil {
 			return false, nil, opErr("claim", err)
 		}
 		if n == 1 {
 			return true, &Item{MsgID: msgID, Message: append([]byte(nil), message...), State: Received,
-				ReceivedAt: fromMS(t), UpdatedAt: fromMS(t)}, nil
+				Owner: owner, LeaseUntil: fromMS(until), ReceivedAt: fromMS(t), UpdatedAt: fromMS(t)}, nil
 		}
 		it, err := s.get(ctx, true, msgID)
 		if errors.Is(err, ErrNotFound) {
@@ -141,8 +162,7 @@ func (s *sqlStore) Next(ctx context.Context, owner string, now time.Time, lease 
 	}
 	t := ms(now)
 	items, err := s.items(ctx, true, `UPDATE inbox SET owner = $1, lease_until = $2, updated_at = $3
-		WHERE msg_id = (SELECT msg_id FROM inbox WHERE state = 'received' AND lease_until < $3
-			ORDER BY received_at, msg_id LIMIT 1`+s.nextLock+`)
+		WHERE msg_id = (`+nextQuery(s.nextLock)+`)
 		AND state = 'received' AND lease_until < $3
 		RETURNING `+itemCols,
 		owner, now.Add(lease).UnixMilli(), t)
@@ -189,7 +209,7 @@ func (s *sqlStore) Finish(ctx context.Context, msgID, owner string, state State,
 	if !state.Finished() {
 		return fmt.Errorf("store: finish: %q is not a final state", state)
 	}
-	n, err := s.db.exec(ctx, `UPDATE inbox SET state = $3, reply = $4, owner = '', lease_until = 0, updated_at = $5
+	n, err := s.db.exec(ctx, `UPDATE inbox SET state = $3, reply = $4, reply_state = 'sending', owner = '', lease_until = 0, updated_at = $5
 		WHERE msg_id = $1 AND owner = $2 AND state IN ('received', 'calling')`,
 		msgID, owner, string(state), reply, ms(now))
 	if err != nil {
@@ -272,9 +292,7 @@ func (s *sqlStore) Unreplied(ctx context.Context, limit int) ([]*Item, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	items, err := s.items(ctx, false, `SELECT `+itemCols+` FROM inbox
-		WHERE state IN `+finishedStates+` AND reply_state = ''
-		ORDER BY received_at, msg_id LIMIT $1`, limit)
+	items, err := s.items(ctx, false, unrepliedQuery(s.unrepliedFrom), limit)
 	return items, opErr("unreplied", err)
 }
 

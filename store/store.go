@@ -134,17 +134,24 @@ var ErrLeaseLost = errors.New("store: lease lost")
 // sharing one PostgreSQL database.
 type Store interface {
 	// Claim inserts a new item in state received, atomically keyed by msgID
-	// (INSERT … ON CONFLICT DO NOTHING). It returns true if this call inserted
-	// it; otherwise false and the existing item.
-	Claim(ctx context.Context, msgID string, message []byte, now time.Time) (bool, *Item, error)
-	// Next leases one received item that no live worker holds (oldest first;
-	// in PostgreSQL with FOR UPDATE SKIP LOCKED) to owner until now+lease,
-	// or returns nil, nil when there is none.
+	// (INSERT … ON CONFLICT DO NOTHING). With an owner, the new item is
+	// leased to it until now+lease, so the process that received the message
+	// runs it at once, without Next; with owner "" it waits for Next. It
+	// returns true if this call inserted the item; otherwise false and the
+	// existing item.
+	Claim(ctx context.Context, msgID string, message []byte, owner string, now time.Time, lease time.Duration) (bool, *Item, error)
+	// Next leases one received item that no live worker holds to owner until
+	// now+lease (in PostgreSQL with FOR UPDATE SKIP LOCKED), or returns nil,
+	// nil when there is none. Items never held come first, oldest first; then
+	// items whose lease ran out, in the order the leases ran out.
 	Next(ctx context.Context, owner string, now time.Time, lease time.Duration) (*Item, error)
 	// MarkCalling moves an item owner holds from received to calling; it is
 	// called right before the non-idempotent DingTalk call.
 	MarkCalling(ctx context.Context, msgID, owner string, now time.Time) error
-	// Finish moves an item owner holds to a final state with its reply text and releases it.
+	// Finish moves an item owner holds to a final state with its reply text,
+	// releases it and marks the reply ReplySending: the caller posts it next,
+	// then records ReplySent or ReplyFailed. One statement, so no other
+	// process can post the reply in between.
 	Finish(ctx context.Context, msgID, owner string, state State, reply string, now time.Time) error
 	// Release gives back an item owner holds in state received (e.g. at shutdown), so another worker can take it.
 	Release(ctx context.Context, msgID, owner string) error

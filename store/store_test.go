@@ -129,7 +129,7 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 
 	claim := func(t *testing.T, s Store, id string, now time.Time) {
 		t.Helper()
-		ok, _, err := s.Claim(ctx, id, []byte(`{"text":"`+id+`"}`), now)
+		ok, _, err := s.Claim(ctx, id, []byte(`{"text":"`+id+`"}`), "", now, lease)
 		if err != nil || !ok {
 			t.Fatalf("Claim(%s) = %v, %v; want true", id, ok, err)
 		}
@@ -163,7 +163,22 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 			t.Fatalf("%s: err = %v, want %v", what, err, want)
 		}
 	}
-	// finished makes a finished item id (received at now) in state st.
+	// unreplied makes an item id (received at now) whose create call was
+	// interrupted: unknown, its reply never attempted (ReplyNone).
+	unreplied := func(t *testing.T, s Store, id string, now time.Time) {
+		t.Helper()
+		if ok, _, err := s.Claim(ctx, id, []byte(`{"text":"`+id+`"}`), "dead-"+id, now, lease); !ok || err != nil {
+			t.Fatalf("Claim(%s) = %v, %v", id, ok, err)
+		}
+		if err := s.MarkCalling(ctx, id, "dead-"+id, now); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ExpireCalling(ctx, now.Add(lease+time.Millisecond)); err != nil || len(got) != 1 {
+			t.Fatalf("ExpireCalling(%s) = %v, %v", id, got, err)
+		}
+	}
+	// finished makes a finished item id (received at now) in state st, its
+	// reply being sent.
 	finished := func(t *testing.T, s Store, id string, now time.Time, st State) {
 		t.Helper()
 		claim(t, s, id, now)
@@ -175,16 +190,62 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		}
 	}
 
+	t.Run("ClaimHeld", func(t *testing.T) {
+		s := open(t)
+		ok, it, err := s.Claim(ctx, "h", []byte(`{}`), "w1", t0, lease)
+		if err != nil || !ok || it.Owner != "w1" || !it.LeaseUntil.Equal(at(lease)) || it.State != Received {
+			t.Fatalf("held Claim = %v, %+v, %v", ok, it, err)
+		}
+		if got := get(t, s, "h"); got.Owner != "w1" || !got.LeaseUntil.Equal(at(lease)) {
+			t.Fatalf("stored held item: %+v", got)
+		}
+		// Nobody else takes it while the lease lasts; the holder runs it without Next.
+		next(t, s, "w2", at(lease), "")
+		if err := s.MarkCalling(ctx, "h", "w1", at(time.Second)); err != nil {
+			t.Fatalf("MarkCalling by the claimer: %v", err)
+		}
+		// A held claim of a process that died is taken over after the lease.
+		claim2 := func(id, owner string) {
+			t.Helper()
+			if ok, _, err := s.Claim(ctx, id, []byte(`{}`), owner, t0, lease); !ok || err != nil {
+				t.Fatalf("Claim(%s) = %v, %v", id, ok, err)
+			}
+		}
+		claim2("dead", "w9")
+		next(t, s, "w2", at(lease), "")
+		next(t, s, "w2", at(lease+time.Millisecond), "dead")
+		// A duplicate held claim does not change the holder.
+		if ok, it, err := s.Claim(ctx, "dead", []byte(`{}`), "w3", at(time.Hour), lease); ok || err != nil || it.Owner != "w2" {
+			t.Fatalf("duplicate held Claim = %v, %+v, %v", ok, it, err)
+		}
+	})
+
+	t.Run("NextOrder", func(t *testing.T) {
+		s := open(t)
+		// "expired" is older but was held by a process that died; "fresh"
+		// and "fresher" were never held: they go first, oldest first.
+		if ok, _, err := s.Claim(ctx, "expired", []byte(`{}`), "w9", t0, lease); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		claim(t, s, "fresher", at(20*time.Second))
+		claim(t, s, "fresh", at(10*time.Second))
+		now := at(lease + time.Second)
+		next(t, s, "w1", now, "fresh")
+		next(t, s, "w1", now, "fresher")
+		next(t, s, "w1", now, "expired")
+		next(t, s, "w1", now, "")
+	})
+
 	t.Run("ClaimAndGet", func(t *testing.T) {
 		s := open(t)
-		ok, it, err := s.Claim(ctx, "m1", []byte(`{"a":1}`), t0)
+		ok, it, err := s.Claim(ctx, "m1", []byte(`{"a":1}`), "", t0, lease)
 		if err != nil || !ok {
 			t.Fatalf("first Claim = %v, %v", ok, err)
 		}
 		if it == nil || it.MsgID != "m1" || it.State != Received {
 			t.Fatalf("first Claim item = %+v", it)
 		}
-		ok, it, err = s.Claim(ctx, "m1", []byte(`{"a":2}`), at(time.Second))
+		ok, it, err = s.Claim(ctx, "m1", []byte(`{"a":2}`), "", at(time.Second), lease)
 		if err != nil || ok {
 			t.Fatalf("second Claim = %v, %v; want false", ok, err)
 		}
@@ -200,7 +261,7 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		}
 		_, err = s.Get(ctx, "nope")
 		wantErr(t, "Get(nope)", err, ErrNotFound)
-		if _, _, err := s.Claim(ctx, "", nil, t0); err == nil {
+		if _, _, err := s.Claim(ctx, "", nil, "", t0, lease); err == nil {
 			t.Fatal("Claim with empty msgID succeeded")
 		}
 	})
@@ -289,7 +350,7 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 			}
 			it := get(t, s, id)
 			if it.State != st || it.Reply != "reply-"+id || it.Owner != "" || !it.LeaseUntil.IsZero() ||
-				!it.UpdatedAt.Equal(at(time.Second)) || it.ReplyState != ReplyNone {
+				!it.UpdatedAt.Equal(at(time.Second)) || it.ReplyState != ReplySending {
 				t.Fatalf("after Finish(%s): %+v", id, it)
 			}
 			wantErr(t, "Finish twice", s.Finish(ctx, id, "w1", Unknown, "again", at(2*time.Second)), ErrLeaseLost)
@@ -426,8 +487,10 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		}
 		set("open", ReplySending, false) // not finished
 		finished(t, s, "m", t0, Failed)
-		set("m", ReplySending, true)
-		set("m", ReplySending, false) // already sending
+		set("m", ReplySending, false) // Finish marked it sending
+		unreplied(t, s, "u", t0)
+		set("u", ReplySending, true)
+		set("u", ReplySending, false) // already sending
 		set("m", ReplyFailed, true)
 		set("m", ReplySending, true) // retry after failure
 		set("m", ReplySent, true)
@@ -452,10 +515,11 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		if got, err := s.Unreplied(ctx, 10); len(got) != 0 || err != nil {
 			t.Fatalf("Unreplied on empty = %v, %v", got, err)
 		}
-		finished(t, s, "f3", at(3*time.Second), Unknown)
-		finished(t, s, "f1", at(1*time.Second), Done)
-		finished(t, s, "f2", at(2*time.Second), Failed)
-		finished(t, s, "f4", at(4*time.Second), Done)
+		unreplied(t, s, "f3", at(3*time.Second))
+		unreplied(t, s, "f1", at(1*time.Second))
+		unreplied(t, s, "f2", at(2*time.Second))
+		unreplied(t, s, "f4", at(4*time.Second))
+		finished(t, s, "done", at(time.Second), Done) // its worker is posting the reply
 		claim(t, s, "open", t0)
 		if ok, err := s.SetReplyState(ctx, "f4", ReplySending, t0); !ok || err != nil {
 			t.Fatal(ok, err)
@@ -471,7 +535,7 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		if want := []string{"f1", "f2", "f3"}; !slices.Equal(ids, want) {
 			t.Fatalf("Unreplied = %v, want %v", ids, want)
 		}
-		if got[0].Reply != "reply f1" || got[0].State != Done {
+		if got[0].State != Unknown || got[0].ReplyState != ReplyNone || string(got[0].Message) != `{"text":"f1"}` {
 			t.Fatalf("Unreplied item: %+v", got[0])
 		}
 		if got, _ := s.Unreplied(ctx, 2); len(got) != 2 || got[1].MsgID != "f2" {
@@ -780,7 +844,7 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 				if i%2 == 1 {
 					st = s2
 				}
-				ok, it, err := st.Claim(ctx, "same", []byte(fmt.Sprintf(`{"n":%d}`, i)), t0)
+				ok, it, err := st.Claim(ctx, "same", []byte(fmt.Sprintf(`{"n":%d}`, i)), "", t0, lease)
 				if err != nil {
 					t.Errorf("Claim: %v", err)
 					return
@@ -960,7 +1024,7 @@ func TestOpenURLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s1.Close()
-	if ok, _, err := s1.Claim(ctx, "m", []byte("{}"), t0); !ok || err != nil {
+	if ok, _, err := s1.Claim(ctx, "m", []byte("{}"), "", t0, lease); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	s2, err := Open(ctx, "file:"+p, "")
