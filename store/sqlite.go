@@ -47,6 +47,10 @@ type sqliteDB struct {
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when the writer has stopped
 
+	ck        *sql.DB       // one connection for checkpointLoop
+	ckStopped chan struct{} // closed when checkpointLoop has stopped
+	commits   atomic.Int64  // write statements and transactions committed, so checkpointLoop idles when nothing changed
+
 	grouped   atomic.Int64 // transactions of several statements committed (for tests)
 	unbatched atomic.Int64 // batches rolled back and run again statement by statement (for tests)
 }
@@ -62,6 +66,38 @@ const maxBatch = 256
 // and waiting for another process's lock is bounded by busy_timeout.
 const writeTimeout = 30 * time.Second
 
+// walBackstopPages is the WAL size (4 KiB pages) at which the writer
+// checkpoints after all, should checkpointLoop fall behind.
+const walBackstopPages = 16384
+
+// checkpointEvery is how often checkpointLoop copies the WAL into the database.
+const checkpointEvery = 250 * time.Millisecond
+
+// checkpointLoop copies committed pages from the WAL into the database
+// file every interval, on its own connection, so writers never wait for it:
+// a PASSIVE checkpoint takes neither the write lock nor waits for readers.
+// The WAL restarts from its beginning once everything in it was copied.
+func (d *sqliteDB) checkpointLoop(interval time.Duration) {
+	defer close(d.ckStopped)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var done int64
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-tick.C:
+		}
+		if n := d.commits.Load(); n != done {
+			ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+			if _, err := d.ck.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err == nil {
+				done = n
+			}
+			cancel()
+		}
+	}
+}
+
 // errClosed is returned for writes after the database was closed.
 var errClosed = errors.New("sqlite: database is closed")
 
@@ -70,6 +106,9 @@ type writeOp struct {
 	q       string
 	args    []any
 	returns bool // a statement with RETURNING (or a read on the writer): collect its rows
+	// then runs after the statement, in the same transaction, if it
+	// affected a row (not with returns).
+	then []statement
 
 	// taken is 0 while queued, 1 once the writer runs it, 2 if its caller gave up first.
 	taken atomic.Int32
@@ -103,6 +142,12 @@ func (d *sqliteDB) stmt(ctx context.Context, q string) *sql.Stmt {
 
 // sqliteDSN is path plus the pragmas every pooled connection runs when it
 // opens. _txlock=immediate makes BeginTx issue BEGIN IMMEDIATE.
+//
+// The writer does not checkpoint the WAL itself at SQLite's default of 1000
+// pages: that copy (several MB) ran inside whichever commit crossed the
+// threshold, a few times a second under load, and every write queued behind
+// it (the tail of the receipt → reply latency). checkpointLoop does it
+// beside the writer; walBackstopPages only bounds the WAL if it falls behind.
 func sqliteDSN(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
@@ -111,6 +156,8 @@ func sqliteDSN(path string, readOnly bool) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages))
 	}
 	q.Set("_txlock", "immediate")
 	return path + "?" + q.Encode()
@@ -148,8 +195,18 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	d := &sqliteDB{w: w, r: r, writes: make(chan *writeOp), stop: make(chan struct{}), stopped: make(chan struct{})}
+	ck, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		conn.Close()
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	d := &sqliteDB{w: w, r: r, ck: ck, writes: make(chan *writeOp), stop: make(chan struct{}),
+		stopped: make(chan struct{}), ckStopped: make(chan struct{})}
 	go d.writeLoop(conn)
+	go d.checkpointLoop(checkpointEvery)
 	return &sqlStore{db: d, unrepliedFrom: "inbox INDEXED BY inbox_unreplied"}, nil
 }
 
@@ -227,16 +284,38 @@ func (d *sqliteDB) runBatch(conn *sql.Conn, stmts map[string]*sql.Stmt, batch []
 			close(op.done)
 		}
 	}()
+	d.commits.Add(1)
 	if len(ops) == 1 {
-		runWrite(ctx, conn, stmts, ops[0])
+		runAlone(ctx, conn, stmts, ops[0])
 		return
 	}
 	if len(ops) == 0 || d.runTogether(ctx, conn, stmts, ops) {
 		return
 	}
 	for _, op := range ops {
-		runWrite(ctx, conn, stmts, op)
+		runAlone(ctx, conn, stmts, op)
 	}
+}
+
+// runAlone runs op in a transaction of its own: the statement's own, or
+// BEGIN … COMMIT around it and its then statements.
+func runAlone(ctx context.Context, conn *sql.Conn, stmts map[string]*sql.Stmt, op *writeOp) {
+	if len(op.then) == 0 {
+		runWrite(ctx, conn, stmts, op)
+		return
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		op.err = err
+		return
+	}
+	runWrite(ctx, conn, stmts, op)
+	if op.err == nil {
+		if _, op.err = conn.ExecContext(ctx, "COMMIT"); op.err == nil {
+			return
+		}
+	}
+	_, _ = conn.ExecContext(ctx, "ROLLBACK")
+	op.n = 0
 }
 
 // runTogether runs ops in one transaction. It reports false, having rolled
@@ -269,30 +348,51 @@ func (d *sqliteDB) runTogether(ctx context.Context, conn *sql.Conn, stmts map[st
 	return false
 }
 
-// runWrite runs one write statement on conn and stores its result in op.
-func runWrite(ctx context.Context, conn *sql.Conn, stmts map[string]*sql.Stmt, op *writeOp) {
-	s := stmts[op.q]
+// prepared returns the statement prepared for q on conn, or nil (the
+// caller runs q unprepared) if it cannot be prepared.
+func prepared(ctx context.Context, conn *sql.Conn, stmts map[string]*sql.Stmt, q string) *sql.Stmt {
+	s := stmts[q]
 	if s == nil && len(stmts) < maxStmts {
-		if p, err := conn.PrepareContext(ctx, op.q); err == nil {
-			s, stmts[op.q] = p, p
+		if p, err := conn.PrepareContext(ctx, q); err == nil {
+			s, stmts[q] = p, p
 		}
 	}
+	return s
+}
+
+// execOn runs one statement without rows on conn.
+func execOn(ctx context.Context, conn *sql.Conn, stmts map[string]*sql.Stmt, q string, args []any) (int64, error) {
+	var (
+		res sql.Result
+		err error
+	)
+	if s := prepared(ctx, conn, stmts, q); s != nil {
+		res, err = s.ExecContext(ctx, args...)
+	} else {
+		res, err = conn.ExecContext(ctx, q, args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// runWrite runs op's statements on conn, inside the caller's transaction
+// if it has then statements, and stores the result in op.
+func runWrite(ctx context.Context, conn *sql.Conn, stmts map[string]*sql.Stmt, op *writeOp) {
 	if !op.returns {
-		var (
-			res sql.Result
-			err error
-		)
-		if s != nil {
-			res, err = s.ExecContext(ctx, op.args...)
-		} else {
-			res, err = conn.ExecContext(ctx, op.q, op.args...)
+		op.n, op.err = execOn(ctx, conn, stmts, op.q, op.args)
+		if op.err != nil || op.n == 0 {
+			return
 		}
-		if err == nil {
-			op.n, err = res.RowsAffected()
+		for _, st := range op.then {
+			if _, op.err = execOn(ctx, conn, stmts, st.q, st.args); op.err != nil {
+				return
+			}
 		}
-		op.err = err
 		return
 	}
+	s := prepared(ctx, conn, stmts, op.q)
 	var (
 		rows *sql.Rows
 		err  error
@@ -404,6 +504,14 @@ func (d *sqliteDB) exec(ctx context.Context, q string, args ...any) (int64, erro
 	return op.n, nil
 }
 
+func (d *sqliteDB) execIf(ctx context.Context, first statement, then []statement) (int64, error) {
+	op := &writeOp{q: first.q, args: first.args, then: then}
+	if err := d.write(ctx, op); err != nil {
+		return 0, err
+	}
+	return op.n, nil
+}
+
 func (d *sqliteDB) query(ctx context.Context, write bool, q string, args []any, each func(scan func(dest ...any) error) error) error {
 	if write {
 		op := &writeOp{q: q, args: args, returns: true}
@@ -444,11 +552,12 @@ func (d *sqliteDB) query(ctx context.Context, write bool, q string, args []any, 
 func (d *sqliteDB) close() error {
 	d.stopOnce.Do(func() { close(d.stop) })
 	<-d.stopped
+	<-d.ckStopped
 	d.stmts.Range(func(_, s any) bool {
 		s.(*sql.Stmt).Close()
 		return true
 	})
-	return errors.Join(d.r.Close(), d.w.Close())
+	return errors.Join(d.ck.Close(), d.r.Close(), d.w.Close())
 }
 
 // sqliteTx runs migrations in a BEGIN IMMEDIATE transaction: it takes the

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -200,5 +201,34 @@ func TestSQLiteQueryPlans(t *testing.T) {
 		if strings.Contains(all, "TEMP B-TREE") {
 			t.Errorf("%s sorts: %s", c.name, all)
 		}
+	}
+}
+
+// TestSQLiteCheckpointsBesideTheWriter: committed pages reach the database
+// file without any writer checkpointing (its threshold is far away), through
+// the background checkpoint.
+func TestSQLiteCheckpointsBesideTheWriter(t *testing.T) {
+	s, _, path := openTestSQLite(t)
+	ctx := context.Background()
+	size := func() int64 {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	before := size()
+	text := []byte(`{"text":"` + strings.Repeat("x", 500) + `"}`)
+	for i := range 1000 {
+		if _, _, err := s.Claim(ctx, fmt.Sprintf("m%04d", i), text, "", t0, lease); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size() < before+500_000 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes (was %d) after 1000 claims: the WAL was not checkpointed", size(), before)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
