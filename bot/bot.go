@@ -506,20 +506,29 @@ func (b *Bot) processItem(item *store.Item, known *Message) {
 	b.finish(item, msg, r)
 }
 
-// finish records the outcome durably, then the command's audit record,
-// then posts the reply.
+// finish records the outcome durably, with the command's audit record and
+// the group it created, in one transaction, then posts the reply.
 func (b *Bot) finish(item *store.Item, msg Message, r result) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	reply := r.reply.Text
-	if err := b.store.Finish(ctx, item.MsgID, b.owner, r.state, reply, b.now()); err != nil {
-		// Our lease ran out and another process took the item: it owns the reply now.
+	records := []store.Record{b.commandRecord(item, msg, r)}
+	if r.group != nil {
+		records = append(records, *r.group)
+	}
+	if err := b.store.Finish(ctx, item.MsgID, b.owner, r.state, reply, b.now(), records...); err != nil {
+		// Our lease ran out and another process took the item: it owns the
+		// reply now. The group exists all the same: keep it in the audit.
 		b.log.Error("recording the outcome failed; not replying", "msg_id", item.MsgID, "error", err.Error())
+		if r.group != nil {
+			if err := b.store.RecordGroup(ctx, *r.group); err != nil {
+				b.log.Error("recording the created group in the audit failed", "msg_id", item.MsgID, "error", err.Error())
+			}
+		}
 		return
 	}
 	command := b.metricCommand(msg)
 	b.metrics.command(command, r.outcome)
-	b.recordCommand(item, msg, r)
 	item.State, item.Reply = r.state, reply
 	b.post(item, msg) // Finish marked the reply as being sent
 	received := msg.ReceivedAt
@@ -534,9 +543,19 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 // maxAuditText bounds the command text kept in the audit, in bytes.
 const maxAuditText = 4000
 
-// recordCommand writes the audit record of a finished command. A failure is
-// logged; it never changes the command's outcome or reply.
+// recordCommand writes the audit record of a command finished outside
+// finish (an interrupted call). A failure is logged; it never changes the
+// command's outcome or reply.
 func (b *Bot) recordCommand(item *store.Item, msg Message, r result) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.store.RecordCommand(ctx, b.commandRecord(item, msg, r)); err != nil {
+		b.log.Error("recording the command in the audit failed", "msg_id", item.MsgID, "error", err.Error())
+	}
+}
+
+// commandRecord is the audit record of a finished command.
+func (b *Bot) commandRecord(item *store.Item, msg Message, r result) store.AuditRecord {
 	at := msg.ReceivedAt
 	if at.IsZero() {
 		at = item.ReceivedAt
@@ -551,11 +570,7 @@ func (b *Bot) recordCommand(item *store.Item, msg Message, r result) {
 		GroupOpenConversationID: r.openConversationID, ChatID: r.chatID,
 	}
 	rec.RequestID, rec.ErrorCode = dingTalkError(r.err)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := b.store.RecordCommand(ctx, rec); err != nil {
-		b.log.Error("recording the command in the audit failed", "msg_id", item.MsgID, "error", err.Error())
-	}
+	return rec
 }
 
 // commandOther labels metrics of messages that are no known command.
@@ -694,6 +709,7 @@ type result struct {
 	// the outcome (its requestid and code are recorded).
 	openConversationID, chatID string
 	err                        error
+	group                      *store.Group // recorded with the outcome
 }
 
 // process runs one message: interpret, look people up, call DingTalk. It
@@ -782,15 +798,10 @@ func (b *Bot) createGroup(ctx context.Context, log *slog.Logger, item *store.Ite
 		log.Warn("group create failed", "name", req.Name, "outcome", outcome, "error", err.Error())
 		return result{reply: b.lang.FailedReply(cg, err), state: state, outcome: outcome, err: err}
 	}
-	audit := store.Group{
+	group := &store.Group{
 		MsgID: item.MsgID, OpenConversationID: resp.OpenConversationID, ChatID: resp.ChatID,
 		Name: req.Name, Owner: req.Owner, Members: cg.Request.UserIDs, Sender: msg.SenderStaffID,
 		ConversationID: msg.ConversationID, CreatedAt: b.now(),
-	}
-	auditCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := b.store.RecordGroup(auditCtx, audit); err != nil {
-		log.Error("recording the created group in the audit failed", "error", err.Error())
 	}
 	var notAdded []string
 	if len(rest) > 0 {
@@ -802,7 +813,7 @@ func (b *Bot) createGroup(ctx context.Context, log *slog.Logger, item *store.Ite
 	log.Info("group created", "name", req.Name, "open_conversation_id", resp.OpenConversationID,
 		"chatid", resp.ChatID, "owner", req.Owner, "members", len(cg.Request.UserIDs), "not_added", len(notAdded))
 	return result{reply: b.lang.CreatedReply(cg, resp, notAdded), state: store.Done, outcome: outcomeCreated,
-		openConversationID: resp.OpenConversationID, chatID: resp.ChatID, err: err}
+		openConversationID: resp.OpenConversationID, chatID: resp.ChatID, err: err, group: group}
 }
 
 // listGroups answers /groups: one page of the groups the sender created

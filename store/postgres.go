@@ -70,6 +70,30 @@ func (d *pgDB) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	return tag.RowsAffected(), err
 }
 
+func (d *pgDB) execIf(ctx context.Context, first statement, then []statement) (int64, error) {
+	if len(then) == 0 {
+		return d.exec(ctx, first.q, first.args...)
+	}
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	tag, err := tx.Exec(ctx, first.q, first.args...)
+	if err != nil || tag.RowsAffected() == 0 {
+		return 0, err
+	}
+	for _, st := range then {
+		if _, err := tx.Exec(ctx, st.q, st.args...); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
 func (d *pgDB) query(ctx context.Context, _ bool, q string, args []any, each func(scan func(dest ...any) error) error) error {
 	rows, err := d.pool.Query(ctx, q, args...)
 	if err != nil {

@@ -16,12 +16,22 @@ import (
 type db interface {
 	// exec runs a statement and returns how many rows it affected.
 	exec(ctx context.Context, q string, args ...any) (int64, error)
+	// execIf runs first and, only if it affected a row, then in the same
+	// transaction; it returns how many rows first affected. Nothing is
+	// written unless every statement succeeds.
+	execIf(ctx context.Context, first statement, then []statement) (int64, error)
 	// query runs a statement returning rows and calls each once per row with
 	// that row's scan function. write is true for writes with RETURNING (SQLite
 	// sends those to its writer connection, PostgreSQL ignores it).
 	query(ctx context.Context, write bool, q string, args []any, each func(scan func(dest ...any) error) error) error
 	// close releases the database.
 	close() error
+}
+
+// statement is one SQL statement and its arguments.
+type statement struct {
+	q    string
+	args []any
 }
 
 // sqlStore implements Store on top of a db. All state transitions are single
@@ -202,16 +212,24 @@ func (s *sqlStore) MarkCalling(ctx context.Context, msgID, owner string, now tim
 }
 
 // Finish implements Store.
-func (s *sqlStore) Finish(ctx context.Context, msgID, owner string, state State, reply string, now time.Time) error {
+func (s *sqlStore) Finish(ctx context.Context, msgID, owner string, state State, reply string, now time.Time, records ...Record) error {
 	if err := checkOwner(owner); err != nil {
 		return opErr("finish", err)
 	}
 	if !state.Finished() {
 		return fmt.Errorf("store: finish: %q is not a final state", state)
 	}
-	n, err := s.db.exec(ctx, `UPDATE inbox SET state = $3, reply = $4, reply_state = 'sending', owner = '', lease_until = 0, updated_at = $5
+	var then []statement
+	for _, r := range records {
+		st, err := r.insert()
+		if err != nil {
+			return opErr("finish", err)
+		}
+		then = append(then, st)
+	}
+	n, err := s.db.execIf(ctx, statement{`UPDATE inbox SET state = $3, reply = $4, reply_state = 'sending', owner = '', lease_until = 0, updated_at = $5
 		WHERE msg_id = $1 AND owner = $2 AND state IN ('received', 'calling')`,
-		msgID, owner, string(state), reply, ms(now))
+		[]any{msgID, owner, string(state), reply, ms(now)}}, then)
 	if err != nil {
 		return opErr("finish", err)
 	}
@@ -313,11 +331,11 @@ func (s *sqlStore) Get(ctx context.Context, msgID string) (*Item, error) {
 	return it, opErr("get", err)
 }
 
-// RecordGroup implements Store. A second record for the same msgID is
-// ignored (the first one wins), so a retried write is harmless.
-func (s *sqlStore) RecordGroup(ctx context.Context, g Group) error {
+// insert is the statement that records g: a second record for the same
+// msgID is ignored (the first one wins), so a retried write is harmless.
+func (g Group) insert() (statement, error) {
 	if g.MsgID == "" {
-		return errors.New("store: record group: empty msgID")
+		return statement{}, errors.New("group record: empty msgID")
 	}
 	members := g.Members
 	if members == nil {
@@ -325,12 +343,21 @@ func (s *sqlStore) RecordGroup(ctx context.Context, g Group) error {
 	}
 	mj, err := json.Marshal(members)
 	if err != nil {
-		return opErr("record group", err)
+		return statement{}, err
 	}
-	_, err = s.db.exec(ctx, `INSERT INTO groups
+	return statement{`INSERT INTO groups
 		(msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (msg_id) DO NOTHING`,
-		g.MsgID, g.OpenConversationID, g.ChatID, g.Name, g.Owner, string(mj), g.Sender, g.ConversationID, ms(g.CreatedAt))
+		[]any{g.MsgID, g.OpenConversationID, g.ChatID, g.Name, g.Owner, string(mj), g.Sender, g.ConversationID, ms(g.CreatedAt)}}, nil
+}
+
+// RecordGroup implements Store.
+func (s *sqlStore) RecordGroup(ctx context.Context, g Group) error {
+	st, err := g.insert()
+	if err != nil {
+		return opErr("record group", err)
+	}
+	_, err = s.db.exec(ctx, st.q, st.args...)
 	return opErr("record group", err)
 }
 
@@ -407,21 +434,31 @@ func (s *sqlStore) CountGroups(ctx context.Context, sender string) (int, error) 
 const auditCols = `msg_id, at, sender, sender_nick, conversation_id, command, text, outcome,
 	group_open_conversation_id, chatid, request_id, error_code`
 
-// RecordCommand implements Store: an upsert keyed by msg_id, so the record
-// of a command finished again (e.g. after a lease was lost) replaces the first.
-func (s *sqlStore) RecordCommand(ctx context.Context, r AuditRecord) error {
+// insert is the statement that records r: an upsert keyed by msg_id, so
+// the record of a command finished again (e.g. after a lease was lost)
+// replaces the first.
+func (r AuditRecord) insert() (statement, error) {
 	if r.MsgID == "" {
-		return errors.New("store: record command: empty msgID")
+		return statement{}, errors.New("command record: empty msgID")
 	}
-	_, err := s.db.exec(ctx, `INSERT INTO audit (`+auditCols+`)
+	return statement{`INSERT INTO audit (` + auditCols + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (msg_id) DO UPDATE SET at = excluded.at, sender = excluded.sender,
 			sender_nick = excluded.sender_nick, conversation_id = excluded.conversation_id,
 			command = excluded.command, text = excluded.text, outcome = excluded.outcome,
 			group_open_conversation_id = excluded.group_open_conversation_id, chatid = excluded.chatid,
 			request_id = excluded.request_id, error_code = excluded.error_code`,
-		r.MsgID, ms(r.At), r.Sender, r.SenderNick, r.ConversationID, r.Command, r.Text, r.Outcome,
-		r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode)
+		[]any{r.MsgID, ms(r.At), r.Sender, r.SenderNick, r.ConversationID, r.Command, r.Text, r.Outcome,
+			r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode}}, nil
+}
+
+// RecordCommand implements Store.
+func (s *sqlStore) RecordCommand(ctx context.Context, r AuditRecord) error {
+	st, err := r.insert()
+	if err != nil {
+		return opErr("record command", err)
+	}
+	_, err = s.db.exec(ctx, st.q, st.args...)
 	return opErr("record command", err)
 }
 

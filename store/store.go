@@ -108,6 +108,12 @@ type AuditRecord struct {
 	ErrorCode string
 }
 
+// Record is an audit record Finish writes together with the outcome: an
+// AuditRecord or a Group.
+type Record interface {
+	insert() (statement, error)
+}
+
 // AuditFilter selects audit records.
 type AuditFilter struct {
 	// Sender keeps only the commands of this userId; "" keeps all.
@@ -150,9 +156,10 @@ type Store interface {
 	MarkCalling(ctx context.Context, msgID, owner string, now time.Time) error
 	// Finish moves an item owner holds to a final state with its reply text,
 	// releases it and marks the reply ReplySending: the caller posts it next,
-	// then records ReplySent or ReplyFailed. One statement, so no other
-	// process can post the reply in between.
-	Finish(ctx context.Context, msgID, owner string, state State, reply string, now time.Time) error
+	// then records ReplySent or ReplyFailed. In the same transaction it
+	// writes records, the command's audit (as RecordCommand) and the group
+	// it created (as RecordGroup); if the lease was lost, nothing is written.
+	Finish(ctx context.Context, msgID, owner string, state State, reply string, now time.Time, records ...Record) error
 	// Release gives back an item owner holds in state received (e.g. at shutdown), so another worker can take it.
 	Release(ctx context.Context, msgID, owner string) error
 	// Renew extends the lease of every unfinished item owner holds to now+lease; it returns how many.

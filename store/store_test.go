@@ -220,6 +220,55 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("FinishWithRecords", func(t *testing.T) {
+		s := open(t)
+		if ok, _, err := s.Claim(ctx, "f", []byte(`{}`), "w1", t0, lease); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		cmd := AuditRecord{MsgID: "f", At: t0, Sender: "u1", Command: "newgroup", Text: "/newgroup X", Outcome: "created", ChatID: "chat1"}
+		grp := Group{MsgID: "f", Name: "X", ChatID: "chat1", Sender: "u1", Members: []string{"u1"}, CreatedAt: t0}
+		// A lost lease writes nothing, records included.
+		wantErr(t, "Finish by another owner", s.Finish(ctx, "f", "w2", Done, "r", t0, cmd, grp), ErrLeaseLost)
+		if got, _ := s.Audit(ctx, AuditFilter{}); len(got) != 0 {
+			t.Fatalf("audit after a lost Finish: %+v", got)
+		}
+		if n, _ := s.CountGroups(ctx, ""); n != 0 {
+			t.Fatalf("%d groups after a lost Finish", n)
+		}
+		if err := s.Finish(ctx, "f", "w1", Done, "r", at(time.Second), cmd, grp); err != nil {
+			t.Fatal(err)
+		}
+		if it := get(t, s, "f"); it.State != Done || it.ReplyState != ReplySending {
+			t.Fatalf("after Finish: %+v", it)
+		}
+		if got, err := s.Audit(ctx, AuditFilter{}); err != nil || len(got) != 1 || got[0] != cmd {
+			t.Fatalf("audit = %+v, %v; want %+v", got, err, cmd)
+		}
+		if got, err := s.Groups(ctx, GroupFilter{}); err != nil || len(got) != 1 || got[0].ChatID != "chat1" || got[0].Name != "X" {
+			t.Fatalf("groups = %+v, %v", got, err)
+		}
+		// Invalid records are refused before anything is written.
+		if ok, _, err := s.Claim(ctx, "g", []byte(`{}`), "w1", t0, lease); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		if err := s.Finish(ctx, "g", "w1", Done, "r", t0, Group{}); err == nil {
+			t.Fatal("Finish with a group record without msgID succeeded")
+		}
+		if it := get(t, s, "g"); it.State != Received || it.Owner != "w1" {
+			t.Fatalf("item after a refused Finish: %+v", it)
+		}
+		// One transaction: a failing statement after the update undoes it.
+		d := s.(*sqlStore).db
+		n, err := d.execIf(ctx, statement{`UPDATE inbox SET reply = 'changed' WHERE msg_id = $1`, []any{"g"}},
+			[]statement{{`INSERT INTO no_such_table VALUES (1)`, nil}})
+		if err == nil || n != 0 {
+			t.Fatalf("execIf with a failing second statement = %d, %v", n, err)
+		}
+		if it := get(t, s, "g"); it.Reply != "" {
+			t.Fatalf("the update before the failing statement was kept: %+v", it)
+		}
+	})
+
 	t.Run("NextOrder", func(t *testing.T) {
 		s := open(t)
 		// "expired" is older but was held by a process that died; "fresh"
