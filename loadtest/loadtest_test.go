@@ -30,10 +30,12 @@ func TestQuickRun(t *testing.T) {
 		t.Errorf("run problem: %s", e)
 	}
 	for _, want := range []string{
-		"Throughput, 20 × /help, dingbot ÷ bare SDK echo",
+		"Throughput, 20 × `/newgroup \"Release N\" @Alice @Bob`, dingbot ÷ bare SDK echo",
+		"Throughput, 20 × `/help` (no DingTalk call)",
+		"CPU time per message",
 		"receipt → reply p50 / p99 (dingbot)",
 		"receipt → reply p50 / p99 (echo)",
-		"Steady 20 msg/s for 1s",
+		"Steady 20 × /newgroup per second for 1s",
 		"Burst: 20 × /newgroup at once",
 		"Burst: user-visible failures",
 		"Token fetches per run",
@@ -54,10 +56,15 @@ func TestQuickRun(t *testing.T) {
 		t.Error("a micro-benchmark was not measured")
 	}
 	// Every message got its reply (counts, not timings).
-	for _, r := range []run{rep.ThroughputBot, rep.ThroughputEcho, rep.SteadyBot, rep.SteadyEcho, rep.Burst} {
+	for _, r := range []run{rep.ThroughputBot, rep.ThroughputHelp, rep.ThroughputEcho, rep.SteadyBot, rep.SteadyEcho, rep.Burst} {
 		if r.Sent == 0 || r.Replies != r.Sent || r.Failures != 0 {
-			t.Errorf("%s: %d sent, %d replies, %d failures", r.Bot, r.Sent, r.Replies, r.Failures)
+			t.Errorf("%s %s: %d sent, %d replies, %d failures", r.Bot, r.Workload, r.Sent, r.Replies, r.Failures)
 		}
+	}
+	// The /newgroup runs created one group per message.
+	if rep.ThroughputBot.Groups != rep.ThroughputBot.Sent || rep.SteadyBot.Groups != rep.SteadyBot.Sent {
+		t.Errorf("groups created: throughput %d of %d, steady %d of %d", rep.ThroughputBot.Groups, rep.ThroughputBot.Sent,
+			rep.SteadyBot.Groups, rep.SteadyBot.Sent)
 	}
 	if rep.Burst.TokenFetches != 1 {
 		t.Errorf("burst: %d token fetches, want 1", rep.Burst.TokenFetches)

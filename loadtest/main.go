@@ -27,11 +27,17 @@ type Config struct {
 	BenchTime   string        // go test -benchtime of the micro-benchmarks
 	Settle      time.Duration // idle time after startup before the idle RSS is read
 	RunTimeout  time.Duration // bound of each wait for replies
+	// Only, if not empty, runs just these parts (throughput, steady, burst,
+	// micro), for profiling one of them; the report then misses the rest.
+	Only []string
 }
+
+// runs reports whether the part named part is to run.
+func (c Config) runs(part string) bool { return len(c.Only) == 0 || slices.Contains(c.Only, part) }
 
 // Full is the configuration of BENCHMARKS.md; Quick the tiny one CI runs.
 var (
-	Full = Config{ThroughputN: 2000, Window: 32, SteadyRate: 200, SteadyFor: 10 * time.Second,
+	Full = Config{ThroughputN: 2000, Window: 64, SteadyRate: 200, SteadyFor: 10 * time.Second,
 		BurstN: 200, BurstRate: 20, BenchTime: "1s", Settle: time.Second, RunTimeout: 60 * time.Second}
 	Quick = Config{Quick: true, ThroughputN: 20, Window: 8, SteadyRate: 20, SteadyFor: time.Second,
 		BurstN: 20, BurstRate: 20, BenchTime: "100x", Settle: 100 * time.Millisecond, RunTimeout: 30 * time.Second}
@@ -57,6 +63,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	n := fs.Int("n", 0, "messages in the throughput run (default 2000, quick 20)")
 	rate := fs.Int("rate", 0, "messages per second in the steady run (default 200, quick 20)")
 	burst := fs.Int("burst", 0, "commands in the burst (default 200, quick 20)")
+	only := fs.String("only", "", "run only these comma-separated parts: throughput, steady, burst, micro (for profiling; the report misses the rest)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -75,6 +82,15 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *burst > 0 {
 		cfg.BurstN = min(*burst, 2000)
+	}
+	if *only != "" {
+		for _, part := range strings.Split(*only, ",") {
+			if !slices.Contains([]string{"throughput", "steady", "burst", "micro"}, part) {
+				fmt.Fprintf(stderr, "loadtest: -only: unknown part %q\n", part)
+				return 2
+			}
+			cfg.Only = append(cfg.Only, part)
+		}
 	}
 	command := "go run ./loadtest"
 	if len(args) > 0 {
@@ -116,7 +132,8 @@ type Report struct {
 
 	BotSize, EchoSize int64
 	Startups          []time.Duration
-	ThroughputBot     run
+	ThroughputBot     run // /newgroup
+	ThroughputHelp    run // dingbot answering /help: no DingTalk call
 	ThroughputEcho    run
 	SteadyBot         run
 	SteadyEcho        run
@@ -157,25 +174,35 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*Report, e
 		}
 	}
 	// The echo baseline runs right before dingbot so both see the same machine state.
-	rep.ThroughputEcho, err = r.throughput(ctx, r.startEchobot)
-	note("throughput (echobot)", err)
-	rep.ThroughputBot, err = r.throughput(ctx, r.startDingbot)
-	note("throughput (dingbot)", err)
-	rep.SteadyEcho, err = r.steady(ctx, r.startEchobot)
-	note("steady (echobot)", err)
-	rep.SteadyBot, err = r.steady(ctx, r.startDingbot)
-	note("steady (dingbot)", err)
-	rep.Burst, err = r.burst(ctx)
-	note("burst", err)
-	for _, x := range []run{rep.ThroughputEcho, rep.ThroughputBot, rep.SteadyEcho, rep.SteadyBot, rep.Burst} {
+	if cfg.runs("throughput") {
+		rep.ThroughputEcho, err = r.throughput(ctx, r.startEchobot, newgroupLoad)
+		note("throughput (echobot)", err)
+		rep.ThroughputBot, err = r.throughput(ctx, r.startUnthrottledDingbot, newgroupLoad)
+		note("throughput (dingbot)", err)
+		rep.ThroughputHelp, err = r.throughput(ctx, r.startUnthrottledDingbot, helpLoad)
+		note("throughput (dingbot, /help)", err)
+	}
+	if cfg.runs("steady") {
+		rep.SteadyEcho, err = r.steady(ctx, r.startEchobot, newgroupLoad)
+		note("steady (echobot)", err)
+		rep.SteadyBot, err = r.steady(ctx, r.startUnthrottledDingbot, newgroupLoad)
+		note("steady (dingbot)", err)
+	}
+	if cfg.runs("burst") {
+		rep.Burst, err = r.burst(ctx)
+		note("burst", err)
+	}
+	for _, x := range []run{rep.ThroughputEcho, rep.ThroughputBot, rep.ThroughputHelp, rep.SteadyEcho, rep.SteadyBot, rep.Burst} {
 		if x.Err != "" {
 			rep.Errors = append(rep.Errors, x.Bot+": "+x.Err)
 		}
 	}
 	rep.Startups = slices.Clone(r.startups)
-	logf("micro-benchmarks (go test -bench, -benchtime %s)", cfg.BenchTime)
-	rep.Micro, err = micro(ctx, root, cfg.BenchTime)
-	note("micro-benchmarks", err)
+	if cfg.runs("micro") {
+		logf("micro-benchmarks (go test -bench, -benchtime %s)", cfg.BenchTime)
+		rep.Micro, err = micro(ctx, root, cfg.BenchTime)
+		note("micro-benchmarks", err)
+	}
 	rep.LoadAfter = loadavg()
 	rep.Took = time.Since(start)
 	if ctx.Err() != nil {

@@ -179,6 +179,44 @@ func (p *proc) stop() error {
 	}
 }
 
+// clockTicks is USER_HZ, the unit of the CPU times in /proc/PID/stat (100 on Linux).
+const clockTicks = 100
+
+// cpuTime reads the CPU time (user + system) the process used so far.
+func (p *proc) cpuTime() (time.Duration, error) {
+	return statCPU(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+}
+
+// selfCPU is cpuTime of this process: the fake DingTalk and the driver.
+func selfCPU() (time.Duration, error) { return statCPU("/proc/self/stat") }
+
+// statCPU reads utime + stime from a /proc/PID/stat file.
+func statCPU(path string) (time.Duration, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces;
+	// utime and stime are fields 14 and 15, i.e. the 12th and 13th after it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc/PID/stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc/PID/stat")
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
 // memory is a process's resident set now (VmRSS; RssAnon of it is heap,
 // stacks and data, RssFile pages of the executable) and at its peak (VmHWM), in bytes.
 type memory struct{ RSS, Anon, File, HWM int64 }

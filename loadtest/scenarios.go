@@ -13,8 +13,13 @@ import (
 	"github.com/dingbot/dingbot/dingtalktest"
 )
 
-// lead is the one person who sends every message.
-var lead = dingtalktest.User{UserID: "lead01", Name: "Lead", Active: true, Visible: true}
+// lead is the one person who sends every message; alice and bob are the
+// people the /newgroup commands mention.
+var (
+	lead  = dingtalktest.User{UserID: "lead01", Name: "Lead", Active: true, Visible: true}
+	alice = dingtalktest.User{UserID: "alice01", Name: "Alice", Active: true, Visible: true}
+	bob   = dingtalktest.User{UserID: "bob02", Name: "Bob", Active: true, Visible: true}
+)
 
 const secret = "loadtest-secret-K3v9"
 
@@ -31,22 +36,72 @@ type rig struct {
 
 func newFake() *dingtalktest.Server {
 	fake := dingtalktest.NewServer(dingtalktest.Options{ClientSecret: secret})
-	fake.AddUser(lead)
+	for _, u := range []dingtalktest.User{lead, alice, bob} {
+		fake.AddUser(u)
+	}
 	return fake
 }
 
 // bot is a running bot process connected to its fake.
 type bot struct {
 	*proc
-	name    string
-	readyIn time.Duration // start → /readyz 200 (dingbot) or → connected (echobot)
-	idle    memory        // after startup, before traffic
+	name      string
+	readyIn   time.Duration // start → /readyz 200 (dingbot) or → connected (echobot)
+	idle      memory        // after startup, before traffic
+	cpu       time.Duration // CPU time used when traffic started
+	driverCPU time.Duration // this process's CPU time then
+}
+
+// starter starts a bot against a fake.
+type starter func(context.Context, *dingtalktest.Server) (*bot, error)
+
+// workload is the message a run sends, numbered, and how a right reply looks.
+type workload struct {
+	name string
+	msg  func(i int) dingtalktest.Message
+	ok   func(reply string) bool
+}
+
+// newgroupLoad is issue #7's workload: the product's headline command, a
+// distinct group named in quotes with two people mentioned, typed in a group chat.
+var newgroupLoad = workload{
+	name: "/newgroup",
+	msg: func(i int) dingtalktest.Message {
+		return dingtalktest.Message{Text: fmt.Sprintf(`/newgroup "Release %d" @Alice @Bob`, i),
+			SenderID: lead.UserID, SenderNick: lead.Name, Group: true, ConversationTitle: "Load",
+			Mentions: []dingtalktest.Mention{{Name: alice.Name, UserID: alice.UserID}, {Name: bob.Name, UserID: bob.UserID}}}
+	},
+	ok: func(t string) bool { return strings.HasPrefix(t, "Created group") || strings.HasPrefix(t, "echo: ") },
+}
+
+// helpLoad is answered without any DingTalk API call: the pipeline alone.
+var helpLoad = workload{
+	name: "/help",
+	msg: func(int) dingtalktest.Message {
+		return dingtalktest.Message{Text: "/help", SenderID: lead.UserID, SenderNick: lead.Name}
+	},
+	ok: func(t string) bool { return strings.Contains(t, "/newgroup") || strings.HasPrefix(t, "echo: ") },
 }
 
 // startDingbot starts `dingbot serve` against fake with the production
 // defaults (log level info, JSON logs, SQLite in a fresh directory) and waits
 // until /readyz answers 200 and the fake sees the Stream connection.
 func (r *rig) startDingbot(ctx context.Context, fake *dingtalktest.Server) (*bot, error) {
+	return r.startDingbotWith(ctx, fake, nil)
+}
+
+// startUnthrottledDingbot is startDingbot with the bot's own create limit
+// (20/s by default, DingTalk's) raised to the highest allowed: the
+// throughput and steady runs measure the pipeline against a fake that
+// enforces no limit, not DingTalk's quota.
+func (r *rig) startUnthrottledDingbot(ctx context.Context, fake *dingtalktest.Server) (*bot, error) {
+	return r.startDingbotWith(ctx, fake, map[string]string{"DINGBOT_CREATE_RATE": unthrottled})
+}
+
+// unthrottled is the highest DINGBOT_CREATE_RATE the configuration accepts.
+const unthrottled = "1000"
+
+func (r *rig) startDingbotWith(ctx context.Context, fake *dingtalktest.Server, extra map[string]string) (*bot, error) {
 	data, err := os.MkdirTemp(r.dir, "data")
 	if err != nil {
 		return nil, err
@@ -59,6 +114,9 @@ func (r *rig) startDingbot(ctx context.Context, fake *dingtalktest.Server) (*bot
 		"DINGBOT_HTTP_ADDR":      "127.0.0.1:0",
 		"DINGBOT_DATA_DIR":       data,
 		"DINGBOT_LOG_FORMAT":     "json",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	p, err := startProc(r.dingbot, []string{"serve"}, env, data)
 	if err != nil {
@@ -112,10 +170,13 @@ func (r *rig) startEchobot(ctx context.Context, fake *dingtalktest.Server) (*bot
 	return b, nil
 }
 
-// settle lets a freshly started bot go idle, then records its memory.
+// settle lets a freshly started bot go idle, then records its memory and
+// the CPU time it used so far.
 func (r *rig) settle(b *bot) {
 	time.Sleep(r.cfg.Settle)
 	b.idle, _ = b.readMemory()
+	b.cpu, _ = b.cpuTime()
+	b.driverCPU, _ = selfCPU()
 }
 
 // latencies are receipt → reply times: from just before the fake pushes the
@@ -136,6 +197,7 @@ func (l latencies) pct(p float64) time.Duration {
 // run is the outcome of one load run against one bot.
 type run struct {
 	Bot          string
+	Workload     string // the command sent
 	Sent         int
 	Replies      int           // first replies to the messages sent
 	Elapsed      time.Duration // first send → last reply
@@ -145,11 +207,29 @@ type run struct {
 	TokenFetches int
 	Idle, Peak   memory
 	ReadyIn      time.Duration
-	Failures     int // replies that are not the expected kind, plus missing replies
-	Throttled    int // create calls the fake answered 403
-	Creates      int // create calls
-	Groups       int // groups the fake holds at the end
+	Failures     int           // replies that are not the expected kind, plus missing replies
+	Throttled    int           // create calls the fake answered 403
+	Creates      int           // create calls
+	Groups       int           // groups the fake holds at the end
+	CPU          time.Duration // CPU time (user + system) the bot used from the first send to the end
+	DriverCPU    time.Duration // CPU time of this process (the fake DingTalk and the driver) in the same span
 	Err          string
+}
+
+// driverCPUPerMessage is the fake's and driver's CPU time per reply.
+func (r run) driverCPUPerMessage() time.Duration {
+	if r.Replies == 0 {
+		return 0
+	}
+	return r.DriverCPU / time.Duration(r.Replies)
+}
+
+// cpuPerMessage is the bot's CPU time per reply.
+func (r run) cpuPerMessage() time.Duration {
+	if r.Replies == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Replies)
 }
 
 // perSecond is the messages per second until the last reply.
@@ -173,11 +253,11 @@ func newSender(fake *dingtalktest.Server, n int) *sender {
 	return &sender{fake: fake, at: make(map[string]time.Time, n)}
 }
 
-// send pushes one message; done (if not nil) is called once it is ACKed or
-// 10 s passed.
-func (s *sender) send(i int, text string, done func()) error {
+// send pushes message m as number i; done (if not nil) is called once it is
+// ACKed or 10 s passed.
+func (s *sender) send(i int, m dingtalktest.Message, done func()) error {
 	id := fmt.Sprintf("msgLT%07d", i)
-	m := dingtalktest.Message{Text: text, SenderID: lead.UserID, SenderNick: lead.Name, MsgID: id}
+	m.MsgID = id
 	t := time.Now()
 	s.mu.Lock()
 	s.at[id] = t
@@ -246,6 +326,12 @@ func finish(b *bot, fake *dingtalktest.Server, res *run) {
 	res.ReadyIn = b.readyIn
 	res.Idle = b.idle
 	res.Peak, _ = b.readMemory()
+	if cpu, err := b.cpuTime(); err == nil {
+		res.CPU = cpu - b.cpu
+	}
+	if cpu, err := selfCPU(); err == nil {
+		res.DriverCPU = cpu - b.driverCPU
+	}
 	res.TokenFetches = fake.TokenFetches()
 	for _, c := range fake.CreateRequests() {
 		res.Creates++
@@ -259,22 +345,17 @@ func finish(b *bot, fake *dingtalktest.Server, res *run) {
 	}
 }
 
-// helpReply recognises dingbot's /help answer and echobot's echo.
-func helpReply(text string) bool {
-	return strings.Contains(text, "/newgroup") || strings.HasPrefix(text, "echo: ")
-}
-
-// throughput sends n /help messages as fast as the bot ACKs them, keeping at
+// throughput sends n messages of w as fast as the bot ACKs them, keeping at
 // most window frames un-ACKed (the SDK drops frames beyond its 100 handler
 // slots), and waits for every reply.
-func (r *rig) throughput(ctx context.Context, start func(context.Context, *dingtalktest.Server) (*bot, error)) (run, error) {
+func (r *rig) throughput(ctx context.Context, start starter, w workload) (run, error) {
 	fake := newFake()
 	defer fake.Close()
 	b, err := start(ctx, fake)
 	if err != nil {
 		return run{}, err
 	}
-	res := run{}
+	res := run{Workload: w.name}
 	s := newSender(fake, r.cfg.ThroughputN)
 	slots := make(chan struct{}, r.cfg.Window)
 	t0 := time.Now()
@@ -289,29 +370,30 @@ loop:
 		case <-ctx.Done():
 			break loop
 		}
-		if err := s.send(i, "/help", func() { <-slots }); err != nil {
+		if err := s.send(i, w.msg(i), func() { <-slots }); err != nil {
 			res.Err = err.Error()
 			break
 		}
 	}
 	res.SendSpan = time.Since(t0)
-	s.collect(ctx, &res, t0, r.cfg.RunTimeout, helpReply)
+	s.collect(ctx, &res, t0, r.cfg.RunTimeout, w.ok)
 	finish(b, fake, &res)
-	r.logf("throughput %s: %d/%d replies in %s (%.0f msg/s), p50 %s p99 %s, peak RSS %s",
-		res.Bot, res.Replies, res.Sent, res.Elapsed.Round(time.Millisecond), res.perSecond(), res.Lat.pct(50), res.Lat.pct(99), mib(res.Peak.HWM))
+	r.logf("throughput %s %s: %d/%d replies in %s (%.0f msg/s), p50 %s p99 %s, peak RSS %s, CPU %s/message (fake and driver %s)",
+		res.Bot, w.name, res.Replies, res.Sent, res.Elapsed.Round(time.Millisecond), res.perSecond(), res.Lat.pct(50), res.Lat.pct(99), mib(res.Peak.HWM),
+		res.cpuPerMessage(), res.driverCPUPerMessage())
 	return res, nil
 }
 
-// steady sends /help at a fixed rate (open loop: it does not wait for ACKs)
-// for the configured duration, then waits for every reply.
-func (r *rig) steady(ctx context.Context, start func(context.Context, *dingtalktest.Server) (*bot, error)) (run, error) {
+// steady sends messages of w at a fixed rate (open loop: it does not wait
+// for ACKs) for the configured duration, then waits for every reply.
+func (r *rig) steady(ctx context.Context, start starter, w workload) (run, error) {
 	fake := newFake()
 	defer fake.Close()
 	b, err := start(ctx, fake)
 	if err != nil {
 		return run{}, err
 	}
-	res := run{}
+	res := run{Workload: w.name}
 	n := int(float64(r.cfg.SteadyRate) * r.cfg.SteadyFor.Seconds())
 	every := time.Second / time.Duration(r.cfg.SteadyRate)
 	s := newSender(fake, n)
@@ -326,16 +408,16 @@ func (r *rig) steady(ctx context.Context, start func(context.Context, *dingtalkt
 		if ctx.Err() != nil {
 			break
 		}
-		if err := s.send(i, "/help", nil); err != nil {
+		if err := s.send(i, w.msg(i), nil); err != nil {
 			res.Err = err.Error()
 			break
 		}
 	}
 	res.SendSpan = time.Since(t0)
-	s.collect(ctx, &res, t0, r.cfg.RunTimeout, helpReply)
+	s.collect(ctx, &res, t0, r.cfg.RunTimeout, w.ok)
 	finish(b, fake, &res)
-	r.logf("steady %s: %d msg/s for %s: %d/%d replies, p50 %s p99 %s",
-		res.Bot, r.cfg.SteadyRate, r.cfg.SteadyFor, res.Replies, res.Sent, res.Lat.pct(50), res.Lat.pct(99))
+	r.logf("steady %s %s: %d msg/s for %s: %d/%d replies, p50 %s p99 %s",
+		res.Bot, w.name, r.cfg.SteadyRate, r.cfg.SteadyFor, res.Replies, res.Sent, res.Lat.pct(50), res.Lat.pct(99))
 	return res, nil
 }
 
@@ -349,7 +431,7 @@ func (r *rig) burst(ctx context.Context) (run, error) {
 	if err != nil {
 		return run{}, err
 	}
-	res := run{}
+	res := run{Workload: "/newgroup"}
 	s := newSender(fake, r.cfg.BurstN)
 	t0 := time.Now()
 	var wg sync.WaitGroup
@@ -358,7 +440,7 @@ func (r *rig) burst(ctx context.Context) (run, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.send(i, fmt.Sprintf("/newgroup load-%03d", i), nil); err != nil {
+			if err := s.send(i, dingtalktest.Message{Text: fmt.Sprintf("/newgroup load-%03d", i), SenderID: lead.UserID, SenderNick: lead.Name}, nil); err != nil {
 				errMu.Lock()
 				res.Err = err.Error()
 				errMu.Unlock()
