@@ -98,7 +98,8 @@ type Options struct {
 	// A process killed mid-command loses its items after at most this long:
 	// waiting ones are taken by another worker, calling ones become unknown.
 	Lease time.Duration
-	// PollInterval is how often idle workers look for items other processes stored (default 1s).
+	// PollInterval is how often an idle worker looks for items other processes stored (default 1s);
+	// a worker that finds one wakes another, so a backlog is drained by every idle worker.
 	PollInterval time.Duration
 	// Retention is how long finished inbox items are kept (default 7 days); the audits of groups and commands are kept.
 	Retention time.Duration
@@ -217,8 +218,9 @@ func New(opts Options) *Bot {
 		b.workers.Add(1)
 		go b.worker()
 	}
-	b.chores.Add(1)
+	b.chores.Add(2)
 	go b.housekeeping()
+	go b.poller()
 	return b
 }
 
@@ -288,10 +290,7 @@ func (b *Bot) Handle(msg Message) error {
 			b.jobs <- job{item: existing, msg: msg} // never blocks: the slot was free
 			return nil
 		}
-		select {
-		case b.wakeup <- struct{}{}:
-		default:
-		}
+		b.wake()
 		return nil
 	}
 	b.metrics.duplicate()
@@ -357,13 +356,15 @@ func (b *Bot) releaseJobs() {
 	}
 }
 
-// worker runs the messages handed to it by Handle and, when woken or every
-// poll interval, the inbox items no process holds (stored when every slot
-// was taken, left by a stopped or dead process, or received by another
-// replica), one at a time until Shutdown.
+// worker runs the messages handed to it by Handle and, when woken, the
+// inbox items no process holds (stored when every slot was taken, left by a
+// stopped or dead process, or received by another replica), one at a time
+// until Shutdown. A worker that finds such an item wakes another, so a
+// backlog is drained by all idle workers, while an idle bot looks once per
+// poll interval (poller), not once per worker.
 func (b *Bot) worker() {
 	defer b.workers.Done()
-	scan := true // look in the inbox: at start, when woken and on each poll tick
+	scan := true // look in the inbox: at start and when woken
 	for {
 		if scan {
 			item, err := b.store.Next(b.work, b.owner, b.now(), b.lease)
@@ -371,6 +372,7 @@ func (b *Bot) worker() {
 				b.log.Error("reading the inbox failed", "error", err.Error())
 			}
 			if item != nil {
+				b.wake()
 				b.processItem(item, nil)
 				continue
 			}
@@ -389,8 +391,29 @@ func (b *Bot) worker() {
 			b.processItem(j.item, &j.msg)
 		case <-b.wakeup:
 			scan = true
-		case <-time.After(b.poll):
-			scan = true
+		}
+	}
+}
+
+// wake asks one idle worker to look in the inbox.
+func (b *Bot) wake() {
+	select {
+	case b.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+// poller wakes a worker every poll interval, for items other processes stored.
+func (b *Bot) poller() {
+	defer b.chores.Done()
+	tick := time.NewTicker(b.poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-b.stopChore:
+			return
+		case <-tick.C:
+			b.wake()
 		}
 	}
 }
