@@ -32,7 +32,7 @@ func wantsHelp(args []string) bool {
 		switch {
 		case a == "--":
 			return false
-		case strings.EqualFold(a, "--help") || strings.EqualFold(a, "-h"):
+		case isOptionWord(a) && (strings.EqualFold(a, "--help") || strings.EqualFold(a, "-h")):
 			return true
 		}
 	}

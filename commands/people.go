@@ -199,10 +199,17 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		return nil, newUsageError(msgMentionOutsideMany, andList(outside))
 	}
 
-	cg := &CreateGroup{Request: s.req, Names: make(map[string]string, len(s.people)+1)}
-	p := &plan{sender: sender, owner: entry{ref: -1}, name: s.name, nameRun: s.nameRun, bare: s.bare,
-		typedWords: len(all), mentionN: len(ments), group: msg.Group, allMents: allMents,
-		people: make([]entry, 0, len(s.people))}
+	// One allocation for the CreateGroup and its plan, which live together.
+	both := &struct {
+		cg CreateGroup
+		p  plan
+	}{
+		CreateGroup{Request: s.req, Names: make(map[string]string, len(s.people)+1)},
+		plan{sender: sender, owner: entry{ref: -1}, name: s.name, nameRun: s.nameRun, bare: s.bare,
+			typedWords: len(all), mentionN: len(ments), group: msg.Group, allMents: allMents,
+			people: make([]entry, 0, len(s.people))},
+	}
+	cg, p := &both.cg, &both.p
 	// One backing array for the mentions' IDs and the single IDs of the people below.
 	strs := make([]string, 0, len(ments)+len(s.people))
 	single := strs[len(ments):len(ments)]
