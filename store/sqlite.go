@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -254,6 +255,10 @@ func (d *sqliteDB) writeLoop(conn *sql.Conn) {
 		case op := <-d.writes:
 			batch = append(batch[:0], op)
 		}
+		// Let goroutines that are about to write hand their writes over
+		// too: under load this groups more statements into each commit; on
+		// an idle bot there is nobody to wait for and it returns at once.
+		runtime.Gosched()
 	more:
 		for len(batch) < maxBatch {
 			select {
