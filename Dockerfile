@@ -5,7 +5,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /tmp/dingbot-ci-build .
+RUN CGO_ENABLED=0 go build -trimpath -tags nomsgpack -ldflags="-s -w" -o /tmp/dingbot-ci-build .
 
 # Runtime stage: a static binary on distroless, running as a non-root user.
 # No configuration is baked in: pass DINGTALK_* and DINGBOT_* at run time.
