@@ -35,7 +35,7 @@ func TestQuickRun(t *testing.T) {
 		"CPU time per message",
 		"receipt → reply p50 / p99 (dingbot)",
 		"receipt → reply p50 / p99 (echo)",
-		"Steady 20 × /newgroup per second for 1s",
+		"Steady 20 × /newgroup per second for 1s, receipt → reply p99 (p50), median of 1 run",
 		"Burst: 20 × /newgroup at once",
 		"Burst: user-visible failures",
 		"Token fetches per run",
@@ -76,6 +76,24 @@ func TestParseBench(t *testing.T) {
 	got := parseBench(out)
 	if len(got) != 1 || got[0] != (bench{Name: "BenchmarkLanguageInterpret", NsPerOp: 22115, BPerOp: 7536, Allocs: 61}) {
 		t.Errorf("parseBench = %+v", got)
+	}
+}
+
+func TestMedianRun(t *testing.T) {
+	mk := func(p99ms int, failures int) run {
+		r := run{Failures: failures}
+		for range 100 {
+			r.Lat = append(r.Lat, time.Duration(p99ms)*time.Millisecond)
+		}
+		return r
+	}
+	got, all := medianRun([]run{mk(9, 0), mk(3, 0), mk(1, 2), mk(5, 0)})
+	// Sorted by p99, a failed run last: 3, 5, 9, failed; the lower middle is 5.
+	if got.Lat.pct(99) != 5*time.Millisecond || len(all) != 4 || all[0] != 9*time.Millisecond {
+		t.Errorf("medianRun = p99 %s, all %v", got.Lat.pct(99), all)
+	}
+	if got, _ := medianRun(nil); got.Sent != 0 || got.Lat != nil {
+		t.Errorf("medianRun(nil) = %+v", got)
 	}
 }
 
