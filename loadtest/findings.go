@@ -6,84 +6,94 @@ package main
 // ({N} and {WINDOW} are replaced by the run's sizes.)
 const findings = `## What limits the figures, and what was changed
 
-Profiles were taken with ` + "`net/http/pprof`" + ` in a throw-away build of the bot during the
-throughput run, and with ` + "`go test -cpuprofile/-memprofile`" + ` for the micro-benchmarks. Figures
-"before" are from the first run of this driver on the same machine (2026-11-25), before the
-changes below.
+Profiles: CPU profiles of the bot during the throughput and steady runs (a throw-away build that
+calls ` + "`runtime/pprof`" + `), ` + "`go test -cpuprofile/-memprofile`" + ` for the micro-benchmarks,
+` + "`/proc/PID/smaps`" + ` and ` + "`go build -ldflags=-dumpdep`" + ` for memory, and per-message
+timestamps of each pipeline step for the latency tail. "Before" figures are from the first runs of
+this driver on the same machine (2026-11-25). This machine is shared: the same code gave
+throughput ratios ±15 % and steady p99s between 6 and 13 ms from one run to the next, so
+read the CPU-per-message row and the medians first.
 
-**Throughput (target missed: about 0.2× of the echo bot).** The echo bot does nothing but one
-HTTP POST per message. dingbot's ACK-after-persist design (README, *Behaviour choices*) makes every
-message a durable state machine in SQLite: the claim before the ACK (INSERT), the worker's lease
-(UPDATE … RETURNING), the outcome (UPDATE), the audit row (INSERT), and the reply state before and
-after the POST (2 UPDATEs): six write statements, each a WAL commit that rewrites the table page
-and the pages of 2–3 indexes. SQLite has one writer, and modernc.org/sqlite (pure Go, no cgo) is
-slower per statement than C SQLite, so the writer connection is the bottleneck: in the profile
-about 70 % of the bot's CPU is SQLite (` + "`pwrite`" + ` alone ~16 %), about 1.4 ms of CPU per
-message on this machine, where the driver and the fake use the other core. Because the ACK comes
-right after the INSERT, the window of {WINDOW} un-ACKed frames never holds the sender back and
-the inbox queues up: latency in the throughput run is queueing time (the p50 of seconds is the
-middle of a backlog of {N} messages, not the cost of one message; the steady run shows that).
-Changed: every SQLite statement is now prepared once and reused (` + "`store/sqlite.go`" + `):
-parsing and planning SQL was ~11 % of the bot's CPU under load (` + "`sqlite3Prepare`" + ` /
-` + "`yy_reduce`" + ` in the profile); it no longer shows up. The throughput moved from 505 to
-510–660 msg/s across runs, within the run-to-run noise of this shared machine, because the
-writes themselves, not parsing them, set the pace. Not changed, on purpose:
-fewer writes per message would mean giving up one of the crash guarantees the durability tests
-check (e.g. marking the reply "sending" together with the outcome would lose the reply of a
-process killed between the two), and batching claims would delay the ACK. PostgreSQL
-(` + "`DINGBOT_DATABASE_URL`" + `) takes concurrent writers and is the way to scale past this.
+**Throughput of /newgroup (target missed: 0.3–0.4× of the echo bot; not reachable on this
+machine).** The two processes share two cores with the driver and the fake, so throughput is
+total CPU per message. The echo bot's whole system costs ~0.34 ms (bot) + ~0.34 ms (fake and
+driver) per message. For /newgroup the fake alone needs ~0.6 ms per message: it also answers a
+create-group call (validation, membership, recording) and stores the group. At 0.8× of the echo
+bot's rate the budget is ~0.85 ms per message for everything, which leaves dingbot about 0.25 ms:
+less than the bare echo bot, which makes no DingTalk call and stores nothing. The ` + "`/help`" + ` row
+is the like-for-like comparison of the pipeline (a durable inbox, a worker, the parser, one reply
+POST, no DingTalk call): **0.8–0.9× of the echo bot**, at ~0.45–0.5 ms of bot CPU per message
+against the echo bot's ~0.34 ms. Where /newgroup's bot CPU goes (~1.0–1.15 ms per message): about
+half is SQLite, four commits per message (the claim, "calling" before the non-idempotent create,
+the outcome with its audit records, the reply state), much of it ` + "`pwrite`" + ` of WAL frames; the
+rest is the SDK's frame decoding and the two HTTP calls (create, reply).
 
-**Steady 200 msg/s (on the edge: p99 9–12 ms across runs, p50 under 2 ms).** At 200 msg/s the
-writer is busy less than half the time, so a typical message waits for little (the p50 is about
-1 ms above the echo bot's: the six statements and a worker hand-off). The tail is the moments when
-the single writer is held longer: SQLite's automatic WAL checkpoint (every 1000 pages, i.e. several
-times a second at this rate, since each message writes about two dozen pages), Go's GC, and the
-other processes on the two cores (the driver and the fake are busiest exactly then). That is
-a likely explanation; the tail was not profiled further. The statement cache lowered the cost of
-each write; "before", p99 was 9.1 ms. Fewer writes per message is the real lever (see above).
+Changed (before: 0.24× with ` + "`/help`" + `, 2.3 ms of CPU per /newgroup message):
+
+- *Group commit* (` + "`store/sqlite.go`" + `): SQLite's single writer is a goroutine; the writes that
+  queue while it commits are committed together, each caller still returning only once its own
+  write is durable. A failing statement rolls the batch back and the statements run again one by
+  one, so no caller sees another's error.
+- *Fewer writes per message*: a message is stored leased to the process that received it and
+  handed to a worker in memory (no ` + "`Next`" + ` UPDATE … RETURNING, no JSON decode); the outcome, the
+  audit record and the created group are one transaction; the outcome marks the reply "sending"
+  in the same statement. Six commits per /help became three, eight per /newgroup four.
+- *Indexes*: migration 0003 replaced three inbox indexes by one that serves ` + "`Next`" + ` without a
+  sort (it read every waiting row when a backlog built up: ~0.9 ms per call) and a partial index
+  of orphaned replies; ` + "`TestSQLiteQueryPlans`" + ` checks the plans.
+- *Keep-alive*: net/http keeps 2 idle connections per host, so 32 workers re-dialled the fake for
+  most calls (~7 % of CPU); the client now keeps one per worker.
+- *One poller*: 32 idle workers each polled the inbox every second; now one does.
+
+Not changed: the claim before the ACK and "calling" before the create are the crash guarantees
+the durability tests check. PostgreSQL (` + "`DINGBOT_DATABASE_URL`" + `) takes concurrent writers for
+more than one process's worth of throughput. In the throughput run the bot ACKs right after the
+claim, so the window of {WINDOW} frames never holds the sender back: the latencies of that run are
+the queue of {N} messages, not the cost of one.
+
+**Steady 200 /newgroup per second (on the edge: the median of three runs' p99 is 6–11 ms; p50
+~2.3 ms against the echo bot's ~1 ms).** A message passes three commits of the single writer and
+two HTTP round trips to the fake, one after the other. Timestamps of every step of the slow
+messages show no single culprit: a commit that waited 4–8 ms (for the CPU, or behind a group of
+other writes), a create or reply that the fake answered late, sometimes two in one message. The
+largest cause was SQLite's automatic WAL checkpoint, which ran inside whichever commit crossed 1000
+pages (every ~250 ms at this rate) and stalled every write behind it for 10–20 ms: the checkpoint
+now runs beside the writer, on its own connection, every 250 ms (without it, p99 is 40–65 ms; with
+it in the writer, 13–23 ms). A checkpoint still takes ~6 ms of CPU on these two shared cores.
 
 **Burst at 20 creates/s (targets met).** The bot's own limiter paces creates at DingTalk's
 20/s (` + "`DINGBOT_CREATE_RATE`" + `), so the fake answers no 403 and the total is the ideal 10 s plus
 the last reply. One token fetch per run: the preflight at startup fetches it and every call reuses it.
 
-**Idle RSS (target met: ~20.8 MiB; before, 24.9–27.1 MiB).** Split by ` + "`/proc/PID/status`" + `: ~3.6 MiB
-anonymous, ~17.2 MiB pages of the executable (` + "`RssFile`" + `). The kernel maps file pages in 64 KiB
-fault-around windows, so RssFile is about 64 KiB per window of the binary that startup touches:
-the package initialisers of ~180 packages, then SQLite, net/http and the SDK. The binary was
-6.5 MiB larger than it had to be: the demo decoded its JSON requests with gin's
-` + "`ShouldBindJSON`" + `, and gin's struct validator calls ` + "`reflect.Value.MethodByName`" + ` with a
-computed name, so the linker kept every exported method of every type the program uses. The demo
-now decodes with ` + "`encoding/json`" + ` (its requests have no binding tags), and
-` + "`TestLinkerDropsUnusedMethods`" + ` (tests/) fails if anything reachable does that again: binary
-32.0 → 25.5 MiB, RssFile 20.9 → 17.2 MiB, anon 4.1 → 3.7 MiB. Building with ` + "`-tags nomsgpack`" + `
-(gin without ugorji/go's msgpack codec) would take another ~1.7 MiB of RSS and 6 MiB of binary, but
-changes the release build command. GC settings (GOGC, a memory limit, ` + "`debug.FreeOSMemory`" + `
-after startup) did not lower the figure: no GC runs before it is read, and forcing one adds mark
-workers and metadata. The echo bot's 6.6 MiB is the floor of Go plus the SDK.
+**Idle RSS (target met: ~19.5 MiB; before, 24.9–27.1 MiB).** About 3.7 MiB is anonymous memory;
+the rest are pages of the executable (` + "`RssFile`" + `), which the kernel maps in 64 KiB
+fault-around windows as startup touches them: the initialisers of ~180 packages, then SQLite,
+net/http and the SDK. The binary was larger than it had to be: the demo decoded its JSON requests
+with gin's ` + "`ShouldBindJSON`" + `, whose struct validator calls ` + "`reflect.Value.MethodByName`" + ` with
+a computed name, so the linker kept every exported method of every type in the program. The demo
+now decodes with ` + "`encoding/json`" + `, ` + "`TestLinkerDropsUnusedMethods`" + ` (tests/) fails if anything
+reachable does that again, and the release build leaves out gin's MessagePack codec
+(` + "`-tags nomsgpack`" + `): binary 32 → 19.5 MiB, RssFile 20.9 → ~16 MiB. GC settings (GOGC, a memory
+limit, ` + "`debug.FreeOSMemory`" + `) did not lower the figure: no GC runs before it is read. The echo
+bot's 6.6 MiB is the floor of Go plus the SDK.
 
-**Peak RSS, start → ready (targets met).** Peak during the throughput run is ~35–40 MiB with a
+**Peak RSS, start → ready (targets met).** Peak during the throughput run is ~30–36 MiB with a
 backlog of {N} messages; start → /readyz is tens of ms against the fake (migrations, preflight and
 the Stream connection).
 
-**Parsing (target missed: shlex kept by design).** Before: ` + "`BenchmarkLanguageInterpret`" + `
-14.6 µs and 61 allocations, ` + "`BenchmarkNormalizeSplit`" + ` 7.1 µs and 28 allocations. The profile put
-most of it in ` + "`github.com/google/shlex`" + ` (a bufio reader, a 4 KiB buffer and a rune slice per call
-and per word) and in small slices and maps built per person. Changed (` + "`commands/`" + `):
+**Parsing (target met, with little margin: 4.2–5.0 µs and 11 allocations; before, 13–17 µs and 48).**
+The profile put two thirds of the allocations in ` + "`github.com/google/shlex`" + ` (a reader, a 4 KiB
+buffer, a rune slice per word) and the rest in maps and slices built per person. Changed
+(` + "`commands/`" + `):
 
-- A line with no quote, backslash or ` + "`#`" + ` is split on shlex's separators directly, which is exactly
-  what shlex returns; any other line still goes through shlex, which issue #2 prescribes for
-  parsing. ` + "`TestSplitMatchesShlex`" + ` (seeds, the fuzz corpus, edge cases, 20 000 random lines) and
-  ` + "`FuzzSplitMatchesShlex`" + ` check both paths against shlex word for word and error for error. A
-  one-pass replacement lexer reached ~5.3 µs and 18 allocations, but it replaces the library the
-  project chose for parsing, so it was not kept.
-- ` + "`Normalize`" + ` skips its rewrite for plain printable ASCII (checked against the full path by
-  ` + "`TestNormalizeASCIIFastPath`" + `); ` + "`hasCJK`" + ` and ` + "`validID`" + ` skip the Unicode tables for ASCII.
-- ` + "`Definition.option`" + ` returns at once for positional arguments (it scanned every option and alias).
-- ` + "`resolvePeople`" + ` / ` + "`plan.assemble`" + ` / ` + "`newGroup`" + ` size their slices up front, share backing
-  arrays, build the pending-lookup map only when needed and de-duplicate up to 16 IDs with a linear
-  search instead of a map; ` + "`wantsHelp`" + ` compares with ` + "`strings.EqualFold`" + ` instead of lowering every word.
+- A line with no backslash and no ` + "`#`" + ` (nearly every command, quotes included) is split in
+  one pass over its bytes, words as slices of the line; lines with a backslash or ` + "`#`" + ` still go
+  through shlex. ` + "`TestSplitMatchesShlex`" + ` (seeds, the fuzz corpus, 40 000 generated lines, half
+  of them quote-heavy) and ` + "`FuzzSplitMatchesShlex`" + ` check that both paths give shlex's words and
+  errors exactly.
+- Work only error replies need (detecting the language of the line) is done only for them;
+  per-call maps became scans of the few arguments; the request, its plan and their slices share
+  allocations.
 
-After: the typical command (it has quotes, so it goes through shlex) takes 11–17 µs (shared machine) and 48
-allocations here, of which shlex's per-call reader and buffers are the largest part; a command
-without quotes takes the fast path. Per message this is negligible next to the store (~1 ms).
+What is left is validation and building the request (` + "`resolvePeople`" + ` ~40 %, the names map).
 `

@@ -37,6 +37,8 @@ func ms(d time.Duration) string {
 		return "0 ms"
 	case d < 10*time.Millisecond:
 		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
+	case d < 100*time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
 	case d < 10*time.Second:
 		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
 	default:
