@@ -164,7 +164,7 @@ func Settings() []Setting {
 		{"DINGBOT_LOG_LEVEL", "log.level", "info", "debug, info, warn or error"},
 		{"DINGBOT_LOG_FORMAT", "log.format", "auto", "json, text, or auto: text on a terminal, JSON otherwise (production)"},
 		{"DINGBOT_SHUTDOWN_TIMEOUT", "shutdown_timeout", DefaultShutdownTimeout.String(), "how long in-flight commands may finish after SIGTERM"},
-		{"DINGBOT_MAX_CONCURRENT", "max_concurrent", strconv.Itoa(DefaultMaxConcurrent), "commands processed at once"},
+		{"DINGBOT_MAX_CONCURRENT", "max_concurrent", strconv.Itoa(DefaultMaxConcurrent), "commands processed at once (workers); up to 8 per worker more wait in memory, the rest in the inbox for any replica"},
 		{"DINGBOT_STREAM_CHECK_INTERVAL", "stream_check_interval", DefaultStreamCheck.String(), "how often the Stream connection is checked and reopened if lost"},
 		{"DINGBOT_STREAM_IDLE_TIMEOUT", "stream_idle_timeout", "5m", "replace a Stream connection on which nothing (not even DingTalk's ping) arrived for this long; 0 disables"},
 		{"DINGBOT_STREAM_RECYCLE", "stream_recycle", "6h", "replace the Stream connection at this age, opening the new one first; 0 disables"},
