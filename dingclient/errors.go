@@ -34,15 +34,20 @@ type APIError struct {
 // Error returns e.g.
 // `dingtalk group.create: HTTP 400 permession.checkFailed: 群主不在应用可见性内 (requestid 123)`.
 // It never contains URLs, tokens or secrets.
-func (e *APIError) Error() string {
+// errorPrefix starts the message of a DingTalk error: "dingtalk <api>".
+func errorPrefix(api string) *strings.Builder {
 	var b strings.Builder
 	b.WriteString("dingtalk ")
-	if e.API != "" {
-		b.WriteString(e.API)
-	} else {
-		b.WriteString("api")
+	if api == "" {
+		api = "api"
 	}
-	fmt.Fprintf(&b, ": HTTP %d", e.HTTPStatus)
+	b.WriteString(api)
+	return &b
+}
+
+func (e *APIError) Error() string {
+	b := errorPrefix(e.API)
+	fmt.Fprintf(b, ": HTTP %d", e.HTTPStatus)
 	if e.Code != "" {
 		b.WriteString(" ")
 		b.WriteString(e.Code)
@@ -52,10 +57,10 @@ func (e *APIError) Error() string {
 		b.WriteString(e.Message)
 	}
 	if len(e.RequiredScopes) > 0 {
-		fmt.Fprintf(&b, " (required scopes: %s)", strings.Join(e.RequiredScopes, ", "))
+		fmt.Fprintf(b, " (required scopes: %s)", strings.Join(e.RequiredScopes, ", "))
 	}
 	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (requestid %s)", e.RequestID)
+		fmt.Fprintf(b, " (requestid %s)", e.RequestID)
 	}
 	return b.String()
 }

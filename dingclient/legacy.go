@@ -52,20 +52,14 @@ type LegacyError struct {
 // Error returns e.g. `dingtalk user.by_mobile: errcode 60121: 未找到该用户 (request_id 5w8)`.
 // It never contains URLs or tokens.
 func (e *LegacyError) Error() string {
-	var b strings.Builder
-	b.WriteString("dingtalk ")
-	if e.API != "" {
-		b.WriteString(e.API)
-	} else {
-		b.WriteString("api")
-	}
-	fmt.Fprintf(&b, ": errcode %d", e.ErrCode)
+	b := errorPrefix(e.API)
+	fmt.Fprintf(b, ": errcode %d", e.ErrCode)
 	if e.ErrMsg != "" {
 		b.WriteString(": ")
 		b.WriteString(e.ErrMsg)
 	}
 	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (request_id %s)", e.RequestID)
+		fmt.Fprintf(b, " (request_id %s)", e.RequestID)
 	}
 	return b.String()
 }
