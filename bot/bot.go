@@ -141,6 +141,9 @@ type Bot struct {
 	// handling is held (read) by Handle while it may add a job, so Shutdown
 	// can wait for those before it releases the jobs no worker took.
 	handling sync.RWMutex
+	// held has the msgIds of the inbox items this process queued or runs;
+	// an item leased to it that is not here was stranded (see Handle).
+	held sync.Map
 
 	// work is the parent of every command's context: it outlives the
 	// transport's connection and is cancelled only if Shutdown runs out of time.
@@ -283,15 +286,29 @@ func (b *Bot) Handle(msg Message) error {
 	}
 	if err != nil {
 		b.log.Error("cannot store message; it is not acknowledged", "msg_id", msg.MsgID, "error", err.Error())
+		if owner != "" {
+			// The insert may have committed all the same (an error from the
+			// commit itself): then the row is leased to this process with no
+			// worker to run it. Give it back; the redelivery finds it free.
+			b.releaseStranded(msg.MsgID)
+		}
 		return fmt.Errorf("storing message: %w", err)
 	}
 	if claimed {
 		if owner != "" {
+			b.held.Store(msg.MsgID, struct{}{})
 			b.jobs <- job{item: existing, msg: msg} // never blocks: the slot was free
 			return nil
 		}
 		b.wake()
 		return nil
+	}
+	if existing.State == store.Received && existing.Owner == b.owner {
+		if _, ok := b.held.Load(msg.MsgID); !ok {
+			// Leased to this process but neither queued nor running: a claim
+			// whose error hid a commit, and the release then failed too.
+			b.releaseStranded(msg.MsgID)
+		}
 	}
 	b.metrics.duplicate()
 	b.log.Info("duplicate message", "msg_id", msg.MsgID, "state", existing.State, "reply_state", existing.ReplyState)
@@ -337,6 +354,22 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// releaseStranded gives back an inbox item leased to this process that no
+// worker of it will run, and wakes a worker to take it through Next.
+func (b *Bot) releaseStranded(msgID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := b.store.Release(ctx, msgID, b.owner)
+	switch {
+	case err == nil:
+		b.wake()
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrLeaseLost):
+		// Never stored, or not ours (any more): nothing to give back.
+	default:
+		b.log.Error("releasing an inbox item failed", "msg_id", msgID, "error", err.Error())
+	}
+}
+
 // releaseJobs gives back the claimed messages no worker took before
 // Shutdown, so the next start (or another replica) runs them at once
 // instead of after their lease.
@@ -347,6 +380,7 @@ func (b *Bot) releaseJobs() {
 		select {
 		case j := <-b.jobs:
 			<-b.slots
+			b.held.Delete(j.item.MsgID)
 			if err := b.store.Release(ctx, j.item.MsgID, b.owner); err != nil {
 				b.log.Error("releasing an inbox item failed", "msg_id", j.item.MsgID, "error", err.Error())
 			}
@@ -366,6 +400,19 @@ func (b *Bot) worker() {
 	defer b.workers.Done()
 	scan := true // look in the inbox: at start and when woken
 	for {
+		select {
+		case <-b.stopping:
+			return
+		default:
+		}
+		// Messages this process claimed come first: they were received
+		// (and ACKed) before anything it could find in the inbox now.
+		select {
+		case j := <-b.jobs:
+			b.runJob(j)
+			continue
+		default:
+		}
 		if scan {
 			item, err := b.store.Next(b.work, b.owner, b.now(), b.lease)
 			if err != nil && b.work.Err() == nil {
@@ -373,7 +420,9 @@ func (b *Bot) worker() {
 			}
 			if item != nil {
 				b.wake()
+				b.held.Store(item.MsgID, struct{}{})
 				b.processItem(item, nil)
+				b.held.Delete(item.MsgID)
 				continue
 			}
 			scan = false
@@ -381,18 +430,19 @@ func (b *Bot) worker() {
 		select {
 		case <-b.stopping:
 			return
-		default:
-		}
-		select {
-		case <-b.stopping:
-			return
 		case j := <-b.jobs:
-			<-b.slots
-			b.processItem(j.item, &j.msg)
+			b.runJob(j)
 		case <-b.wakeup:
 			scan = true
 		}
 	}
+}
+
+// runJob runs a message Handle queued.
+func (b *Bot) runJob(j job) {
+	<-b.slots
+	b.processItem(j.item, &j.msg)
+	b.held.Delete(j.item.MsgID)
 }
 
 // wake asks one idle worker to look in the inbox.
@@ -539,7 +589,8 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 	if r.group != nil {
 		records = append(records, *r.group)
 	}
-	if err := b.store.Finish(ctx, item.MsgID, b.owner, r.state, reply, b.now(), records...); err != nil {
+	err := b.store.Finish(ctx, item.MsgID, b.owner, r.state, reply, b.now(), records...)
+	if err != nil && (errors.Is(err, store.ErrLeaseLost) || !b.finishedAnyway(item.MsgID, r.state, reply)) {
 		// Our lease ran out and another process took the item: it owns the
 		// reply now. The group exists all the same: keep it in the audit.
 		b.log.Error("recording the outcome failed; not replying", "msg_id", item.MsgID, "error", err.Error())
@@ -561,6 +612,17 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 	if !received.IsZero() {
 		b.metrics.commandDuration(command, b.now().Sub(received))
 	}
+}
+
+// finishedAnyway reports whether a Finish that failed other than by a lost
+// lease was stored all the same (the error came from its commit, e.g. a
+// deadline): the item holds this outcome and its reply is marked as being
+// sent, so nobody else will post it.
+func (b *Bot) finishedAnyway(msgID string, state store.State, reply string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	it, err := b.store.Get(ctx, msgID)
+	return err == nil && it.State == state && it.Reply == reply && it.ReplyState == store.ReplySending
 }
 
 // maxAuditText bounds the command text kept in the audit, in bytes.

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -760,4 +761,102 @@ func TestShutdownReleasesQueuedCommands(t *testing.T) {
 	next := bot.New(bot.Options{DingTalk: newClient(t, h.fake, nil), Store: h.db, Lease: time.Hour, PollInterval: 50 * time.Millisecond})
 	t.Cleanup(func() { _ = next.Shutdown(context.Background()) })
 	eventually(t, "the queued commands to run after the restart", func() bool { return len(h.fake.Groups()) == 3 })
+}
+
+// TestShutdownStopsTakingInboxItems: a worker draining items from the inbox
+// finishes the one it runs and takes no more once Shutdown has begun.
+func TestShutdownStopsTakingInboxItems(t *testing.T) {
+	h := newHarness(t, func(o *bot.Options) { o.MaxConcurrent = 1; o.CreateRate = 1000 })
+	get := h.capture(t)
+	arrived := createArrives(h.fake, 200*time.Millisecond)
+	for i := range 5 {
+		m := get(groupCommand(fmt.Sprintf(`/newgroup g%d`, i)))
+		data, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Stored for anyone, as by another replica.
+		if _, _, err := h.db.Claim(context.Background(), m.MsgID, data, "", time.Now(), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	receive(t, arrived, "the first create-group call")
+	if err := h.bot.Shutdown(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.fake.CreateRequests()); n != 1 {
+		t.Errorf("Shutdown began during the first command, then %d create calls were made; want 1", n)
+	}
+}
+
+// commitThenFail is a store whose chosen call stores its write and then
+// reports an error, as when a deadline ends during the commit.
+type commitThenFail struct {
+	store.Store
+	claim, finish atomic.Bool // fail the next Claim / Finish once
+}
+
+func (s *commitThenFail) Claim(ctx context.Context, id string, m []byte, owner string, now time.Time, lease time.Duration) (bool, *store.Item, error) {
+	ok, it, err := s.Store.Claim(ctx, id, m, owner, now, lease)
+	if err == nil && s.claim.CompareAndSwap(true, false) {
+		return false, nil, errors.New("commit outcome unknown")
+	}
+	return ok, it, err
+}
+
+func (s *commitThenFail) Finish(ctx context.Context, id, owner string, st store.State, reply string, now time.Time, records ...store.Record) error {
+	err := s.Store.Finish(ctx, id, owner, st, reply, now, records...)
+	if err == nil && s.finish.CompareAndSwap(true, false) {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+// TestClaimErrorThatStoredTheMessage: a claim that reported an error but
+// stored the message leased to this process does not strand it: it is run
+// once and answered once, redelivery or not.
+func TestClaimErrorThatStoredTheMessage(t *testing.T) {
+	var flaky *commitThenFail
+	h := newHarness(t, func(o *bot.Options) {
+		flaky = &commitThenFail{Store: o.Store}
+		flaky.claim.Store(true)
+		o.Store = flaky
+		o.Lease = time.Hour // only a release lets another worker take it
+	})
+	get := h.capture(t)
+	m := get(groupCommand(`/help`))
+	if err := h.bot.Handle(m); err == nil {
+		t.Fatal("Handle reported no error for a failed claim")
+	}
+	if err := h.bot.Handle(m); err != nil { // DingTalk redelivers the unACKed message
+		t.Fatal(err)
+	}
+	eventually(t, "the command to be answered", func() bool { return len(h.fake.Replies()) == 1 })
+	time.Sleep(200 * time.Millisecond)
+	if n := len(h.fake.Replies()); n != 1 {
+		t.Errorf("%d replies, want 1", n)
+	}
+	if it, err := h.db.Get(ctxFor(t), m.MsgID); err != nil || it.State != store.Done {
+		t.Errorf("item = %+v, %v; want done", it, err)
+	}
+}
+
+// TestFinishErrorThatStoredTheOutcome: an outcome stored by a Finish that
+// reported an error (its commit's deadline) is still answered, once.
+func TestFinishErrorThatStoredTheOutcome(t *testing.T) {
+	h := newHarness(t, func(o *bot.Options) {
+		flaky := &commitThenFail{Store: o.Store}
+		flaky.finish.Store(true)
+		o.Store = flaky
+	})
+	h.wire(t)
+	h.send(t, groupCommand(`/newgroup Ops`))
+	replies := h.waitReplies(t, 1)
+	if !strings.Contains(replies[0].Text, `Created group "Ops".`) {
+		t.Errorf("reply = %q", replies[0].Text)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(h.fake.Replies()); n != 1 {
+		t.Errorf("%d replies, want 1", n)
+	}
 }
