@@ -298,8 +298,21 @@ func (d *sqliteDB) runBatch(conn *sql.Conn, stmts map[string]*sql.Stmt, batch []
 		return
 	}
 	for _, op := range ops {
-		runAlone(ctx, conn, stmts, op)
+		opCtx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		runAlone(opCtx, conn, stmts, op)
+		cancel()
 	}
+}
+
+// txControl runs BEGIN IMMEDIATE, COMMIT or ROLLBACK. They ignore the
+// batch's deadline: the driver skips a statement whose context has ended
+// and reports a finished one as failed if the context ends while it runs,
+// which would leave a transaction open on the connection or turn a commit
+// into an error for writes that are stored. BEGIN IMMEDIATE waits at most
+// busy_timeout for another process's lock.
+func txControl(conn *sql.Conn, q string) error {
+	_, err := conn.ExecContext(context.Background(), q)
+	return err
 }
 
 // runAlone runs op in a transaction of its own: the statement's own, or
@@ -309,17 +322,17 @@ func runAlone(ctx context.Context, conn *sql.Conn, stmts map[string]*sql.Stmt, o
 		runWrite(ctx, conn, stmts, op)
 		return
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := txControl(conn, "BEGIN IMMEDIATE"); err != nil {
 		op.err = err
 		return
 	}
 	runWrite(ctx, conn, stmts, op)
 	if op.err == nil {
-		if _, op.err = conn.ExecContext(ctx, "COMMIT"); op.err == nil {
+		if op.err = txControl(conn, "COMMIT"); op.err == nil {
 			return
 		}
 	}
-	_, _ = conn.ExecContext(ctx, "ROLLBACK")
+	_ = txControl(conn, "ROLLBACK") // fails harmlessly if SQLite already rolled back
 	op.n = 0
 }
 
@@ -327,7 +340,7 @@ func runAlone(ctx context.Context, conn *sql.Conn, stmts map[string]*sql.Stmt, o
 // everything back, if the transaction could not begin, a statement failed or
 // the commit failed.
 func (d *sqliteDB) runTogether(ctx context.Context, conn *sql.Conn, stmts map[string]*sql.Stmt, ops []*writeOp) bool {
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := txControl(conn, "BEGIN IMMEDIATE"); err != nil {
 		return false
 	}
 	failed := false
@@ -338,14 +351,14 @@ func (d *sqliteDB) runTogether(ctx context.Context, conn *sql.Conn, stmts map[st
 		}
 	}
 	if !failed {
-		if _, err := conn.ExecContext(ctx, "COMMIT"); err == nil {
+		if err := txControl(conn, "COMMIT"); err == nil {
 			d.grouped.Add(1)
 			return true
 		}
 	}
 	// A failed statement or commit: undo the whole batch (SQLite may already
 	// have), then let the caller run each statement on its own.
-	_, _ = conn.ExecContext(ctx, "ROLLBACK")
+	_ = txControl(conn, "ROLLBACK")
 	d.unbatched.Add(1)
 	for _, op := range ops {
 		op.n, op.rows, op.err = 0, nil, nil

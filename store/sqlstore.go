@@ -55,7 +55,7 @@ type sqlStore struct {
 // nextQuery selects the item Next leases (lock is sqlStore.nextLock).
 func nextQuery(lock string) string {
 	return `SELECT msg_id FROM inbox WHERE state = 'received' AND lease_until < $3
-			ORDER BY lease_until, received_at, msg_id LIMIT 1` + lock
+			ORDER BY received_at, msg_id LIMIT 1` + lock
 }
 
 // unrepliedQuery selects Unreplied's items (from is sqlStore.unrepliedFrom).

@@ -146,10 +146,9 @@ type Store interface {
 	// returns true if this call inserted the item; otherwise false and the
 	// existing item.
 	Claim(ctx context.Context, msgID string, message []byte, owner string, now time.Time, lease time.Duration) (bool, *Item, error)
-	// Next leases one received item that no live worker holds to owner until
-	// now+lease (in PostgreSQL with FOR UPDATE SKIP LOCKED), or returns nil,
-	// nil when there is none. Items never held come first, oldest first; then
-	// items whose lease ran out, in the order the leases ran out.
+	// Next leases one received item that no live worker holds (oldest first;
+	// in PostgreSQL with FOR UPDATE SKIP LOCKED) to owner until now+lease,
+	// or returns nil, nil when there is none.
 	Next(ctx context.Context, owner string, now time.Time, lease time.Duration) (*Item, error)
 	// MarkCalling moves an item owner holds from received to calling; it is
 	// called right before the non-idempotent DingTalk call.
