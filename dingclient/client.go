@@ -164,7 +164,11 @@ type Client struct {
 // would open (and close) a new connection for most calls; give the number
 // of commands processed at once.
 func NewHTTPClient(timeout time.Duration, concurrency int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true, IdleConnTimeout: 90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second, ExpectContinueTimeout: time.Second}
+	if def, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = def.Clone()
+	}
 	t.MaxIdleConnsPerHost = max(concurrency, 2)
 	t.MaxIdleConns = max(t.MaxIdleConns, 4*t.MaxIdleConnsPerHost) // api, oapi and session webhook hosts
 	return &http.Client{Timeout: timeout, Transport: t}
