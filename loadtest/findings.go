@@ -14,11 +14,11 @@ this driver on the same machine (2026-11-25). This machine is shared: the same c
 throughput ratios ±15 % and steady p99s between 6 and 13 ms from one run to the next, so
 read the CPU-per-message row and the medians first.
 
-**Throughput of /newgroup (target missed: 0.3–0.45× of the echo bot across runs).** The
+**Throughput of /newgroup (target missed: 0.28–0.45× of the echo bot across this session's runs).** The
 processes share two cores with the driver and the fake, so throughput is the CPU all of them
-spend per message. The echo bot's whole system costs ~0.35 ms (bot) + ~0.35 ms (fake and driver)
-per message. dingbot spends ~1.0–1.15 ms per /newgroup message, three times the bare echo bot,
-and the fake ~0.6 ms, since it also answers a create-group call. At 0.8× of the echo bot's rate
+spend per message. The echo bot's whole system costs ~0.26–0.4 ms (bot) + about as much again (fake
+and driver) per message. dingbot spends ~1.0–1.15 ms per /newgroup message, three times the bare
+echo bot, and the fake ~0.5–0.65 ms, since it also answers a create-group call. At 0.8× of the echo bot's rate
 everything must fit in ~0.85–1.05 ms per message: with the fake's share, dingbot would have to
 cost no more than the bare echo bot, which makes no DingTalk call and stores nothing; even on
 cores of its own it would need to drop about 60 % of its CPU. Where that CPU goes: about half is
@@ -30,8 +30,8 @@ lost, no create is run twice), the third keeps the outcome and the audit togethe
 tells a delivered reply from one cut off mid-POST; what is left to gain is in SQLite itself (a C
 build needs cgo, which the project rules out) or in PostgreSQL, which takes concurrent writers.
 The ` + "`/help`" + ` row is the like-for-like comparison of the pipeline (the durable inbox, a worker,
-the parser, one reply POST, no DingTalk call): **0.75–1.0× of the echo bot** across runs, at
-~0.45–0.55 ms of bot CPU per message against the echo bot's ~0.3–0.4 ms.
+the parser, one reply POST, no DingTalk call): **0.74–1.0× of the echo bot** across runs, at
+~0.43–0.57 ms of bot CPU per message against the echo bot's ~0.26–0.4 ms.
 
 Changed (before: 0.24× with ` + "`/help`" + `, 2.3 ms of CPU per /newgroup message):
 
@@ -54,7 +54,7 @@ In the throughput run the bot ACKs right after the claim, so the window of {WIND
 holds the sender back: the latencies of that run are the queue of {N} messages, not the cost of one.
 
 **Steady 200 /newgroup per second (on the edge: over this session's full runs the median of
-three runs' p99 was 5.4–11.5 ms and single runs 4–15 ms; p50 ~2.5 ms against the echo bot's
+three runs' p99 was 5.4–11.5 ms and single runs 4–19 ms; p50 ~2.5 ms against the echo bot's
 ~1 ms, whose own p99 also reached 10 ms once).** A message passes three commits of the single
 writer and two HTTP round trips to the fake, one after the other. Timestamps of every step of the slow
 messages show no single culprit: a commit that waited 4–8 ms (for the CPU, or behind a group of
