@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"runtime"
 	"strings"
@@ -171,37 +172,40 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("store: sqlite: path %q must not contain '?' or '#'", path)
 	}
-	w, err := sql.Open("sqlite", sqliteDSN(path, false))
-	if err != nil {
+	var opened []io.Closer // closed, last first, if opening fails
+	fail := func(err error) (Store, error) {
+		for i := len(opened) - 1; i >= 0; i-- {
+			opened[i].Close()
+		}
 		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
 	}
+	w, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		return fail(err)
+	}
+	opened = append(opened, w)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	if err := migrateSQLite(ctx, w); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
+		return fail(err)
 	}
 	conn, err := w.Conn(ctx)
 	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
+		return fail(err)
 	}
+	opened = append(opened, conn)
 	r, err := sql.Open("sqlite", sqliteDSN(path, true))
 	if err != nil {
-		conn.Close()
-		w.Close()
-		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
+		return fail(err)
 	}
+	opened = append(opened, r)
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	ck, err := sql.Open("sqlite", sqliteDSN(path, false))
 	if err != nil {
-		conn.Close()
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
+		return fail(err)
 	}
 	ck.SetMaxOpenConns(1)
 	d := &sqliteDB{w: w, r: r, ck: ck, writes: make(chan *writeOp), stop: make(chan struct{}),
@@ -214,7 +218,8 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 // write hands op to the writer and waits for its result. A caller whose ctx
 // ends while op is still queued gets ctx's error and op never runs; once the
 // writer has taken op, the caller waits for the outcome (a statement takes
-// microseconds), so an error always means the statement had no effect.
+// microseconds), so it is never told "failed" about a write the writer then
+// makes.
 func (d *sqliteDB) write(ctx context.Context, op *writeOp) error {
 	op.done = make(chan struct{})
 	select {
