@@ -357,9 +357,7 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 // releaseStranded gives back an inbox item leased to this process that no
 // worker of it will run, and wakes a worker to take it through Next.
 func (b *Bot) releaseStranded(msgID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := b.store.Release(ctx, msgID, b.owner)
+	err := b.release(msgID)
 	switch {
 	case err == nil:
 		b.wake()
@@ -370,18 +368,24 @@ func (b *Bot) releaseStranded(msgID string) {
 	}
 }
 
+// release gives back an inbox item this process holds in state received,
+// on its own deadline (it also runs after the work context is cancelled).
+func (b *Bot) release(msgID string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return b.store.Release(ctx, msgID, b.owner)
+}
+
 // releaseJobs gives back the claimed messages no worker took before
 // Shutdown, so the next start (or another replica) runs them at once
 // instead of after their lease.
 func (b *Bot) releaseJobs() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	for {
 		select {
 		case j := <-b.jobs:
 			<-b.slots
 			b.held.Delete(j.item.MsgID)
-			if err := b.store.Release(ctx, j.item.MsgID, b.owner); err != nil {
+			if err := b.release(j.item.MsgID); err != nil {
 				b.log.Error("releasing an inbox item failed", "msg_id", j.item.MsgID, "error", err.Error())
 			}
 		default:
@@ -569,9 +573,7 @@ func (b *Bot) processItem(item *store.Item, known *Message) {
 	}
 	r := b.process(withLogAttrs(b.work, slog.String("msg_id", item.MsgID)), item, msg)
 	if r.release {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := b.store.Release(ctx, item.MsgID, b.owner); err != nil {
+		if err := b.release(item.MsgID); err != nil {
 			b.log.Error("releasing an inbox item failed", "msg_id", item.MsgID, "error", err.Error())
 		}
 		return
