@@ -353,12 +353,17 @@ func (g Group) insert() (statement, error) {
 
 // RecordGroup implements Store.
 func (s *sqlStore) RecordGroup(ctx context.Context, g Group) error {
-	st, err := g.insert()
+	return s.record(ctx, "record group", g)
+}
+
+// record writes one audit record on its own.
+func (s *sqlStore) record(ctx context.Context, op string, r Record) error {
+	st, err := r.insert()
 	if err != nil {
-		return opErr("record group", err)
+		return opErr(op, err)
 	}
 	_, err = s.db.exec(ctx, st.q, st.args...)
-	return opErr("record group", err)
+	return opErr(op, err)
 }
 
 // where builds a WHERE clause from conditions whose placeholders are
@@ -454,12 +459,7 @@ func (r AuditRecord) insert() (statement, error) {
 
 // RecordCommand implements Store.
 func (s *sqlStore) RecordCommand(ctx context.Context, r AuditRecord) error {
-	st, err := r.insert()
-	if err != nil {
-		return opErr("record command", err)
-	}
-	_, err = s.db.exec(ctx, st.q, st.args...)
-	return opErr("record command", err)
+	return s.record(ctx, "record command", r)
 }
 
 // Audit implements Store.
