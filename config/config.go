@@ -39,6 +39,19 @@ const (
 	DefaultLease           = 30 * time.Second
 	DefaultRetention       = 7 * 24 * time.Hour
 	DefaultCallbackMaxBody = 64 << 10
+	// DefaultCallbackWindow is how far an HTTP callback's timestamp may be
+	// from now. DingTalk's own documents allow an hour; the shorter the
+	// window, the sooner a leaked header pair is useless (README, Security).
+	DefaultCallbackWindow = 5 * time.Minute
+	// MaxCallbackWindow is DingTalk's documented hour: a longer window is refused.
+	MaxCallbackWindow = time.Hour
+	// DefaultCallbackMaxPerSign is how many distinct messages one
+	// (timestamp, sign) header pair admits (README, Security, has the arithmetic).
+	DefaultCallbackMaxPerSign = 8
+	// DefaultHTTPModeMetricsAddr is where /healthz, /readyz and /metrics
+	// listen in http mode when DINGBOT_METRICS_ADDR is not set: loopback, so
+	// the public callback listener serves the callback and nothing else.
+	DefaultHTTPModeMetricsAddr = "127.0.0.1:9090"
 )
 
 // Modes of DINGBOT_MODE: how DingTalk delivers chat messages to the bot.
@@ -99,6 +112,17 @@ type Config struct {
 	Mode string
 	// CallbackMaxBody is the largest HTTP callback body accepted, in bytes (DINGBOT_CALLBACK_MAX_BODY).
 	CallbackMaxBody int64
+	// CallbackWindow is how far a callback's timestamp header may be from now, either way (DINGBOT_CALLBACK_WINDOW).
+	CallbackWindow time.Duration
+	// CallbackMaxPerSign is how many distinct msgIds one (timestamp, sign) header pair admits (DINGBOT_CALLBACK_MAX_PER_SIGN).
+	CallbackMaxPerSign int
+	// TrustedProxies are the addresses (IPs or CIDRs) whose X-Forwarded-For is
+	// believed when logging a client address (DINGBOT_TRUSTED_PROXIES); none by default.
+	TrustedProxies []string
+	// MetricsAddr is where /healthz, /readyz and /metrics listen when they are
+	// not on HTTPAddr (DINGBOT_METRICS_ADDR): "" in stream mode keeps them on
+	// HTTPAddr; in http mode it defaults to DefaultHTTPModeMetricsAddr.
+	MetricsAddr string
 
 	// People maps aliases to user IDs: one person or a group of people (file only: people).
 	People map[string][]string
@@ -159,8 +183,12 @@ func Settings() []Setting {
 		{"DINGTALK_API_TIMEOUT", "dingtalk.api_timeout", DefaultAPITimeout.String(), "timeout of one DingTalk API request"},
 		{"DINGTALK_RETRY_BASE_DELAY", "dingtalk.retry_base_delay", DefaultRetryBaseDelay.String(), "first back-off after DingTalk throttles a call (doubles, with jitter)"},
 		{"DINGBOT_MODE", "mode", ModeStream, "how DingTalk delivers messages: stream (the bot connects out) or http (DingTalk POSTs to /dingtalk/callback); serve --mode wins"},
-		{"DINGBOT_HTTP_ADDR", "http_addr", DefaultHTTPAddr, "listen address of /healthz, /readyz, /metrics and, in http mode, /dingtalk/callback"},
+		{"DINGBOT_HTTP_ADDR", "http_addr", DefaultHTTPAddr, "stream mode: listen address of /healthz, /readyz and /metrics; http mode: of POST /dingtalk/callback only"},
+		{"DINGBOT_METRICS_ADDR", "metrics_addr", "stream: none (on DINGBOT_HTTP_ADDR); http: " + DefaultHTTPModeMetricsAddr, "listen address of /healthz, /readyz and /metrics when they are not on DINGBOT_HTTP_ADDR; in http mode it must differ from it"},
 		{"DINGBOT_CALLBACK_MAX_BODY", "callback_max_body", "64KiB", "http mode: largest callback body accepted (bytes, or with KiB/MiB); larger is refused with 413"},
+		{"DINGBOT_CALLBACK_WINDOW", "callback_window", DefaultCallbackWindow.String(), "http mode: how far a callback's timestamp may be from now (at most 1h, DingTalk's limit); older or newer is refused with 401"},
+		{"DINGBOT_CALLBACK_MAX_PER_SIGN", "callback_max_per_sign", strconv.Itoa(DefaultCallbackMaxPerSign), "http mode: distinct messages one timestamp+sign header pair admits (2–100); more are refused with 401"},
+		{"DINGBOT_TRUSTED_PROXIES", "trusted_proxies", "none", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed for the client address in logs"},
 		{"DINGBOT_LOG_LEVEL", "log.level", "info", "debug, info, warn or error"},
 		{"DINGBOT_LOG_FORMAT", "log.format", "auto", "json, text, or auto: text on a terminal, JSON otherwise (production)"},
 		{"DINGBOT_SHUTDOWN_TIMEOUT", "shutdown_timeout", DefaultShutdownTimeout.String(), "how long in-flight commands may finish after SIGTERM"},
@@ -193,6 +221,10 @@ type fileConfig struct {
 	Mode            string `yaml:"mode"`
 	HTTPAddr        string `yaml:"http_addr"`
 	CallbackMaxBody string `yaml:"callback_max_body"`
+	CallbackWindow  string `yaml:"callback_window"`
+	CallbackMaxSign string `yaml:"callback_max_per_sign"`
+	TrustedProxies  string `yaml:"trusted_proxies"`
+	MetricsAddr     string `yaml:"metrics_addr"`
 	Log             struct {
 		Level  string `yaml:"level"`
 		Format string `yaml:"format"`
@@ -232,6 +264,10 @@ func (f *fileConfig) raw() raw {
 		"DINGBOT_MODE":                  f.Mode,
 		"DINGBOT_HTTP_ADDR":             f.HTTPAddr,
 		"DINGBOT_CALLBACK_MAX_BODY":     f.CallbackMaxBody,
+		"DINGBOT_CALLBACK_WINDOW":       f.CallbackWindow,
+		"DINGBOT_CALLBACK_MAX_PER_SIGN": f.CallbackMaxSign,
+		"DINGBOT_TRUSTED_PROXIES":       f.TrustedProxies,
+		"DINGBOT_METRICS_ADDR":          f.MetricsAddr,
 		"DINGBOT_LOG_LEVEL":             f.Log.Level,
 		"DINGBOT_LOG_FORMAT":            f.Log.Format,
 		"DINGBOT_SHUTDOWN_TIMEOUT":      f.ShutdownTimeout,
@@ -401,6 +437,35 @@ func parse(r raw) (*Config, error) {
 	if c.CallbackMaxBody, err = byteSize("DINGBOT_CALLBACK_MAX_BODY", r["DINGBOT_CALLBACK_MAX_BODY"], DefaultCallbackMaxBody); err != nil {
 		return nil, err
 	}
+	if c.CallbackWindow, err = duration("DINGBOT_CALLBACK_WINDOW", r["DINGBOT_CALLBACK_WINDOW"], DefaultCallbackWindow); err != nil {
+		return nil, err
+	}
+	if c.CallbackWindow > MaxCallbackWindow {
+		return nil, fmt.Errorf("DINGBOT_CALLBACK_WINDOW: %s is longer than DingTalk's 1h", c.CallbackWindow)
+	}
+	c.CallbackMaxPerSign = DefaultCallbackMaxPerSign
+	if v := r["DINGBOT_CALLBACK_MAX_PER_SIGN"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 || n > 100 {
+			return nil, fmt.Errorf("DINGBOT_CALLBACK_MAX_PER_SIGN: %q is not a whole number from 2 to 100", v)
+		}
+		c.CallbackMaxPerSign = n
+	}
+	if c.TrustedProxies, err = proxies(r["DINGBOT_TRUSTED_PROXIES"]); err != nil {
+		return nil, err
+	}
+	c.MetricsAddr = r["DINGBOT_METRICS_ADDR"]
+	if c.MetricsAddr == "" && c.Mode == ModeHTTP {
+		c.MetricsAddr = DefaultHTTPModeMetricsAddr
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("DINGBOT_METRICS_ADDR: %q is not host:port (example: 127.0.0.1:9090 or :9090)", c.MetricsAddr)
+		}
+		if c.Mode == ModeHTTP && c.MetricsAddr == c.HTTPAddr {
+			return nil, fmt.Errorf("DINGBOT_METRICS_ADDR: %s is also DINGBOT_HTTP_ADDR; in http mode the callback listener serves only the callback, so give metrics another address", c.MetricsAddr)
+		}
+	}
 	c.MaxConcurrent = DefaultMaxConcurrent
 	if v := r["DINGBOT_MAX_CONCURRENT"]; v != "" {
 		n, err := strconv.Atoi(v)
@@ -451,6 +516,10 @@ func (c *Config) LogValue() slog.Value {
 		slog.Duration("retention", c.Retention),
 		slog.String("mode", c.Mode),
 		slog.Int64("callback_max_body", c.CallbackMaxBody),
+		slog.Duration("callback_window", c.CallbackWindow),
+		slog.Int("callback_max_per_sign", c.CallbackMaxPerSign),
+		slog.Any("trusted_proxies", c.TrustedProxies),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Int("people", len(c.People)),
 		slog.Int("templates", len(c.Templates)),
 	)
@@ -505,6 +574,22 @@ func byteSize(env, v string, def int64) (int64, error) {
 		return 0, fmt.Errorf("%s: %q is not a size from 1KiB to 16MiB, such as 65536, 64KiB or 1MiB", env, v)
 	}
 	return n * unit, nil
+}
+
+// proxies parses DINGBOT_TRUSTED_PROXIES: comma-separated IP addresses or CIDRs.
+func proxies(v string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("DINGBOT_TRUSTED_PROXIES: %q is not an IP address or CIDR (example: 10.0.0.0/8,192.168.1.5)", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func orDefault(v, def string) string {
