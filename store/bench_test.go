@@ -45,3 +45,32 @@ func BenchmarkLifecycle(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAdmitSigned admits one msgId per callback under its own header
+// pair on SQLite, from many goroutines as concurrent callbacks do, with a
+// PruneSigned now and then as the bot's chores run it.
+func BenchmarkAdmitSigned(b *testing.B) {
+	ctx := context.Background()
+	s, err := openSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var seq atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := seq.Add(1)
+			now := time.UnixMilli(1_700_000_000_000 + n)
+			if ok, err := s.AdmitSigned(ctx, fmt.Sprintf("key%09d", n), fmt.Sprintf("msg%09d", n), 8, now.Add(time.Second), now); err != nil || !ok {
+				b.Fatal("admit", ok, err)
+			}
+			if n%1000 == 0 {
+				if _, err := s.PruneSigned(ctx, now); err != nil {
+					b.Fatal("prune", err)
+				}
+			}
+		}
+	})
+}

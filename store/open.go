@@ -18,11 +18,13 @@ const DefaultFile = "dingbot.db"
 // setting) and brings its schema up to date:
 //
 //   - "" — SQLite in dataDir/dingbot.db (dataDir is created with mode 0700
-//     if missing);
-//   - "postgres://…" or "postgresql://…" — PostgreSQL;
+//     if missing; DataDirWarning checks an existing one);
+//   - "postgres://…" or "postgresql://…" (scheme in any case) — PostgreSQL;
 //   - "sqlite:PATH" or "file:PATH" — SQLite at PATH.
 //
-// Anything else is an error. Errors never contain the database password.
+// SQLite's files (the database, -wal and -shm) are created with mode 0600,
+// and existing ones are made so. Anything else is an error. Errors never
+// contain the database's password or sslpassword (see Redact).
 func Open(ctx context.Context, databaseURL, dataDir string) (Store, error) {
 	switch {
 	case databaseURL == "":
@@ -60,36 +62,4 @@ func sqlitePath(p string) string {
 		return p[2:]
 	}
 	return p
-}
-
-// Redact returns a database URL fit for logs and errors: the password in
-// the userinfo (and a password query parameter) is replaced by "xxxxx".
-// A string that does not parse as a URL is reduced to its scheme.
-func Redact(databaseURL string) string {
-	u, err := url.Parse(databaseURL)
-	if err != nil {
-		if scheme, _, ok := strings.Cut(databaseURL, ":"); ok && !strings.ContainsAny(scheme, "@/") {
-			return scheme + ":…"
-		}
-		return "…"
-	}
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-	}
-	if q := u.Query(); q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}
-
-// scrub removes secret from err's message (drivers may echo connection
-// strings); it keeps err itself when there is nothing to remove.
-func scrub(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), secret, "xxxxx"))
 }

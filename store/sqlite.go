@@ -36,6 +36,9 @@ import (
 // are run again one by one, so one statement's error never reaches another
 // caller.
 //
+// The database file is created 0600 before SQLite opens it, and SQLite gives
+// its -wal and -shm files the same mode (makePrivate).
+//
 // Pure reads use r, several connections reading WAL snapshots concurrently.
 // Statements are prepared once and kept: SQLite parsing and planning every
 // statement again cost about a tenth of the bot's CPU under load.
@@ -178,6 +181,9 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 			opened[i].Close()
 		}
 		return nil, fmt.Errorf("store: sqlite %s: %w", path, err)
+	}
+	if err := makePrivate(path); err != nil {
+		return fail(err)
 	}
 	w, err := sql.Open("sqlite", sqliteDSN(path, false))
 	if err != nil {
@@ -533,6 +539,13 @@ func (d *sqliteDB) execIf(ctx context.Context, first statement, then []statement
 		return 0, err
 	}
 	return op.n, nil
+}
+
+// execKeyed needs no lock of its own: st runs on the writer, holding the
+// write lock from its first read (alone or in a group commit, after the
+// statements before it in the same transaction).
+func (d *sqliteDB) execKeyed(ctx context.Context, _ string, st statement) (int64, error) {
+	return d.exec(ctx, st.q, st.args...)
 }
 
 func (d *sqliteDB) query(ctx context.Context, write bool, q string, args []any, each func(scan func(dest ...any) error) error) error {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -180,6 +181,8 @@ func TestSQLiteQueryPlans(t *testing.T) {
 		{"Unreplied", unrepliedQuery(s.unrepliedFrom), "inbox_unreplied", []any{10}},
 		{"Renew", `SELECT msg_id FROM inbox WHERE owner = 'w' AND state IN ('received', 'calling')`, "inbox_next", nil},
 		{"Finish", `SELECT msg_id FROM inbox WHERE msg_id = 'm' AND owner = 'w' AND state IN ('received', 'calling')`, "sqlite_autoindex_inbox_1", nil},
+		{"AdmitSigned", admitSigned, "sqlite_autoindex_callback_signs_1", []any{"k", "m", 10, 5, 8}},
+		{"PruneSigned", `DELETE FROM callback_signs WHERE expires_at <= 5`, "callback_signs_expires", nil},
 	} {
 		var plan []string
 		err := d.query(ctx, false, `EXPLAIN QUERY PLAN `+c.q, c.args, func(scan func(dest ...any) error) error {
@@ -197,6 +200,11 @@ func TestSQLiteQueryPlans(t *testing.T) {
 		all := fmt.Sprint(plan)
 		if !strings.Contains(all, "USING INDEX "+c.index) && !strings.Contains(all, "USING COVERING INDEX "+c.index) {
 			t.Errorf("%s does not use %s: %s", c.name, c.index, all)
+		}
+		for _, line := range plan {
+			if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, " INDEX ") && line != "SCAN CONSTANT ROW" {
+				t.Errorf("%s scans a table: %s", c.name, all)
+			}
 		}
 		if strings.Contains(all, "TEMP B-TREE") {
 			t.Errorf("%s sorts: %s", c.name, all)
@@ -230,5 +238,78 @@ func TestSQLiteCheckpointsBesideTheWriter(t *testing.T) {
 			t.Fatalf("database file still %d bytes (was %d) after 1000 claims: the WAL was not checkpointed", size(), before)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSQLiteGroupCommitAdmitSigned: admissions queued together run in one
+// transaction, each seeing those before it, so the bound holds exactly; a
+// failing statement in the batch (which is then run again statement by
+// statement) changes nothing about that.
+func TestSQLiteGroupCommitAdmitSigned(t *testing.T) {
+	s, d, path := openTestSQLite(t)
+	ctx := context.Background()
+	release := holdWriteLock(t, path)
+	var wg sync.WaitGroup
+	wg.Go(func() { // the writer takes it and waits for the lock
+		if ok, err := s.AdmitSigned(ctx, "k", "first", 4, at(time.Minute), t0); !ok || err != nil {
+			t.Errorf("first AdmitSigned = %v, %v", ok, err)
+		}
+	})
+	time.Sleep(100 * time.Millisecond)
+	var admitted atomic.Int32
+	for i := range 10 {
+		wg.Go(func() {
+			ok, err := s.AdmitSigned(ctx, "k", fmt.Sprintf("m%02d", i), 4, at(time.Minute), t0)
+			if err != nil {
+				t.Errorf("AdmitSigned(m%02d): %v", i, err)
+			}
+			if ok {
+				admitted.Add(1)
+			}
+		})
+	}
+	wg.Go(func() {
+		if _, err := d.exec(ctx, `INSERT INTO callback_signs (sign_key) VALUES ('bad')`); err == nil { // NOT NULL columns missing
+			t.Error("the failing statement reported no error")
+		}
+	})
+	time.Sleep(300 * time.Millisecond) // every caller is now queued behind "first"
+	before := d.unbatched.Load()
+	release()
+	wg.Wait()
+	if n := admitted.Load(); n != 3 {
+		t.Errorf("%d msgIds admitted after the first, want 3 (bound 4)", n)
+	}
+	if d.unbatched.Load() == before {
+		t.Error("the batch was not rolled back and run again; the test proves nothing")
+	}
+
+	release = holdWriteLock(t, path)
+	wg.Go(func() {
+		if ok, err := s.AdmitSigned(ctx, "k2", "first", 4, at(time.Minute), t0); !ok || err != nil {
+			t.Errorf("first AdmitSigned = %v, %v", ok, err)
+		}
+	})
+	time.Sleep(100 * time.Millisecond)
+	admitted.Store(0)
+	for i := range 10 {
+		wg.Go(func() {
+			if ok, err := s.AdmitSigned(ctx, "k2", fmt.Sprintf("m%02d", i%5), 4, at(time.Minute), t0); err != nil {
+				t.Errorf("AdmitSigned(m%02d): %v", i%5, err)
+			} else if ok {
+				admitted.Add(1)
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	before = d.grouped.Load()
+	release()
+	wg.Wait()
+	if d.grouped.Load() == before {
+		t.Error("the admissions were not grouped; the test proves nothing")
+	}
+	// Three of the five msgIds fit, each sent twice: six admitted calls.
+	if n := admitted.Load(); n != 6 {
+		t.Errorf("%d calls admitted, want 6 (3 msgIds, each twice)", n)
 	}
 }

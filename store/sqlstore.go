@@ -20,6 +20,14 @@ type db interface {
 	// transaction; it returns how many rows first affected. Nothing is
 	// written unless every statement succeeds.
 	execIf(ctx context.Context, first statement, then []statement) (int64, error)
+	// execKeyed runs st, which reads rows and writes depending on them,
+	// serialized with every other execKeyed of the same key, also in other
+	// processes: PostgreSQL first takes a transaction-scoped advisory lock on
+	// the key in the same transaction, so that st's snapshot (taken after
+	// the lock, under READ COMMITTED) sees what the previous holder
+	// committed; SQLite's write statements already hold the database's write
+	// lock from their first read. It returns how many rows st affected.
+	execKeyed(ctx context.Context, key string, st statement) (int64, error)
 	// query runs a statement returning rows and calls each once per row with
 	// that row's scan function. write is true for writes with RETURNING (SQLite
 	// sends those to its writer connection, PostgreSQL ignores it).
@@ -517,6 +525,41 @@ func (s *sqlStore) Counts(ctx context.Context) (map[State]int, error) {
 func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.db.exec(ctx, `DELETE FROM inbox WHERE state IN `+finishedStates+` AND updated_at < $1`, ms(before))
 	return int(n), opErr("prune", err)
+}
+
+// admitSigned records a msgID under a signature key (AdmitSigned) in one
+// statement: the row is inserted if the msgID is already live under the key
+// (a redelivery) or the key has fewer than the bound of live rows; a
+// conflicting row is updated, to itself if it is live (so a redelivery
+// affects one row but keeps its expiry) or to the new expiry if it had
+// expired. One row affected means admitted. The CASTs give PostgreSQL the
+// types of the selected parameters.
+const admitSigned = `INSERT INTO callback_signs (sign_key, msg_id, expires_at)
+	SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT)
+	WHERE EXISTS (SELECT 1 FROM callback_signs WHERE sign_key = $1 AND msg_id = $2 AND expires_at > $4)
+		OR (SELECT COUNT(*) FROM callback_signs WHERE sign_key = $1 AND expires_at > $4) < $5
+	ON CONFLICT (sign_key, msg_id) DO UPDATE SET expires_at = CASE
+		WHEN callback_signs.expires_at > $4 THEN callback_signs.expires_at ELSE excluded.expires_at END`
+
+// AdmitSigned implements Store. An entry whose expires is not after now
+// counts for nothing: the caller passes the end of the signature's window.
+// With max <= 0 only redeliveries are admitted.
+func (s *sqlStore) AdmitSigned(ctx context.Context, key, msgID string, max int, expires, now time.Time) (bool, error) {
+	if key == "" || msgID == "" {
+		return false, errors.New("store: admit signed: empty key or msgID")
+	}
+	n, err := s.db.execKeyed(ctx, key, statement{admitSigned,
+		[]any{key, msgID, expires.UnixMilli(), now.UnixMilli(), int64(max)}})
+	if err != nil {
+		return false, opErr("admit signed", err)
+	}
+	return n > 0, nil
+}
+
+// PruneSigned implements Store.
+func (s *sqlStore) PruneSigned(ctx context.Context, now time.Time) (int, error) {
+	n, err := s.db.exec(ctx, `DELETE FROM callback_signs WHERE expires_at <= $1`, now.UnixMilli())
+	return int(n), opErr("prune signed", err)
 }
 
 // Close implements Store.

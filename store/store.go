@@ -1,7 +1,8 @@
 // Package store is dingbot's durable state: the inbox of chat messages (so a
 // command is never lost and never run twice, even when DingTalk redelivers a
-// message or several bot replicas receive it), the audit of created groups and
-// the audit of every finished command.
+// message or several bot replicas receive it), the audit of created groups,
+// the audit of every finished command and the msgIds admitted under each
+// HTTP-callback signature.
 //
 // It is a top-level package because storage is a concern of its own with two
 // engines behind one interface: SQLite (modernc.org/sqlite, no cgo, WAL) as the
@@ -190,6 +191,19 @@ type Store interface {
 	// Prune deletes finished items last updated before the cutoff and returns
 	// how many; the audits (groups and commands) are kept.
 	Prune(ctx context.Context, before time.Time) (int, error)
+	// AdmitSigned records that an HTTP callback carrying msgID arrived under
+	// the signature key (a digest of its timestamp and sign headers, never
+	// the sign itself) and reports whether it is admitted: a msgID already
+	// recorded under key is always admitted (a redelivery) and not counted
+	// again; a new one is admitted and recorded only while fewer than max
+	// distinct msgIDs are recorded under key. An entry counts while
+	// expires is after now; an expired one is ignored (its msgID is new
+	// again) until PruneSigned deletes it. It is atomic across processes
+	// sharing a database.
+	AdmitSigned(ctx context.Context, key, msgID string, max int, expires, now time.Time) (bool, error)
+	// PruneSigned deletes the signature entries expired at now (expires not
+	// after now) and returns how many.
+	PruneSigned(ctx context.Context, now time.Time) (int, error)
 	// Close releases the database.
 	Close() error
 }

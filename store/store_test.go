@@ -842,6 +842,148 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		claim(t, s, "old-done", at(2*time.Hour))
 	})
 
+	t.Run("AdmitSigned", func(t *testing.T) {
+		s := open(t)
+		exp := at(5 * time.Minute)
+		admit := func(t *testing.T, s Store, key, id string, expires, now time.Time, want bool) {
+			t.Helper()
+			ok, err := s.AdmitSigned(ctx, key, id, 3, expires, now)
+			if err != nil || ok != want {
+				t.Fatalf("AdmitSigned(%s, %s, now %v) = %v, %v; want %v", key, id, now.Sub(t0), ok, err, want)
+			}
+		}
+		for _, id := range []string{"a", "b", "c"} {
+			admit(t, s, "k1", id, exp, t0, true)
+		}
+		admit(t, s, "k1", "d", exp, t0, false) // the bound
+		admit(t, s, "k1", "d", exp, t0, false) // a refused msgId is not recorded either
+		// A redelivery is admitted, also with another expiry, and not counted.
+		admit(t, s, "k1", "b", exp.Add(time.Hour), at(time.Minute), true)
+		admit(t, s, "k1", "b", exp, at(time.Minute), true)
+		admit(t, s, "k1", "e", exp, at(time.Minute), false)
+		// Keys are independent; another replica shares the counts.
+		s2 := open(t)
+		admit(t, s2, "k2", "d", exp, t0, true)
+		admit(t, s2, "k1", "c", exp, t0, true)
+		admit(t, s2, "k1", "f", exp, t0, false)
+		// An entry counts until its expiry, not at it: at exp the key starts
+		// afresh, and a msgId it recorded before is new again.
+		admit(t, s, "k1", "g", exp, exp.Add(-time.Millisecond), false)
+		late := exp.Add(5 * time.Minute)
+		for _, id := range []string{"g", "a", "h"} {
+			admit(t, s, "k1", id, late, exp, true)
+		}
+		admit(t, s, "k1", "i", late, exp, false)
+		admit(t, s, "k1", "a", late, exp.Add(time.Minute), true)
+		// Entries of a mixed age: only the live ones count.
+		admit(t, s, "k3", "old", at(time.Second), t0, true)
+		admit(t, s, "k3", "new1", late, t0, true)
+		admit(t, s, "k3", "new2", late, at(time.Second), true)
+		admit(t, s, "k3", "new3", late, at(time.Second), true) // old expired at 1s
+		admit(t, s, "k3", "new4", late, at(time.Second), false)
+		// An entry expired at now counts for nothing.
+		admit(t, s, "k4", "x", t0, t0, true)
+		admit(t, s, "k4", "x", at(time.Second), at(time.Millisecond), true)
+		// max <= 0 admits nothing new.
+		if ok, err := s.AdmitSigned(ctx, "k5", "x", 0, exp, t0); ok || err != nil {
+			t.Fatalf("AdmitSigned with max 0 = %v, %v", ok, err)
+		}
+		for _, c := range [][2]string{{"", "x"}, {"k", ""}} {
+			if _, err := s.AdmitSigned(ctx, c[0], c[1], 3, exp, t0); err == nil {
+				t.Fatalf("AdmitSigned(%q, %q) succeeded", c[0], c[1])
+			}
+		}
+
+		// PruneSigned deletes what expired at now: k1's first entries
+		// (expiring at exp; g, a and h were renewed to late), k2's, k3's old
+		// and k4's x.
+		if n, err := s.PruneSigned(ctx, exp.Add(-time.Millisecond)); n != 2 || err != nil { // k3's old, k4's x
+			t.Fatalf("PruneSigned before exp = %d, %v; want 2", n, err)
+		}
+		if n, err := s2.PruneSigned(ctx, exp); n != 3 || err != nil { // k1's b and c, k2's d
+			t.Fatalf("PruneSigned at exp = %d, %v; want 3", n, err)
+		}
+		if n, err := s.PruneSigned(ctx, exp); n != 0 || err != nil {
+			t.Fatalf("second PruneSigned = %d, %v", n, err)
+		}
+		// The live entries stay and still count.
+		admit(t, s, "k1", "j", late, exp, false)
+		admit(t, s, "k1", "h", late, exp, true)
+		if n, err := s.PruneSigned(ctx, late); n != 6 || err != nil { // k1's g, a, h; k3's new1-3
+			t.Fatalf("PruneSigned at late = %d, %v; want 6", n, err)
+		}
+		// Pruning does not change what is admitted, only the table's size.
+		admit(t, s, "k1", "j", late.Add(time.Minute), late, true)
+	})
+
+	t.Run("ConcurrentAdmitSigned", func(t *testing.T) {
+		// Two Store instances on one database, like two replicas; several
+		// keys at once, each with 20 distinct msgIds and redeliveries.
+		stores := []Store{open(t), open(t)}
+		const (
+			keys  = 4
+			calls = 20
+			bound = 8
+		)
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			admitted = map[string]map[string]bool{}
+		)
+		for k := range keys {
+			admitted[fmt.Sprintf("key%d", k)] = map[string]bool{}
+		}
+		for k := range keys {
+			key := fmt.Sprintf("key%d", k)
+			for i := range calls {
+				wg.Go(func() {
+					id := fmt.Sprintf("m%02d", i)
+					s := stores[(i+k)%2]
+					ok, err := s.AdmitSigned(ctx, key, id, bound, at(time.Minute), t0)
+					if err != nil {
+						t.Errorf("AdmitSigned(%s, %s): %v", key, id, err)
+						return
+					}
+					if ok {
+						mu.Lock()
+						admitted[key][id] = true
+						mu.Unlock()
+					}
+				})
+			}
+		}
+		wg.Wait()
+		for key, ids := range admitted {
+			if len(ids) != bound {
+				t.Fatalf("%s: %d distinct msgIds admitted, want exactly %d", key, len(ids), bound)
+			}
+		}
+		// Concurrent redeliveries of the admitted msgIds are all admitted
+		// and new ones still refused.
+		var refused sync.Map
+		for key, ids := range admitted {
+			for id := range ids {
+				for i := range 2 {
+					wg.Go(func() {
+						if ok, err := stores[i].AdmitSigned(ctx, key, id, bound, at(time.Minute), at(time.Second)); !ok || err != nil {
+							t.Errorf("redelivery AdmitSigned(%s, %s) = %v, %v", key, id, ok, err)
+						}
+					})
+				}
+			}
+			wg.Go(func() {
+				if ok, err := stores[1].AdmitSigned(ctx, key, "new", bound, at(time.Minute), at(time.Second)); ok || err != nil {
+					refused.Store(key, fmt.Sprint(ok, err))
+				}
+			})
+		}
+		wg.Wait()
+		refused.Range(func(k, v any) bool {
+			t.Errorf("AdmitSigned(%s, new) past the bound = %s", k, v)
+			return true
+		})
+	})
+
 	t.Run("MigrationsIdempotent", func(t *testing.T) {
 		s1 := open(t)
 		claim(t, s1, "kept", t0)
@@ -1050,6 +1192,22 @@ func TestOpenURLs(t *testing.T) {
 		if strings.Contains(err.Error(), "s3cretpw") {
 			t.Fatalf("Open(%q) error contains the password: %v", u, err)
 		}
+		if !strings.Contains(err.Error(), "127.0.0.1") && !strings.Contains(err.Error(), "postgres:…") {
+			t.Errorf("Open(%q) error does not name the server: %v", u, err)
+		}
+	}
+	// Nor any other secret: sslpassword, password in any case, in a URL
+	// that pgx or net/url cannot parse, in key=value form.
+	for u, secrets := range leakCases() {
+		_, err := Open(ctx, u, "")
+		if err == nil {
+			t.Fatalf("Open(%q) succeeded", u)
+		}
+		for _, sec := range secrets {
+			if strings.Contains(err.Error(), sec) {
+				t.Errorf("Open(%q) error contains %q: %v", u, sec, err)
+			}
+		}
 	}
 
 	// Default: SQLite in the data directory, created 0700.
@@ -1096,12 +1254,110 @@ func TestOpenURLs(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"postgres://u:pw@h:5432/db?sslmode=disable": "postgres://u:xxxxx@h:5432/db?sslmode=disable",
-		"postgres://u@h/db":                         "postgres://u@h/db",
-		"postgres://h/db?password=pw&user=u":        "postgres://h/db?password=xxxxx&user=u",
+		"postgres://u:pw@h:5432/db?sslmode=disable":             "postgres://u:xxxxx@h:5432/db?sslmode=disable",
+		"postgres://u@h/db":                                     "postgres://u@h/db",
+		"postgres://h/db?password=pw&user=u":                    "postgres://h/db?password=xxxxx&user=u",
+		"postgres://u@h/db?sslpassword=pw&sslmode=require":      "postgres://u@h/db?sslpassword=xxxxx&sslmode=require",
+		"postgresql://h/db?user=u&PassWord=pw&SSLPASSWORD=pw2":  "postgresql://h/db?user=u&PassWord=xxxxx&SSLPASSWORD=xxxxx",
+		"postgres://h/db?pass%77ord=pw":                         "postgres://h/db?pass%77ord=xxxxx",
+		"POSTGRES://u:pw@h/db#pw":                               "postgres://u:xxxxx@h/db",
+		"postgres://u:pass/word@h/db":                           "postgres:…", // does not parse
+		"postgres://u:1234#word@h/db":                           "postgres:…", // the password may be in the port
+		"postgres://u:pw@h/db?application_name=a@b":             "postgres:…",
+		"postgres://u@h/db?application_name=a@b":                "postgres://u@h/db?application_name=a@b",
+		"host=h user=u password=pw sslpassword='p w' dbname=x":  "host=h user=u password=xxxxx sslpassword=xxxxx dbname=x",
+		"host=h PASSWORD = pw dbname=x":                         "host=h PASSWORD = xxxxx dbname=x",
+		"sqlite:/var/lib/dingbot/dingbot.db":                    "sqlite:/var/lib/dingbot/dingbot.db",
+		"file:data/x.db":                                        "file:data/x.db",
+		"s3cretpw":                                              "…",
+		"mysql:s3cretpw":                                        "mysql:…",
+		"mysql://root:s3cretpw@db/x?sslpassword=s3cretpw2#frag": "mysql://root:xxxxx@db/x?sslpassword=xxxxx",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+	// Whatever the shape, the secrets are gone.
+	for in, secrets := range leakCases() {
+		got := Redact(in)
+		for _, sec := range secrets {
+			if strings.Contains(got, sec) {
+				t.Errorf("Redact(%q) = %q: contains %q", in, got, sec)
+			}
+		}
+	}
+}
+
+// leakCases are database settings, each with the secrets (or parts of
+// them) no error or log line may contain. The PostgreSQL ones cannot be
+// connected to (port 1) or do not parse.
+func leakCases() map[string][]string {
+	return map[string][]string{
+		"postgres://u@h/db?sslpassword=TOPSECRET&connect_timeout=abc":                                         {"TOPSECRET"},
+		"postgres://h/db?PASSWORD=TOPSECRET&connect_timeout=abc":                                              {"TOPSECRET"},
+		"postgresql://h/db?SSLPassword=TOPSECRET&connect_timeout=abc":                                         {"TOPSECRET"},
+		"postgres://h/db?pass%77ord=TOPSECRET&connect_timeout=abc":                                            {"TOPSECRET"},
+		"postgres://u:TOPSECRET@127.0.0.1:1/db?sslpassword=TOPSECRET2&connect_timeout=1&sslmode=disable":      {"TOPSECRET"},
+		"POSTGRES://u:TOPSECRET@127.0.0.1:1/db?SSLPASSWORD=TOPSECRET2&connect_timeout=1&sslmode=disable":      {"TOPSECRET"},
+		"postgresql://127.0.0.1:1/db?user=u&password=TOP%20SECRET&connect_timeout=1&sslmode=disable":          {"TOP%20SECRET", "TOP SECRET"},
+		"postgres://u:TOPSECRET@h/db?x=%zz":                                                                   {"TOPSECRET"},
+		"postgres://u:TOP%SECRET@h/db":                                                                        {"TOP%SECRET"},
+		"postgres://u:TOP/SECRET@127.0.0.1:1/db?connect_timeout=1":                                            {"TOP/SECRET", "SECRET"},
+		"postgres://u:12#TOPSECRET@127.0.0.1:1/db?connect_timeout=1":                                          {"TOPSECRET"},
+		"postgres://u:TOPSECRET@h:port/db":                                                                    {"TOPSECRET"},
+		"host=127.0.0.1 port=1 user=u password=TOPSECRET sslpassword=TOPSECRET2 dbname=x connect_timeout=1":   {"TOPSECRET"},
+		"host=127.0.0.1 port=1 user=u password = 'TOP SECRET' sslmode=disable dbname=x connect_timeout=1":     {"TOP SECRET", "SECRET"},
+		"host=127.0.0.1 port=1 user=u PASSWORD=TOPSECRET SSLPassword=TOPSECRET2 dbname=x connect_timeout=abc": {"TOPSECRET"},
+	}
+}
+
+// TestPostgresErrorsRedacted: the PostgreSQL engine's errors (pgx parse
+// errors quote the connection string; connection errors) never hold a
+// secret of its connection string, in URL or key=value form.
+func TestPostgresErrorsRedacted(t *testing.T) {
+	ctx := context.Background()
+	for in, secrets := range leakCases() {
+		_, err := openPostgres(ctx, in)
+		if err == nil {
+			t.Fatalf("openPostgres(%q) succeeded", in)
+		}
+		for _, sec := range secrets {
+			if strings.Contains(err.Error(), sec) {
+				t.Errorf("openPostgres(%q) error contains %q: %v", in, sec, err)
+			}
+		}
+	}
+}
+
+func TestScrub(t *testing.T) {
+	err := fmt.Errorf("dial postgres://u:pw@h/db?sslpassword=k3y password='a b' token=TOPSECRET: %w", context.DeadlineExceeded)
+	got := scrub(err, []string{"TOPSECRET"})
+	if want := "dial postgres://u:xxxxx@h/db?sslpassword=xxxxx password=xxxxx token=xxxxx: context deadline exceeded"; got.Error() != want {
+		t.Errorf("scrub = %q, want %q", got, want)
+	}
+	if !errors.Is(got, context.DeadlineExceeded) {
+		t.Error("the scrubbed error does not match its cause")
+	}
+	if errors.Unwrap(got) != nil {
+		t.Error("the scrubbed error unwraps to the original")
+	}
+	plain := errors.New("connection refused")
+	if scrub(plain, []string{"TOPSECRET"}) != plain || scrub(nil, nil) != nil {
+		t.Error("scrub changed an error without secrets")
+	}
+}
+
+// TestPostgresSchemeCase: the scheme is case-insensitive (pgx reads a URL
+// only with a lower-case one, anything else as key=value settings).
+func TestPostgresSchemeCase(t *testing.T) {
+	u := freshSchema(t, postgresURL(t))
+	scheme, rest, _ := strings.Cut(u, "://")
+	s, err := Open(context.Background(), strings.ToUpper(scheme)+"://"+rest, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.PruneSigned(context.Background(), t0); err != nil {
+		t.Fatal(err)
 	}
 }
