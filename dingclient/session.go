@@ -7,17 +7,72 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // errcodeSessionGone is the session webhook's "session 不存在" errcode.
 const errcodeSessionGone = 300001
 
+// sessionReplyPath is the path of DingTalk's session webhooks under the OAPI host.
+const sessionReplyPath = "/robot/sendBySession"
+
+// ErrForeignWebhook is returned by ReplyBySession, without any request, for
+// a URL that is not DingTalk's session-reply URL (IsSessionWebhook).
+var ErrForeignWebhook = errors.New("dingtalk session.reply: not a DingTalk session webhook URL")
+
+// IsSessionWebhook reports whether webhookURL is a session webhook of the
+// configured DingTalk: its scheme and host (default ports ignored) are the
+// OAPI URL's, its path is the OAPI URL's path + /robot/sendBySession, and it
+// has no user info. A sessionWebhook in a message is a URL the bot will
+// POST its reply to; only DingTalk's own is ever used.
+func (c *Client) IsSessionWebhook(webhookURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(webhookURL))
+	if err != nil || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	base, err := url.Parse(c.oapiURL)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Scheme, base.Scheme) &&
+		hostPort(u) == hostPort(base) &&
+		u.EscapedPath() == strings.TrimRight(base.EscapedPath(), "/")+sessionReplyPath
+}
+
+// hostPort is u's lower-case host and port, with the scheme's default port made explicit.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// WebhookHost is the host of a webhook URL, for logs: never the URL itself,
+// whose query is a credential. It is "" for a URL that does not parse, and
+// is cut to 64 bytes.
+func WebhookHost(webhookURL string) string {
+	u, err := url.Parse(strings.TrimSpace(webhookURL))
+	if err != nil {
+		return ""
+	}
+	return truncate(u.Host, 64)
+}
+
 // ReplyBySession sends text to the chat a callback came from, through the
 // callback's sessionWebhook (valid for about 90 minutes; compare with
 // sessionWebhookExpiredTime first). webhookURL is used exactly as received; no
 // access token is sent, because the URL itself is the credential, and it never
 // appears unredacted in errors or logs.
+//
+// Only DingTalk's own session-reply URL is used (IsSessionWebhook): any
+// other gives ErrForeignWebhook and no request is made.
 //
 // Results: HTTP 200 with errcode 0 is success; errcode 300001 gives an error
 // wrapping ErrSessionGone (fall back to SendGroupText / SendUserText); another
@@ -29,6 +84,9 @@ func (c *Client) ReplyBySession(ctx context.Context, webhookURL, text string) er
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		// Do not echo the URL or url.Parse's error, which quotes it.
 		return errors.New("dingtalk session.reply: invalid session webhook URL")
+	}
+	if !c.IsSessionWebhook(webhookURL) {
+		return ErrForeignWebhook
 	}
 	payload, err := json.Marshal(struct {
 		MsgType string `json:"msgtype"`

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,7 +143,7 @@ func TestReplyBySession_TransportErrorRedactsSession(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	c, f := setup(t)
+	c, f := setup(t, func(cfg *Config) { cfg.OAPIURL = "http://" + addr })
 	f.addSecret(sessionKey)
 	err = c.ReplyBySession(ctxTimeout(t), "http://"+addr+"/robot/sendBySession?session="+sessionKey, "hi")
 	f.seen(err)
@@ -163,6 +165,86 @@ func TestReplyBySession_InvalidURL(t *testing.T) {
 	for _, u := range []string{"", "::bad::" + sessionKey, "ftp://x/?session=" + sessionKey, "http://[::1/?session=" + sessionKey} {
 		if err := c.ReplyBySession(ctxTimeout(t), u, "hi"); f.seen(err) == nil {
 			t.Errorf("ReplyBySession(%q) = nil, want error", u)
+		}
+	}
+}
+
+// TestReplyBySession_OnlyDingTalksSessionURL: a message's sessionWebhook is
+// where the reply (group IDs and all) is POSTed, and in HTTP mode the
+// callback's signature does not cover it, so only the configured OAPI host's
+// session-reply path is ever used.
+func TestReplyBySession_OnlyDingTalksSessionURL(t *testing.T) {
+	t.Parallel()
+	c, f := setup(t)
+	var posts atomic.Int32
+	f.mux.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		writeJSON(w, 200, `{"errcode":0,"errmsg":"ok"}`)
+	})
+	base, _ := url.Parse(f.srv.URL)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(100)
+		writeJSON(w, 200, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	t.Cleanup(other.Close)
+	foreign := []string{
+		other.URL + "/robot/sendBySession?session=abc",               // another host
+		"https://" + base.Host + "/robot/sendBySession?session=abc",  // another scheme
+		f.srv.URL + "/robot/send?access_token=abc",                   // another path
+		f.srv.URL + "/robot/sendBySession/../send?session=abc",       // a path that only looks right
+		f.srv.URL + "/v1.0/robot/sendBySession?session=abc",          // a prefix
+		"http://user:pw@" + base.Host + "/robot/sendBySession?s=abc", // user info
+		"http://" + base.Hostname() + ".evil.example:" + base.Port() + "/robot/sendBySession",
+		"http://169.254.169.254/robot/sendBySession?session=abc", // SSRF into the metadata service
+	}
+	for _, u := range foreign {
+		if c.IsSessionWebhook(u) {
+			t.Errorf("IsSessionWebhook(%q) = true, want false", u)
+		}
+		if err := c.ReplyBySession(ctxTimeout(t), u, "hi"); !errors.Is(err, ErrForeignWebhook) {
+			t.Errorf("ReplyBySession(%q) = %v, want ErrForeignWebhook", u, err)
+		}
+	}
+	if n := posts.Load(); n != 0 {
+		t.Fatalf("%d requests were sent to foreign webhooks, want none", n)
+	}
+	good := []string{
+		f.srv.URL + "/robot/sendBySession?session=abc",
+		strings.ToUpper(base.Scheme) + "://" + strings.ToUpper(base.Host) + "/robot/sendBySession?session=abc",
+	}
+	for _, u := range good {
+		if !c.IsSessionWebhook(u) {
+			t.Errorf("IsSessionWebhook(%q) = false, want true", u)
+		}
+	}
+	if err := c.ReplyBySession(ctxTimeout(t), good[0], "hi"); err != nil || posts.Load() != 1 {
+		t.Errorf("DingTalk's own session URL: %v, %d posts; want nil, 1", err, posts.Load())
+	}
+	// The default DingTalk host, with and without its default port.
+	real, err := New(Config{ClientID: "id", ClientSecret: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u, want := range map[string]bool{
+		"https://oapi.dingtalk.com/robot/sendBySession?session=c610ee93":     true,
+		"https://oapi.dingtalk.com:443/robot/sendBySession?session=c610ee93": true,
+		"http://oapi.dingtalk.com/robot/sendBySession?session=c610ee93":      false,
+		"https://api.dingtalk.com/robot/sendBySession?session=c610ee93":      false,
+		"https://oapi.dingtalk.com.evil.cn/robot/sendBySession?session=x":    false,
+	} {
+		if got := real.IsSessionWebhook(u); got != want {
+			t.Errorf("default client: IsSessionWebhook(%q) = %v, want %v", u, got, want)
+		}
+	}
+}
+
+func TestWebhookHostNeverShowsTheQuery(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://evil.example:8443/x?session=SECRET": "evil.example:8443",
+		"::bad::": "",
+	} {
+		if got := WebhookHost(in); got != want {
+			t.Errorf("WebhookHost(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
