@@ -129,7 +129,11 @@ type Request struct {
 	DingTalkAdmin bool
 	// ConversationID is the chat the command was typed in (openConversationId).
 	ConversationID string
-	// DryRun is set for --dry-run: only the rate limits apply.
+	// DryRun is set for --dry-run: the who-may rules (allow_conversations,
+	// allow_users, allow_departments) and the rate limits apply, the rules on
+	// what may be created (standard_groups, owner_override) do not. A dry run
+	// looks people up and shows their names and user IDs, so a sender who may
+	// not run the command may not preview it either.
 	DryRun bool
 	// Standard is set when the command asks for a standard group (conversationTag 0).
 	Standard bool
@@ -264,7 +268,7 @@ func (p *Policy) Admin(userID string, dingtalkAdmin bool) bool {
 // allow_departments is set and nothing else decides for the sender, so the
 // caller looks them up (a DingTalk call) only then.
 func (p *Policy) NeedsDepartments(r Request) bool {
-	return len(p.depts) > 0 && !r.DryRun && r.UserID != "" && !p.Admin(r.UserID, r.DingTalkAdmin) &&
+	return len(p.depts) > 0 && r.UserID != "" && !p.Admin(r.UserID, r.DingTalkAdmin) &&
 		!p.users[r.UserID] && p.conversationAllowed(r.ConversationID)
 }
 
@@ -284,21 +288,21 @@ func (p *Policy) Check(r Request) *Denial {
 	if p.Admin(r.UserID, r.DingTalkAdmin) {
 		return nil
 	}
-	if !r.DryRun {
-		if !p.conversationAllowed(r.ConversationID) {
-			return deny(RuleConversations)
-		}
-		if len(p.users) > 0 || len(p.depts) > 0 {
-			if !p.users[r.UserID] && !slices.ContainsFunc(r.Departments, func(d int64) bool { return p.depts[d] }) {
-				switch {
-				case len(p.depts) == 0:
-					return deny(RuleUsers)
-				case len(p.users) == 0:
-					return deny(RuleDepartments)
-				}
-				return deny(RuleUsersOrDepartments)
+	if !p.conversationAllowed(r.ConversationID) {
+		return deny(RuleConversations)
+	}
+	if len(p.users) > 0 || len(p.depts) > 0 {
+		if !p.users[r.UserID] && !slices.ContainsFunc(r.Departments, func(d int64) bool { return p.depts[d] }) {
+			switch {
+			case len(p.depts) == 0:
+				return deny(RuleUsers)
+			case len(p.users) == 0:
+				return deny(RuleDepartments)
 			}
+			return deny(RuleUsersOrDepartments)
 		}
+	}
+	if !r.DryRun {
 		if r.Standard && p.standard != Everyone {
 			return deny(RuleStandardGroups)
 		}

@@ -110,10 +110,14 @@ func TestRules(t *testing.T) {
 		{"user lists before standard", Config{AllowUsers: []string{"u2"}}, standard, "allow_users"},
 		{"standard before owner", Config{}, with(func(r *Request) { r.Standard, r.Owner = true, "u2" }), "standard_groups"},
 
-		// Dry runs: only the rate limits apply.
+		// Dry runs: who may run the command still counts (a dry run looks
+		// people up and shows them); what the group may be does not.
 		{"dry run of a standard group", Config{}, dry(standard), "allowed"},
 		{"dry run with another owner", Config{}, dry(ownerPending), "allowed"},
-		{"dry run from an unlisted user and chat", Config{AllowUsers: []string{"u2"}, AllowConversations: []string{other}}, dry(base), "allowed"},
+		{"dry run from an unlisted user and chat", Config{AllowUsers: []string{"u2"}, AllowConversations: []string{other}}, dry(base), "allow_conversations"},
+		{"dry run from an unlisted user", Config{AllowUsers: []string{"u2"}}, dry(base), "allow_users"},
+		{"dry run from outside the departments", Config{AllowDepartments: []int64{7}}, inDept(dry(base), 3), "allow_departments"},
+		{"dry run from a listed user", Config{AllowUsers: []string{"u1"}}, dry(standard), "allowed"},
 
 		// IDs are trimmed.
 		{"IDs in the lists are trimmed", Config{AllowUsers: []string{" u1 "}, AllowConversations: []string{" " + cid}}, base, "allowed"},
@@ -153,10 +157,10 @@ func TestNeedsDepartments(t *testing.T) {
 		want bool
 	}{
 		{Request{UserID: "u1", ConversationID: "cid"}, true},
-		{Request{UserID: "listed", ConversationID: "cid"}, false},   // allow_users decides
-		{Request{UserID: "boss", ConversationID: "cid"}, false},     // admins pass
-		{Request{UserID: "u1", ConversationID: "elsewhere"}, false}, // the conversation gate denies anyway
-		{Request{UserID: "u1", ConversationID: "cid", DryRun: true}, false},
+		{Request{UserID: "listed", ConversationID: "cid"}, false},          // allow_users decides
+		{Request{UserID: "boss", ConversationID: "cid"}, false},            // admins pass
+		{Request{UserID: "u1", ConversationID: "elsewhere"}, false},        // the conversation gate denies anyway
+		{Request{UserID: "u1", ConversationID: "cid", DryRun: true}, true}, // dry runs obey allow_departments too
 		{Request{UserID: "", ConversationID: "cid"}, false},
 	}
 	for _, tc := range cases {
