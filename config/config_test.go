@@ -213,3 +213,111 @@ func TestStreamTimersCanBeSwitchedOff(t *testing.T) {
 		t.Errorf("idle %s recycle %s; want off (negative) and 30m", c.StreamIdleTimeout, c.StreamRecycle)
 	}
 }
+
+// TestURLErrorsHideCredentials: a base URL with a user name and password, or
+// a token in its query, is refused without echoing them, even when it does
+// not parse.
+func TestURLErrorsHideCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  string // what the message still shows
+	}{
+		{"https://bob-admin:pa55w0rd-XYZ@api.example.com", `"https://[redacted]@api.example.com" must not hold a user name or password`},
+		{"https://bob-admin:pa55w0rd-XYZ@api.example.com/v1", "api.example.com/v1"},
+		{"https://bob-admin@api.example.com", "[redacted]@api.example.com"},
+		{"https://bob-admin:pa55w0rd-XYZ@api example.com", "[redacted]@api example.com"},         // does not parse
+		{"https://bob-admin:pa55w0rd/XYZ@api.example.com", "https://[redacted]@api.example.com"}, // '/' in the password
+		{"https://bob-admin:pa55w0rd%zzXYZ@api.example.com", "https://[redacted]@api.example.com"},
+		{"bob-admin:pa55w0rd-XYZ@api.example.com", `"[redacted]@api.example.com"`}, // no scheme
+		{"ftp://bob-admin:pa55w0rd-XYZ@api.example.com", "[redacted]@api.example.com"},
+		{"https://api.example.com/?access_token=pa55w0rd-XYZ&u=bob-admin", `"https://api.example.com/?[redacted]"`},
+	} {
+		for _, name := range []string{"DINGTALK_API_URL", "DINGTALK_OAPI_URL"} {
+			_, err := Load(env(map[string]string{name: tc.value}))
+			if err == nil {
+				t.Errorf("%s=%s: no error", name, tc.value)
+				continue
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, name+": ") || !strings.Contains(msg, tc.want) {
+				t.Errorf("%s=%s: error %q, want it to start with %s: and show %q", name, tc.value, msg, name, tc.want)
+			}
+			for _, secret := range []string{"pa55w0rd", "XYZ", "bob-admin"} {
+				if strings.Contains(msg, secret) {
+					t.Errorf("%s=%s: error %q shows %q", name, tc.value, msg, secret)
+				}
+			}
+		}
+	}
+}
+
+// TestFileErrorsHideSecret: whatever is wrong with the file, the error
+// quotes nothing of the client secret or the database URL, not even the
+// first characters yaml.v3 would show, and still says where the problem is.
+func TestFileErrorsHideSecret(t *testing.T) {
+	const secret = "TOPSECRET-9f8e7d"
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"list", "dingtalk: {client_secret: [" + secret + "]}\n", []string{"line 1: dingtalk.client_secret: cannot decode a list into string"}},
+		{"mapping", "dingtalk:\n  client_id: x\n  client_secret: {a: " + secret + "}\n", []string{"line 3: dingtalk.client_secret: cannot decode a mapping"}},
+		{"secret as a key", "dingtalk:\n  client_secret: {" + secret + ": 1}\n", []string{"line 2: dingtalk.client_secret:"}},
+		{"int tag", "dingtalk:\n  client_secret: !!int " + secret + "\n", []string{"cannot decode !!str … as a !!int"}},
+		{"float tag, short", "dingtalk:\n  client_secret: !!float TOPSECRET\n", []string{"as a !!float"}},
+		{"custom tag", "dingtalk:\n  client_secret: !" + secret + " [x]\n", []string{"line 2: dingtalk.client_secret: cannot decode a tagged value"}},
+		{"alias", "dingtalk:\n  client_secret: *" + secret + "\n", []string{"unknown anchor"}},
+		{"anchor reused", "dingtalk:\n  client_secret: &" + secret + " [x]\n", []string{"line 2"}},
+		{"secret as the section", "dingtalk: " + secret + "\n", []string{"line 1: dingtalk: cannot decode a !!str value into a section of settings"}},
+		{"set twice", "dingtalk:\n  client_secret: " + secret + "\n  client_secret: " + secret + "x\n", []string{"line 3: dingtalk.client_secret: set twice (first at line 2)"}},
+		{"unterminated quote", "dingtalk:\n  client_secret: \"" + secret + "\n", []string{"line 2"}},
+		{"colon in the value", "dingtalk:\n  client_secret: " + secret + ": x\n", []string{"line 2: mapping values are not allowed"}},
+		{"bad escape", "dingtalk:\n  client_secret: \"" + secret + "\\q\"\n", []string{"line 2"}},
+		{"database URL", "database_url: !!int postgres://bot:" + secret + "@db/dingbot\n", []string{"as a !!int"}},
+		{"unknown key next to the secret", "dingtalk:\n  client_secret: " + secret + "\n  client_secre: 1\n", []string{"line 3: unknown setting client_secre"}},
+		{"pasted secret as a key", "dingtalk:\n  client_id: x\n  " + secret + ": 1\n", []string{"line 3: unknown setting"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "dingbot.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(env(map[string]string{"DINGBOT_CONFIG": path}))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "DINGBOT_CONFIG: ") || strings.Contains(msg, "\n") {
+				t.Errorf("error %q should be one line starting with DINGBOT_CONFIG:", msg)
+			}
+			if strings.Contains(msg, "TOPSEC") || strings.Contains(msg, "9f8e7d") {
+				t.Errorf("error shows the secret: %s", msg)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+// TestFileErrorsStillExplain: the errors of other settings keep naming them.
+func TestFileErrorsStillExplain(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"max_concurrent: [1]\n", "yaml: unmarshal errors: line 1: max_concurrent: cannot decode a list into string"},
+		{"log:\n  level: {a: b}\n", "line 2: log.level: cannot decode a mapping into string"},
+		{"people:\n  alice: {a: b}\n", "line 2"},
+		{"dingtalk: [\n  nope", "line 2: did not find expected ',' or ']'"},
+		{"mode: [a]\nlanguage: [b]\nhttp_addr: [c]\ndata_dir: [d]\nlease: [e]\n", "line 3: http_addr: cannot decode a list into string; and 2 more"},
+	} {
+		path := filepath.Join(t.TempDir(), "dingbot.yaml")
+		if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(env(map[string]string{"DINGBOT_CONFIG": path}))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want it to contain %q", tc.yaml, err, tc.want)
+		}
+	}
+}
