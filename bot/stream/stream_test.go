@@ -25,9 +25,31 @@ import (
 // wait bounds every wait; it is generous and never used to assert speed.
 const wait = 10 * time.Second
 
+// sdkOutput captures everything the SDK logs during the package's tests. The
+// SDK's logger is global, so it is set once, before any test starts a client.
+var sdkOutput = &lockedBuffer{}
+
 func TestMain(m *testing.M) {
-	sdklogger.SetLogger(stream.SDKLogger(slog.New(slog.DiscardHandler)))
+	sdklogger.SetLogger(stream.SDKLogger(slog.New(slog.NewTextHandler(sdkOutput, nil))))
 	os.Exit(m.Run())
+}
+
+// lockedBuffer is an io.Writer whose contents can be read while it is written to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newFake(t *testing.T) *dingtalktest.Server {
