@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/config"
@@ -152,18 +154,69 @@ func auditFields(r store.AuditRecord) []string {
 		r.Outcome, r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode}
 }
 
+// writeAuditCSV writes the records as CSV for a spreadsheet. Chat text,
+// nicknames and IDs come from chat users, so every cell is neutralised with
+// csvSafe: a cell such as =HYPERLINK(…) is text, not a formula.
 func writeAuditCSV(w io.Writer, records []store.AuditRecord) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(auditColumns); err != nil {
 		return err
 	}
 	for _, r := range records {
-		if err := cw.Write(auditFields(r)); err != nil {
+		fields := auditFields(r)
+		for i, f := range fields {
+			fields[i] = csvSafe(f)
+		}
+		if err := cw.Write(fields); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvSafe prefixes a single quote to a cell that a spreadsheet would read as
+// a formula: one starting with =, +, -, @, a tab or a carriage return (OWASP,
+// CSV injection). Other cells are unchanged.
+func csvSafe(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}
+
+// terminalSafe replaces the control characters of cell (C0, DEL, C1, and
+// bytes that are not UTF-8, which a terminal may take for C1) with U+FFFD, so
+// chat text cannot move the cursor, retitle the window or colour the output
+// of the table. Other characters, CJK included, are kept.
+func terminalSafe(cell string) string {
+	clean := true
+	for _, r := range cell {
+		if unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return cell
+	}
+	var b strings.Builder
+	for _, r := range cell {
+		if unsafeRune(r) {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// unsafeRune reports a control character (C0, DEL or C1), a bidirectional
+// formatting character (which can make a line read in another order than it
+// is stored, "Trojan Source"), or the rune that ranging over a string yields
+// for a byte that is not UTF-8.
+func unsafeRune(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == utf8.RuneError ||
+		r == 0x061c || r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // auditJSON is one record of the JSON export.
@@ -188,13 +241,43 @@ func writeAuditJSON(w io.Writer, records []store.AuditRecord) error {
 		out = append(out, auditJSON{r.MsgID, r.At.UTC().Format(auditTime), r.Sender, r.SenderNick, r.ConversationID,
 			r.Command, r.Text, r.Outcome, r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode})
 	}
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSONControls(buf.Bytes()))
+	return err
 }
 
-// writeAuditTable prints the records for a terminal: one line each, the text last.
+// escapeJSONControls escapes DEL and the C1 control characters in encoded
+// JSON, which encoding/json leaves raw (it escapes C0 and replaces bytes that
+// are not UTF-8), so the export is as safe on a terminal as the table. They
+// can only occur inside strings, where \u escapes decode to the same text.
+func escapeJSONControls(js []byte) []byte {
+	var out []byte
+	for i := 0; i < len(js); {
+		r, size := utf8.DecodeRune(js[i:])
+		if r >= 0x7f && r <= 0x9f {
+			if out == nil {
+				out = append(make([]byte, 0, len(js)+16), js[:i]...)
+			}
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else if out != nil {
+			out = append(out, js[i:i+size]...)
+		}
+		i += size
+	}
+	if out == nil {
+		return js
+	}
+	return out
+}
+
+// writeAuditTable prints the records for a terminal: one line each, the text
+// last, every cell passed through terminalSafe.
 func writeAuditTable(w io.Writer, records []store.AuditRecord) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME (UTC)\tSENDER\tCOMMAND\tOUTCOME\tGROUP\tREQUEST ID\tTEXT")
@@ -205,12 +288,13 @@ func writeAuditTable(w io.Writer, records []store.AuditRecord) error {
 		return s
 	}
 	for _, r := range records {
-		text := strings.Join(strings.Fields(r.Text), " ")
+		text := terminalSafe(strings.Join(strings.Fields(r.Text), " "))
 		if rs := []rune(text); len(rs) > 60 {
 			text = string(rs[:59]) + "…"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.At.UTC().Format("2006-01-02 15:04:05"), dash(r.Sender),
-			dash(r.Command), r.Outcome, dash(r.GroupOpenConversationID), dash(r.RequestID), text)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.At.UTC().Format("2006-01-02 15:04:05"), dash(terminalSafe(r.Sender)),
+			dash(terminalSafe(r.Command)), terminalSafe(r.Outcome), dash(terminalSafe(r.GroupOpenConversationID)),
+			dash(terminalSafe(r.RequestID)), text)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
