@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/store"
 )
 
@@ -19,6 +22,9 @@ type Metrics struct {
 	duplicates prometheus.Counter
 	reconnects prometheus.Counter
 	connected  prometheus.Gauge
+
+	// knownCommands are the command labels: the canonical command names and commandOther.
+	knownCommands map[string]bool
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -44,7 +50,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"api"}),
 		apiCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dingbot_dingtalk_api_calls_total",
-			Help: "DingTalk HTTP calls, by API and result code (ok, a DingTalk error code, http_<status> or transport_error).",
+			Help: "DingTalk HTTP calls, by API and result code (ok, transport_error, invalid_response, a known DingTalk error code, http_<status> or http_<class>xx, else other).",
 		}, []string{"api", "code"}),
 		replies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dingbot_replies_total",
@@ -63,25 +69,107 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "1 while the Stream connection is up.",
 		}),
 	}
+	m.knownCommands = map[string]bool{commandOther: true}
+	for _, d := range commands.Commands() {
+		m.knownCommands[d.Name] = true
+	}
 	reg.MustRegister(m.commands, m.duration, m.inbox, m.rateWait, m.apiCalls, m.replies, m.duplicates, m.reconnects, m.connected)
 	return m
 }
 
+// Every label value is taken from a fixed set, so no input can grow the
+// number of series: DingTalk, a hostile server or a forged session webhook
+// chooses the error codes and HTTP statuses of API calls, and anything
+// outside the sets below is counted as labelOther.
+
+// labelOther replaces a label value outside its known set.
+const labelOther = "other"
+
+// apiLabel bounds the api label to the API names dingclient reports to
+// Config.Observe (also the rate limiter's keys).
+func apiLabel(api string) string {
+	switch api {
+	case "token", "group.create", "group.update", "robot.group_send", "robot.oto_send",
+		"session.reply", "user.by_mobile", "user.search", "user.get":
+		return api
+	}
+	return labelOther
+}
+
+// apiCodeLabel bounds the code label of an API call. Kept as they are:
+// dingclient's outcome words, the DingTalk error codes it or an operator acts
+// on (v1.0 codes and legacy / session webhook errcodes, from dingclient and
+// DingTalk's global error code list) and http_<status> for common statuses.
+// Another http_<status> becomes its class (http_4xx), anything else labelOther.
+func apiCodeLabel(code string) string {
+	switch code {
+	case "ok", "transport_error", "invalid_response",
+		// v1.0 API codes.
+		"InvalidAuthentication", "invalidClientIdOrSecret", "accesstoken.expired",
+		"Forbidden.AccessDenied.AccessTokenPermissionDenied", "Forbidden.AccessDenied.IpNotInWhiteList",
+		"Forbidden.AccessDenied.QpsLimitForApi", "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+		"Forbidden.AccessDenied.QpmLimitForAppkeyAndApi", "Forbidden.AccessDenied.ApiCountLimitForOrg",
+		"permession.checkFailed", "parameter.invalid", "parameter.error", "body.invalid",
+		"system.busy", "systemBusy", "system.error", "internalError", "operationTimeout", "service.timeout",
+		"invalidParameter.robotCode.auth", "invalidParameter.msgParam.invalid", "invalidParameter.msgKey.invalid",
+		"resource.not.found", "chatbotNotInstall", "group.disbanded",
+		// Legacy and session webhook errcodes.
+		"-1", "33012", "40001", "40014", "40089", "40104", "42001", "60011", "60121",
+		"90002", "90018", "90020", "300001", "400002", "410100",
+		// HTTP statuses without a DingTalk code.
+		"http_400", "http_401", "http_403", "http_404", "http_408", "http_413", "http_429",
+		"http_500", "http_502", "http_503", "http_504":
+		return code
+	}
+	if digits, ok := strings.CutPrefix(code, "http_"); ok && len(digits) == 3 {
+		if n, err := strconv.Atoi(digits); err == nil && n >= 100 && n <= 599 {
+			return "http_" + digits[:1] + "xx"
+		}
+	}
+	return labelOther
+}
+
+// outcomeLabel bounds the outcome label of a command.
+func outcomeLabel(outcome string) string {
+	switch outcome {
+	case outcomeCreated, outcomeRefused, outcomeUnknown, outcomeAnswered, outcomeDenied, outcomeInternal:
+		return outcome
+	}
+	return labelOther
+}
+
+// viaLabel bounds the via label of a reply.
+func viaLabel(via string) string {
+	switch via {
+	case viaSession, viaGroupAPI, viaUserAPI, viaNone:
+		return via
+	}
+	return labelOther
+}
+
+// commandLabel bounds the command label to the canonical command names.
+func (m *Metrics) commandLabel(command string) string {
+	if m.knownCommands[command] {
+		return command
+	}
+	return labelOther
+}
+
 func (m *Metrics) command(command, outcome string) {
 	if m != nil {
-		m.commands.WithLabelValues(command, outcome).Inc()
+		m.commands.WithLabelValues(m.commandLabel(command), outcomeLabel(outcome)).Inc()
 	}
 }
 
 func (m *Metrics) commandDuration(command string, d time.Duration) {
 	if m != nil {
-		m.duration.WithLabelValues(command).Observe(max(d, 0).Seconds())
+		m.duration.WithLabelValues(m.commandLabel(command)).Observe(max(d, 0).Seconds())
 	}
 }
 
 func (m *Metrics) rateLimitWait(api string, d time.Duration) {
 	if m != nil {
-		m.rateWait.WithLabelValues(api).Observe(max(d, 0).Seconds())
+		m.rateWait.WithLabelValues(apiLabel(api)).Observe(max(d, 0).Seconds())
 	}
 }
 
@@ -98,9 +186,12 @@ func (m *Metrics) inboxDepth(counts map[store.State]int) {
 }
 
 // ObserveAPICall counts one DingTalk HTTP call; it fits dingclient.Config.Observe.
+// An API name or result code outside the known sets is counted as "other",
+// and an unlisted HTTP status by its class (http_4xx), so responses cannot
+// add series.
 func (m *Metrics) ObserveAPICall(api, code string) {
 	if m != nil {
-		m.apiCalls.WithLabelValues(api, code).Inc()
+		m.apiCalls.WithLabelValues(apiLabel(api), apiCodeLabel(code)).Inc()
 	}
 }
 
@@ -112,7 +203,7 @@ func (m *Metrics) reply(via string, err error) {
 	if err != nil {
 		result = "error"
 	}
-	m.replies.WithLabelValues(via, result).Inc()
+	m.replies.WithLabelValues(viaLabel(via), result).Inc()
 }
 
 func (m *Metrics) duplicate() {
