@@ -2,6 +2,7 @@ package callback_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"reflect"
 	"strconv"
@@ -152,14 +154,15 @@ func TestSignatureCases(t *testing.T) {
 		{"empty sign", map[string]string{"timestamp": ts, "sign": ""}, 401, "missing sign header"},
 		{"no headers", nil, 401, "missing timestamp header"},
 		{"non-numeric timestamp", map[string]string{"timestamp": "noon", "sign": sign("noon", secret)}, 401, "timestamp is not a number of milliseconds"},
-		{"timestamp in seconds is stale", map[string]string{"timestamp": secs, "sign": sign(secs, secret)}, 401, "timestamp is more than an hour away from now"},
+		{"timestamp in seconds is stale", map[string]string{"timestamp": secs, "sign": sign(secs, secret)}, 401, "timestamp is too far from now"},
 		{"hex timestamp", map[string]string{"timestamp": "0x1", "sign": sign("0x1", secret)}, 401, "timestamp is not a number of milliseconds"},
-		{"stale -61min", signed(now.Add(-61 * time.Minute)), 401, "timestamp is more than an hour away from now"},
-		{"future +61min", signed(now.Add(61 * time.Minute)), 401, "timestamp is more than an hour away from now"},
-		{"past 59min ok", signed(now.Add(-59 * time.Minute)), 200, ""},
-		{"future 59min ok", signed(now.Add(59 * time.Minute)), 200, ""},
-		{"exactly one hour ok", signed(now.Add(-time.Hour)), 200, ""},
-		{"one hour and 1ms", signed(now.Add(-time.Hour - time.Millisecond)), 401, "timestamp is more than an hour away from now"},
+		{"stale -6min", signed(now.Add(-6 * time.Minute)), 401, "timestamp is too far from now"},
+		{"future +6min", signed(now.Add(6 * time.Minute)), 401, "timestamp is too far from now"},
+		{"within DingTalk's hour but outside the window", signed(now.Add(-30 * time.Minute)), 401, "timestamp is too far from now"},
+		{"past 4min ok", signed(now.Add(-4 * time.Minute)), 200, ""},
+		{"future 4min ok", signed(now.Add(4 * time.Minute)), 200, ""},
+		{"exactly the window ok", signed(now.Add(-callback.DefaultWindow)), 200, ""},
+		{"the window and 1ms", signed(now.Add(-callback.DefaultWindow - time.Millisecond)), 401, "timestamp is too far from now"},
 		{"wrong secret", map[string]string{"timestamp": ts, "sign": sign(ts, "another-secret")}, 401, "sign does not match"},
 		{"tampered sign", map[string]string{"timestamp": ts, "sign": string(tampered)}, 401, "sign does not match"},
 		{"sign of another timestamp", map[string]string{"timestamp": ts, "sign": sign(ms(now.Add(time.Second)), secret)}, 401, "sign does not match"},
@@ -411,5 +414,168 @@ func TestOnlyPOST(t *testing.T) {
 	f.engine.ServeHTTP(w, httptest.NewRequest(http.MethodGet, callback.Path, nil))
 	if w.Code == http.StatusOK {
 		t.Errorf("GET answered 200")
+	}
+}
+
+// withMsgID is validBody with another msgId.
+func withMsgID(id string) string { return strings.Replace(validBody, "msgA==", id, 1) }
+
+// TestOneHeaderPairAdmitsAHandfulOfMessages replays the headers of one
+// captured request with fresh msgIds: the signature covers only the
+// timestamp, so without a bound each would be taken for an hour.
+func TestOneHeaderPairAdmitsAHandfulOfMessages(t *testing.T) {
+	f := newFixture(t, 0)
+	captured := signed(now)
+	for i := range 20 {
+		code, resp := f.post(t, captured, withMsgID("forged"+strconv.Itoa(i)))
+		want := 200
+		if i >= callback.DefaultMaxPerSign {
+			want = 401
+		}
+		if code != want {
+			t.Fatalf("message %d under one header pair: %d %s, want %d", i, code, resp, want)
+		}
+		if want == 401 && !strings.Contains(resp, callback.ErrSignUsedUp.Error()) {
+			t.Errorf("refusal body %s, want %q", resp, callback.ErrSignUsedUp)
+		}
+	}
+	if n := len(f.rec.got()); n != callback.DefaultMaxPerSign {
+		t.Fatalf("%d messages reached the core, want %d", n, callback.DefaultMaxPerSign)
+	}
+	// A redelivery of an admitted message is still taken (the core deduplicates it).
+	if code, _ := f.post(t, captured, withMsgID("forged0")); code != 200 {
+		t.Errorf("redelivery of an admitted msgId: %d, want 200", code)
+	}
+	// Another header pair (another millisecond) is counted on its own.
+	if code, _ := f.post(t, signed(now.Add(time.Millisecond)), withMsgID("other")); code != 200 {
+		t.Errorf("a fresh header pair: %d, want 200", code)
+	}
+	if n := len(f.rec.got()); n != callback.DefaultMaxPerSign+2 {
+		t.Errorf("%d messages reached the core, want %d", n, callback.DefaultMaxPerSign+2)
+	}
+}
+
+// fakeSignatures is a Signatures that records its calls and can fail.
+type fakeSignatures struct {
+	mu      sync.Mutex
+	keys    []string
+	expires []time.Time
+	max     []int
+	err     error
+}
+
+func (s *fakeSignatures) AdmitSigned(_ context.Context, key, msgID string, max int, expires, now time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys, s.expires, s.max = append(s.keys, key), append(s.expires, expires), append(s.max, max)
+	return s.err == nil, s.err
+}
+
+func TestHeaderPairsAreCountedInTheConfiguredStore(t *testing.T) {
+	sigs := &fakeSignatures{}
+	rec := &recorder{}
+	cb := callback.New(callback.Options{AppSecret: secret, Now: func() time.Time { return now },
+		Window: time.Hour, MaxPerSign: 3, Signatures: sigs}, rec.handle)
+	e := gin.New()
+	e.POST(callback.Path, cb.Handle)
+	at := now.Add(-30 * time.Minute) // inside the configured hour
+	h := signed(at)
+	req := httptest.NewRequest(http.MethodPost, callback.Path, strings.NewReader(validBody))
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, req)
+	if w.Code != 200 || len(sigs.keys) != 1 {
+		t.Fatalf("status %d, %d AdmitSigned calls; want 200, 1", w.Code, len(sigs.keys))
+	}
+	if want := callback.SignatureKey(h["timestamp"], h["sign"]); sigs.keys[0] != want || strings.Contains(sigs.keys[0], h["sign"]) {
+		t.Errorf("key %q, want the digest %q (never the sign itself)", sigs.keys[0], want)
+	}
+	if want := at.Add(time.Hour); !sigs.expires[0].Equal(want) || sigs.max[0] != 3 {
+		t.Errorf("expires %v max %d, want %v 3: the pair counts until its window closes", sigs.expires[0], sigs.max[0], want)
+	}
+	// The store failing: nothing stored, 503 so DingTalk delivers it again.
+	sigs.err = errors.New("database is down")
+	w = httptest.NewRecorder()
+	req = httptest.NewRequest(http.MethodPost, callback.Path, strings.NewReader(validBody))
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	e.ServeHTTP(w, req)
+	if w.Code != 503 || len(rec.got()) != 1 {
+		t.Errorf("with the store failing: %d, %d handled; want 503, 1", w.Code, len(rec.got()))
+	}
+}
+
+func TestRejectionWarningsAreRateLimited(t *testing.T) {
+	f := newFixture(t, 0)
+	for range 200 {
+		f.post(t, map[string]string{"timestamp": ms(now), "sign": "forged"}, validBody)
+	}
+	lines := strings.Count(f.logs.String(), "callback rejected")
+	if lines == 0 || lines > 30 {
+		t.Fatalf("%d warn lines for 200 rejected requests, want between 1 and 30", lines)
+	}
+	if got := testutilCount(t, f, "401"); got != 200 {
+		t.Errorf("dingbot_callback_requests_total{status=401} = %v, want 200 (every one counted)", got)
+	}
+}
+
+func testutilCount(t *testing.T, f *fixture, status string) float64 {
+	t.Helper()
+	mfs, err := f.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "status" && l.GetValue() == status {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+func TestClientIPBelievesForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	cases := []struct {
+		remote, xff string
+		trusted     []netip.Prefix
+		want        string
+	}{
+		{"203.0.113.9:4431", "", nil, "203.0.113.9"},
+		{"203.0.113.9:4431", "1.2.3.4", nil, "203.0.113.9"},        // anyone's header: ignored
+		{"203.0.113.9:4431", "1.2.3.4", trusted, "203.0.113.9"},    // not from a proxy: ignored
+		{"10.0.0.5:4431", "198.51.100.7", trusted, "198.51.100.7"}, // the proxy's hop
+		{"10.0.0.5:4431", "1.2.3.4, 198.51.100.7", trusted, "198.51.100.7"},
+		{"10.0.0.5:4431", "198.51.100.7, 10.0.0.6", trusted, "198.51.100.7"}, // two proxies
+		{"10.0.0.5:4431", "junk", trusted, "10.0.0.5"},
+		{"[::ffff:10.0.0.5]:4431", "198.51.100.7", trusted, "198.51.100.7"},
+	}
+	for _, tc := range cases {
+		r := httptest.NewRequest(http.MethodPost, callback.Path, nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := callback.ClientIP(r, tc.trusted); got != tc.want {
+			t.Errorf("remote %s, X-Forwarded-For %q, trusted %v: %s, want %s", tc.remote, tc.xff, tc.trusted, got, tc.want)
+		}
+	}
+}
+
+func TestRejectionLogsTheRemoteAddressNotAForwardedHeader(t *testing.T) {
+	f := newFixture(t, 0)
+	req := httptest.NewRequest(http.MethodPost, callback.Path, strings.NewReader(validBody))
+	req.RemoteAddr = "203.0.113.9:4431"
+	req.Header.Set("X-Forwarded-For", "6.6.6.6")
+	f.engine.ServeHTTP(httptest.NewRecorder(), req)
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"remote":"203.0.113.9"`) || strings.Contains(logs, "6.6.6.6") {
+		t.Errorf("log should name the connection's address only: %s", logs)
 	}
 }
