@@ -1,7 +1,9 @@
 // Package httpserver is dingbot's HTTP side, built on gin: liveness
 // (/healthz), readiness (/readyz, tied to the DingTalk connection in Stream
 // mode), Prometheus metrics (/metrics) and, in HTTP callback mode, DingTalk's
-// robot callback (POST /dingtalk/callback, package bot/callback). It is a
+// robot callback (POST /dingtalk/callback, package bot/callback). In HTTP
+// mode the callback gets a listener of its own (CallbackOnly) and the probes
+// and metrics another one, so the public address serves nothing else. It is a
 // transport adapter: it depends on the core through small function values and
 // the core knows nothing of it.
 package httpserver
@@ -9,9 +11,11 @@ package httpserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -32,6 +36,12 @@ type Options struct {
 	NotReadyReason string
 	// Callback, if set, serves POST /dingtalk/callback (callback.Path): HTTP callback mode.
 	Callback gin.HandlerFunc
+	// CallbackOnly serves the callback and nothing else: no /healthz,
+	// /readyz or /metrics (those are on another listener).
+	CallbackOnly bool
+	// TrustedProxies are the IPs or CIDRs whose X-Forwarded-For gin believes
+	// for the client address; none by default.
+	TrustedProxies []string
 	// Gatherer serves /metrics.
 	Gatherer prometheus.Gatherer
 	// Logger receives server errors; nil discards them.
@@ -71,8 +81,22 @@ func Listen(opts Options) (*Server, error) {
 
 // Routes returns the gin engine with every route, for tests and embedding.
 func Routes(opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	r := gin.New()
-	r.Use(gin.Recovery())
+	if err := r.SetTrustedProxies(opts.TrustedProxies); err != nil {
+		// config validated the list; never fall back to gin's trust-everyone default.
+		opts.Logger.Error("DINGBOT_TRUSTED_PROXIES rejected; trusting no proxy", "error", err.Error())
+		_ = r.SetTrustedProxies(nil)
+	}
+	r.Use(Recovery(opts.Logger))
+	if opts.Callback != nil {
+		r.POST(callback.Path, opts.Callback)
+	}
+	if opts.CallbackOnly {
+		return r
+	}
 	r.GET("/healthz", func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
@@ -87,13 +111,36 @@ func Routes(opts Options) http.Handler {
 		}
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": reason})
 	})
-	if opts.Callback != nil {
-		r.POST(callback.Path, opts.Callback)
-	}
 	if opts.Gatherer != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{})))
 	}
 	return r
+}
+
+// Recovery answers 500 to a request whose handler panicked and logs the
+// panic through log, with the method, path and client address but never the
+// request's headers: a callback's sign header stays valid for the whole
+// window, and gin's own recovery prints every header.
+func Recovery(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler { //nolint:errorlint // the sentinel net/http panics with
+				panic(p)
+			}
+			log.Error("panic serving a request", "method", c.Request.Method, "path", c.Request.URL.Path,
+				"remote", c.ClientIP(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !c.Writer.Written() {
+				c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+				return
+			}
+			c.Abort()
+		}()
+		c.Next()
+	}
 }
 
 // Addr is the bound address (useful with port 0).
