@@ -65,6 +65,9 @@ type DingTalk interface {
 	CreateGroup(ctx context.Context, req *dingclient.CreateGroupRequest) (*dingclient.CreateGroupResponse, error)
 	AddGroupMembers(ctx context.Context, chatID string, userIDs []string) (notAdded []string, err error)
 	ReplyBySession(ctx context.Context, webhookURL, text string) error
+	// IsSessionWebhook reports whether a URL is DingTalk's session-reply URL
+	// (the configured OAPI host's /robot/sendBySession); no other is ever posted to.
+	IsSessionWebhook(webhookURL string) bool
 	SendGroupText(ctx context.Context, openConversationID, text string) error
 	SendUserText(ctx context.Context, userIDs []string, text string) error
 }
@@ -110,6 +113,11 @@ type Options struct {
 	// Access decides who may run /newgroup and how often (package access);
 	// nil allows everything, without rate limits.
 	Access *access.Policy
+	// VerifyAdmin looks up a sender's isAdmin with DingTalk's user API
+	// (cached for LookupCacheTTL) instead of believing the message. HTTP
+	// callback mode sets it: the callback's signature does not cover the
+	// body, while a Stream frame arrives on the bot's own authenticated connection.
+	VerifyAdmin bool
 }
 
 // Bot is the transport-independent pipeline: a durable inbox and the workers
@@ -121,6 +129,7 @@ type Bot struct {
 	people   *resolver
 	access   *access.Policy
 	depts    *deptCache
+	admins   *ttlCache[bool] // verified isAdmin by userId, with VerifyAdmin
 	log      *slog.Logger
 	metrics  *Metrics
 	now      func() time.Time
@@ -216,6 +225,9 @@ func New(opts Options) *Bot {
 		cancelWork: cancel,
 		stopChore:  make(chan struct{}),
 		stopped:    make(chan struct{}),
+	}
+	if opts.VerifyAdmin {
+		b.admins = newTTLCache[bool](opts.LookupCacheTTL, opts.Now)
 	}
 	for range opts.MaxConcurrent {
 		b.workers.Add(1)
@@ -313,10 +325,18 @@ func (b *Bot) Handle(msg Message) error {
 	b.metrics.duplicate()
 	b.log.Info("duplicate message", "msg_id", msg.MsgID, "state", existing.State, "reply_state", existing.ReplyState)
 	if existing.State.Finished() && existing.ReplyState == store.ReplyFailed {
+		// The reply goes where the stored message came from, never to the
+		// duplicate's session webhook or chat: a duplicate's other fields
+		// are not those of the message that was run.
+		var stored Message
+		if err := json.Unmarshal(existing.Message, &stored); err != nil {
+			b.log.Error("stored message is unreadable", "msg_id", msg.MsgID, "error", err.Error())
+			return nil
+		}
 		b.chores.Add(1)
 		go func() {
 			defer b.chores.Done()
-			b.deliver(existing, msg)
+			b.deliver(existing, stored)
 		}()
 	}
 	return nil
@@ -502,6 +522,9 @@ func (b *Bot) housekeeping() {
 				b.log.Error("pruning the inbox failed", "error", err.Error())
 			} else if n > 0 {
 				b.log.Info("pruned finished inbox items", "count", n)
+			}
+			if _, err := b.store.PruneSigned(b.work, b.now()); err != nil && b.work.Err() == nil {
+				b.log.Error("pruning expired callback signatures failed", "error", err.Error())
 			}
 		}
 	}
@@ -726,6 +749,33 @@ func (b *Bot) isAdmin(msg Message) bool {
 	return msg.IsAdmin || (b.access != nil && b.access.Admin(id, msg.IsAdmin))
 }
 
+// verifiedAdmin looks up whether userID is an organisation admin, for a
+// message that claims so (VerifyAdmin). A failed look-up counts as no: the
+// claim cannot be checked, so it is not believed.
+func (b *Bot) verifiedAdmin(ctx context.Context, log *slog.Logger, userID string) bool {
+	userID = strings.TrimSpace(userID)
+	if userID == "" {
+		return false
+	}
+	if admin, ok := b.admins.get(userID); ok {
+		return admin
+	}
+	u, err := b.dt.GetUser(ctx, userID)
+	switch {
+	case errors.Is(err, dingclient.ErrUserNotFound):
+		b.admins.put(userID, false)
+		return false
+	case err != nil:
+		log.Warn("cannot verify the sender's isAdmin; treating them as no admin", "error", err.Error())
+		return false
+	}
+	if !u.Admin {
+		log.Warn("a message claimed isAdmin for a sender who is no admin", "sender", userID)
+	}
+	b.admins.put(userID, u.Admin)
+	return u.Admin
+}
+
 // deliver posts an item's reply once: the store's reply state makes sure no
 // two processes post it at the same time and a delivered reply is not repeated.
 func (b *Bot) deliver(item *store.Item, msg Message) {
@@ -811,6 +861,9 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 	log := b.log.With("msg_id", msg.MsgID, "conversation", msg.ConversationID, "sender", msg.SenderStaffID)
 	if msg.MsgType != "" && msg.MsgType != "text" {
 		return result{reply: b.lang.NonTextReply(b.lang.DefaultLang()), state: store.Done, outcome: outcomeAnswered}
+	}
+	if b.admins != nil && msg.IsAdmin {
+		msg.IsAdmin = b.verifiedAdmin(ctx, log, msg.SenderStaffID)
 	}
 	action := b.lang.Interpret(b.commandMessage(msg))
 	if cg := action.CreateGroup; cg != nil {
@@ -946,6 +999,14 @@ const (
 // Other webhook failures are not retried through the API, because the first
 // post may have been delivered and a duplicate reply is worse than a logged error.
 func (b *Bot) reply(ctx context.Context, msg Message, text string) (string, error) {
+	if msg.SessionWebhook != "" && !b.dt.IsSessionWebhook(msg.SessionWebhook) {
+		// Not DingTalk's session-reply URL: a forged message wants the reply
+		// (group IDs and all) somewhere else. Use the robot API instead.
+		b.log.Warn("suspicious session webhook ignored; replying through the robot API",
+			"msg_id", msg.MsgID, "conversation", msg.ConversationID, "sender", msg.SenderStaffID,
+			"webhook_host", dingclient.WebhookHost(msg.SessionWebhook))
+		msg.SessionWebhook = ""
+	}
 	if msg.SessionWebhook != "" && (msg.SessionExpires.IsZero() || b.now().Before(msg.SessionExpires)) {
 		err := b.dt.ReplyBySession(ctx, msg.SessionWebhook, text)
 		if err == nil || !errors.Is(err, dingclient.ErrSessionGone) {
