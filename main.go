@@ -271,6 +271,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	if cfg.DatabaseURL == "" {
+		// The files are created 0600, but a readable directory still shows
+		// their names and lets others list and, with write access, replace them.
+		if warning := store.DataDirWarning(cfg.DataDir); warning != "" {
+			log.Warn(warning)
+		}
+	}
 	dingtalk, err := dingclient.New(dingclient.Config{
 		APIURL:       cfg.APIURL,
 		OAPIURL:      cfg.OAPIURL,
@@ -307,15 +314,31 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		CreateRate:     cfg.CreateRate,
 		Lease:          cfg.Lease,
 		Retention:      cfg.Retention,
+		// A Stream frame arrives on the bot's own authenticated connection; an
+		// HTTP callback's signature does not cover the body.
+		VerifyAdmin: cfg.Mode == config.ModeHTTP,
 	})
 	// The intake: a Stream connection, or (http mode) DingTalk's HTTP callback
-	// on the listener below, which is ready from the start and stops taking
-	// messages when intake's context ends.
-	web := httpserver.Options{Addr: cfg.HTTPAddr, Gatherer: registry, Logger: log}
+	// on its own listener, which is ready from the start and stops taking
+	// messages when intake's context ends. Probes and metrics are served on
+	// DINGBOT_HTTP_ADDR in stream mode, unless DINGBOT_METRICS_ADDR moves
+	// them; in http mode always on DINGBOT_METRICS_ADDR, so the public
+	// callback listener serves the callback and nothing else.
+	probes := httpserver.Options{Addr: cfg.HTTPAddr, Gatherer: registry, Logger: log, TrustedProxies: cfg.TrustedProxies}
+	if cfg.MetricsAddr != "" {
+		probes.Addr = cfg.MetricsAddr
+	}
+	var callbackSrv *httpserver.Options
 	var intake func(context.Context) error
 	if cfg.Mode == config.ModeHTTP {
-		cb := callback.New(callback.Options{AppSecret: cfg.ClientSecret, MaxBody: cfg.CallbackMaxBody, Logger: log, Registerer: registry}, core.Handle)
-		web.Callback, web.Ready, web.NotReadyReason = cb.Handle, cb.Accepting, "shutting down"
+		cb := callback.New(callback.Options{
+			AppSecret: cfg.ClientSecret, MaxBody: cfg.CallbackMaxBody, Logger: log, Registerer: registry,
+			Window: cfg.CallbackWindow, MaxPerSign: cfg.CallbackMaxPerSign, Signatures: db,
+			TrustedProxies: cfg.TrustedProxies,
+		}, core.Handle)
+		probes.Ready, probes.NotReadyReason = cb.Accepting, "shutting down"
+		callbackSrv = &httpserver.Options{Addr: cfg.HTTPAddr, Callback: cb.Handle, CallbackOnly: true,
+			Logger: log, TrustedProxies: cfg.TrustedProxies}
 		intake = func(ctx context.Context) error { <-ctx.Done(); cb.Stop(); return nil }
 	} else {
 		conn := stream.New(stream.Options{
@@ -328,17 +351,57 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			Logger:        log,
 			Metrics:       metrics,
 		}, core.Handle)
-		web.Ready = conn.Ready
+		probes.Ready = conn.Ready
 		intake = func(ctx context.Context) error { return conn.Run(ctx, nil) }
 	}
 
-	srv, err := httpserver.Listen(web)
-	if err != nil {
-		return fmt.Errorf("DINGBOT_HTTP_ADDR: cannot listen on %s: %w", cfg.HTTPAddr, err)
+	webDone := make(chan error, 2)
+	var servers []*httpserver.Server
+	stopServers := func() {
+		webCtx, cancelWeb := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancelWeb()
+		for _, srv := range servers {
+			if err := srv.Shutdown(webCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				log.Warn("http shutdown", "error", err.Error())
+			}
+		}
+		servers = nil
 	}
-	webDone := make(chan error, 1)
-	go func() { webDone <- srv.Serve() }()
-	log.Info("http server listening", "addr", srv.Addr(), "mode", cfg.Mode)
+	defer stopServers()
+	listen := func(opts httpserver.Options, setting string) (*httpserver.Server, error) {
+		srv, err := httpserver.Listen(opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: cannot listen on %s: %w", setting, opts.Addr, err)
+		}
+		servers = append(servers, srv)
+		go func() { webDone <- srv.Serve() }()
+		return srv, nil
+	}
+	probeSetting := "DINGBOT_HTTP_ADDR"
+	if cfg.MetricsAddr != "" {
+		probeSetting = "DINGBOT_METRICS_ADDR"
+	}
+	probeSrv, err := listen(probes, probeSetting)
+	if err != nil {
+		return err
+	}
+	// One line names every listener: addr is DINGBOT_HTTP_ADDR's (the
+	// callback in http mode), metrics_addr is set when probes and metrics
+	// listen elsewhere.
+	listening := []any{"mode", cfg.Mode}
+	switch {
+	case callbackSrv != nil:
+		cbSrv, err := listen(*callbackSrv, "DINGBOT_HTTP_ADDR")
+		if err != nil {
+			return err
+		}
+		listening = append(listening, "addr", cbSrv.Addr(), "metrics_addr", probeSrv.Addr())
+	case cfg.MetricsAddr != "":
+		listening = append(listening, "addr", "", "metrics_addr", probeSrv.Addr())
+	default:
+		listening = append(listening, "addr", probeSrv.Addr())
+	}
+	log.Info("http server listening", listening...)
 
 	streamCtx, stopStream := context.WithCancel(ctx)
 	defer stopStream()
@@ -368,11 +431,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err := core.Shutdown(shutdownCtx); err != nil {
 		log.Warn("shutdown deadline passed; unfinished commands were cancelled", "error", err.Error())
 	}
-	webCtx, cancelWeb := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancelWeb()
-	if err := srv.Shutdown(webCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		log.Warn("http shutdown", "error", err.Error())
-	}
+	stopServers()
 	if runErr == nil {
 		log.Info("stopped")
 	}

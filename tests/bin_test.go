@@ -42,9 +42,12 @@ func TestMain(m *testing.M) {
 // process is a running dingbot binary.
 type process struct {
 	cmd      *exec.Cmd
-	httpAddr string
-	exited   chan struct{}
-	exitErr  error
+	httpAddr string // DINGBOT_HTTP_ADDR's listener: the callback in http mode
+	// metricsAddr is the listener of /healthz, /readyz and /metrics when
+	// they are not on httpAddr (DINGBOT_METRICS_ADDR; always in http mode).
+	metricsAddr string
+	exited      chan struct{}
+	exitErr     error
 
 	mu   sync.Mutex
 	logs bytes.Buffer
@@ -69,7 +72,7 @@ func startProcess(t testing.TB, env map[string]string) *process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
+	addr := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -79,18 +82,20 @@ func startProcess(t testing.TB, env map[string]string) *process {
 			p.logs.WriteString(line + "\n")
 			p.mu.Unlock()
 			var rec struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
+				Msg         string `json:"msg"`
+				Addr        string `json:"addr"`
+				MetricsAddr string `json:"metrics_addr"`
 			}
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "http server listening" {
-				addr <- rec.Addr
+				addr <- [2]string{rec.Addr, rec.MetricsAddr}
 			}
 		}
 		p.exitErr = cmd.Wait()
 		close(p.exited)
 	}()
 	select {
-	case p.httpAddr = <-addr:
+	case a := <-addr:
+		p.httpAddr, p.metricsAddr = a[0], a[1]
 	case <-p.exited:
 		t.Fatalf("dingbot exited early: %v\n%s", p.exitErr, p.Logs())
 	case <-time.After(20 * time.Second):
@@ -152,12 +157,22 @@ func (p *process) WaitExit(t testing.TB) int {
 	return p.cmd.ProcessState.ExitCode()
 }
 
-// get fetches path from the bot's HTTP listener and returns the status and body.
+// get fetches path from the bot's probe and metrics listener and returns the status and body.
 func (p *process) get(t testing.TB, path string) (int, string) {
+	t.Helper()
+	addr := p.httpAddr
+	if p.metricsAddr != "" {
+		addr = p.metricsAddr
+	}
+	return p.getFrom(t, addr, path)
+}
+
+// getFrom fetches path from addr and returns the status and body.
+func (p *process) getFrom(t testing.TB, addr, path string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.httpAddr+path, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)

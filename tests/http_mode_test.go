@@ -41,7 +41,7 @@ func newHTTPWorld(t *testing.T, extra map[string]string) *httpWorld {
 		fake.AddUser(u)
 	}
 	dataDir := t.TempDir()
-	env := map[string]string{"DINGBOT_MODE": "http", "DINGBOT_DATA_DIR": dataDir}
+	env := map[string]string{"DINGBOT_MODE": "http", "DINGBOT_DATA_DIR": dataDir, "DINGBOT_METRICS_ADDR": "127.0.0.1:0"}
 	for k, v := range extra {
 		env[k] = v
 	}
@@ -126,6 +126,7 @@ func TestHTTPModeRejectsBadRequestsAndStoresNothing(t *testing.T) {
 		{"no headers", []dingtalktest.CallbackOption{dingtalktest.WithoutCallbackHeader("timestamp"), dingtalktest.WithoutCallbackHeader("sign")}, "", 401},
 		{"non-numeric timestamp", []dingtalktest.CallbackOption{dingtalktest.WithCallbackHeader("timestamp", "now")}, "", 401},
 		{"stale by 61 min", []dingtalktest.CallbackOption{dingtalktest.WithCallbackTime(time.Now().Add(-61 * time.Minute))}, "", 401},
+		{"outside the 5-min window", []dingtalktest.CallbackOption{dingtalktest.WithCallbackTime(time.Now().Add(-6 * time.Minute))}, "", 401},
 		{"61 min in the future", []dingtalktest.CallbackOption{dingtalktest.WithCallbackTime(time.Now().Add(61 * time.Minute))}, "", 401},
 		{"oversized", nil, "/newgroup Big " + strings.Repeat("x", 3000), 413},
 		{"malformed JSON", []dingtalktest.CallbackOption{dingtalktest.WithCallbackBody([]byte(`{"msgId":"msgBroken","conversationId":`))}, "", 400},
@@ -162,7 +163,7 @@ func TestHTTPModeRejectsBadRequestsAndStoresNothing(t *testing.T) {
 	if strings.Contains(metrics, "\ndingbot_commands_total{") {
 		t.Errorf("commands were processed:\n%s", metrics)
 	}
-	for status, want := range map[string]string{"401": "8", "413": "1", "400": "2"} {
+	for status, want := range map[string]string{"401": "9", "413": "1", "400": "2"} {
 		if got := w.bot.metric(t, `dingbot_callback_requests_total{status="`+status+`"}`); got != want {
 			t.Errorf("callbacks answered %s: %q, want %s", status, got, want)
 		}
@@ -252,8 +253,21 @@ func TestHTTPModeReadinessAndNoStreamConnection(t *testing.T) {
 		t.Errorf("gateway open calls %d, connections %d; want none in HTTP mode", n, w.fake.Connections())
 	}
 	// GET on the callback path is not the callback.
-	if code, _ := w.bot.get(t, "/dingtalk/callback"); code == http.StatusOK {
+	if code, _ := w.bot.getFrom(t, w.bot.httpAddr, "/dingtalk/callback"); code == http.StatusOK {
 		t.Errorf("GET /dingtalk/callback = 200")
+	}
+	// The public listener serves the callback only; probes and metrics are
+	// on DINGBOT_METRICS_ADDR.
+	if w.bot.metricsAddr == "" || w.bot.metricsAddr == w.bot.httpAddr {
+		t.Fatalf("metrics listen on %q, callback on %q: want two listeners", w.bot.metricsAddr, w.bot.httpAddr)
+	}
+	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
+		if code, body := w.bot.getFrom(t, w.bot.httpAddr, path); code != http.StatusNotFound {
+			t.Errorf("GET %s on the callback listener = %d %.80s, want 404", path, code, body)
+		}
+	}
+	if code, body := w.bot.get(t, "/metrics"); code != http.StatusOK || !strings.Contains(body, "\ndingbot_") {
+		t.Errorf("GET /metrics on DINGBOT_METRICS_ADDR = %d, want 200 with the bot's metrics", code)
 	}
 }
 
@@ -263,7 +277,7 @@ func TestServeModeFlag(t *testing.T) {
 	t.Parallel()
 	fake := dingtalktest.NewServer(dingtalktest.Options{})
 	t.Cleanup(fake.Close)
-	env := botEnv(fake, map[string]string{"DINGBOT_DATA_DIR": t.TempDir()})
+	env := botEnv(fake, map[string]string{"DINGBOT_DATA_DIR": t.TempDir(), "DINGBOT_METRICS_ADDR": "127.0.0.1:0"})
 	environ := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	for k, v := range env {
 		environ = append(environ, k+"="+v)
