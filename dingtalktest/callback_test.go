@@ -18,6 +18,7 @@ import (
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/chatbot"
 
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 // received is one request the stand-in bot got.
@@ -82,7 +83,7 @@ func TestPostCallbackSignsLikeDingTalk(t *testing.T) {
 	url, got := receiver(t)
 
 	before := time.Now()
-	resp, err := fake.PostCallback(ctxTimeout(t, 10*time.Second), url, dingtalktest.Message{
+	resp, err := fake.PostCallback(testutil.CtxTimeout(t, 10*time.Second), url, dingtalktest.Message{
 		Text: "/newgroup Ops @Bob", SenderID: "alice", Group: true, MsgID: "msgHTTP1",
 		Mentions: []dingtalktest.Mention{{Name: "Bob", UserID: "bob"}},
 	})
@@ -187,7 +188,7 @@ func TestPostCallbackForgeries(t *testing.T) {
 		}},
 	}
 	for i, tc := range cases {
-		resp, err := fake.PostCallback(ctxTimeout(t, 10*time.Second), url, msg, tc.opts...)
+		resp, err := fake.PostCallback(testutil.CtxTimeout(t, 10*time.Second), url, msg, tc.opts...)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -202,7 +203,7 @@ func TestPostCallbackForgeries(t *testing.T) {
 
 func TestPostCallbackRefusesMentionsInOneToOne(t *testing.T) {
 	fake := newServer(t, dingtalktest.Options{})
-	_, err := fake.PostCallback(ctxTimeout(t, time.Second), "http://127.0.0.1:1/dingtalk/callback",
+	_, err := fake.PostCallback(testutil.CtxTimeout(t, time.Second), "http://127.0.0.1:1/dingtalk/callback",
 		dingtalktest.Message{Text: "hi", SenderID: "a", Mentions: []dingtalktest.Mention{{Name: "B"}}})
 	if err == nil {
 		t.Error("no error for mentions in a 1:1 chat")

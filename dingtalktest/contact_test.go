@@ -14,6 +14,8 @@ import (
 
 	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
+	"github.com/dingbot/dingbot/internal/testutil/fakeclient"
 )
 
 func addDirectory(srv *dingtalktest.Server) {
@@ -354,16 +356,11 @@ func TestClientRoundTrip(t *testing.T) {
 		srv.AddUser(dingtalktest.User{UserID: id, Name: "Staff " + strconv.Itoa(i), Active: i != 50})
 	}
 	var observed []string
-	c, err := dingclient.New(dingclient.Config{
-		APIURL: srv.URL(), OAPIURL: srv.URL(),
-		ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(),
-		Retry:   dingclient.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond},
-		Observe: func(api, code string) { observed = append(observed, api+" "+code) }, // calls are sequential
+	c := fakeclient.ClientFor(t, srv, func(cfg *dingclient.Config) {
+		cfg.Retry = dingclient.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}
+		cfg.Observe = func(api, code string) { observed = append(observed, api+" "+code) } // calls are sequential
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := ctxTimeout(t, 20*time.Second)
+	ctx := testutil.CtxTimeout(t, 20*time.Second)
 	secretFree := func(err error) {
 		t.Helper()
 		if err != nil && strings.Contains(err.Error(), srv.ClientSecret()) {
@@ -375,7 +372,7 @@ func TestClientRoundTrip(t *testing.T) {
 	if id, err := c.UserByMobile(ctx, "13800000002"); err != nil || id != "alice01" {
 		t.Errorf("UserByMobile = %q, %v", id, err)
 	}
-	_, err = c.UserByMobile(ctx, "13800000009") // inactive
+	_, err := c.UserByMobile(ctx, "13800000009") // inactive
 	var le *dingclient.LegacyError
 	if !errors.Is(err, dingclient.ErrUserNotFound) || !errors.As(err, &le) || le.ErrCode != 60121 {
 		t.Errorf("inactive: %v", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 func fetchToken(t *testing.T, srv *dingtalktest.Server) string {
@@ -418,7 +419,7 @@ func TestSessionExpiresWithTTL(t *testing.T) {
 
 func TestWaitRepliesTimesOut(t *testing.T) {
 	srv := newServer(t, dingtalktest.Options{})
-	reps, err := srv.WaitReplies(ctxTimeout(t, 50*time.Millisecond), 1)
+	reps, err := srv.WaitReplies(testutil.CtxTimeout(t, 50*time.Millisecond), 1)
 	if !errors.Is(err, context.DeadlineExceeded) || len(reps) != 0 {
 		t.Errorf("WaitReplies = %v, %v", reps, err)
 	}
@@ -444,7 +445,7 @@ func TestCloseCutsDelaysShort(t *testing.T) {
 	h, _ := capture()
 	cli := newSDK(srv, srv.ClientID(), srv.ClientSecret())
 	cli.RegisterChatBotCallbackRouter(h)
-	if err := cli.Start(ctxTimeout(t, 5*time.Second)); err != nil {
+	if err := cli.Start(testutil.CtxTimeout(t, 5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
@@ -465,7 +466,7 @@ func TestCloseCutsDelaysShort(t *testing.T) {
 		errc <- err
 	}()
 	recv(t, arrived, 5*time.Second)
-	if err := srv.WaitConnections(ctxTimeout(t, 5*time.Second), 1); err != nil {
+	if err := srv.WaitConnections(testutil.CtxTimeout(t, 5*time.Second), 1); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

@@ -120,8 +120,8 @@ type Server struct {
 	rateCount       int
 	botGroups       map[string]bool // openConversationIds the bot is a member of
 
-	// contact / group update (contact.go)
-	calls      map[string][]CallRecord // path → calls of the endpoints in contact.go
+	// contact / group update (contact*.go)
+	calls      map[string][]CallRecord // path → calls of the endpoints in contact*.go
 	callQueue  map[string][]Response   // path → scripted responses
 	updateReqs []UpdateGroupRequestRecord
 

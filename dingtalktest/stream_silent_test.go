@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 // TestSilentConnectionLosesFrames: a silent (zombie) connection stays open and
@@ -68,7 +69,7 @@ func TestSilentConnectionLosesFrames(t *testing.T) {
 	if m.MsgId != d.MsgID() {
 		t.Errorf("after the silence the handler got msgId %q, want the redelivered %q", m.MsgId, d.MsgID())
 	}
-	if code, err := d.WaitAck(ctxTimeout(t, 5*time.Second)); err != nil || code != 200 {
+	if code, err := d.WaitAck(testutil.CtxTimeout(t, 5*time.Second)); err != nil || code != 200 {
 		t.Errorf("WaitAck = %d, %v; want 200", code, err)
 	}
 }
@@ -95,7 +96,7 @@ func TestSilentConnectionAnswersWebsocketPings(t *testing.T) {
 			frames <- b
 		}
 	}()
-	if err := srv.WaitConnections(ctxTimeout(t, 5*time.Second), 1); err != nil {
+	if err := srv.WaitConnections(testutil.CtxTimeout(t, 5*time.Second), 1); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.SetSilent(true); n != 1 {
@@ -118,7 +119,7 @@ func TestSilentConnectionAnswersWebsocketPings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	if err := srv.WaitConnections(ctxTimeout(t, 5*time.Second), 2); err != nil {
+	if err := srv.WaitConnections(testutil.CtxTimeout(t, 5*time.Second), 2); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.SilentConnections(); n != 1 {

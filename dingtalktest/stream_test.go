@@ -19,6 +19,7 @@ import (
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/payload"
 
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 func newServer(t *testing.T, opts dingtalktest.Options) *dingtalktest.Server {
@@ -29,13 +30,6 @@ func newServer(t *testing.T, opts dingtalktest.Options) *dingtalktest.Server {
 	srv := dingtalktest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	return srv
-}
-
-func ctxTimeout(t *testing.T, d time.Duration) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 func newSDK(srv *dingtalktest.Server, id, secret string) *client.StreamClient {
@@ -56,11 +50,11 @@ func startBot(t *testing.T, srv *dingtalktest.Server, h chatbot.IChatBotMessageH
 
 func startClient(t *testing.T, srv *dingtalktest.Server, cli *client.StreamClient) {
 	t.Helper()
-	if err := cli.Start(ctxTimeout(t, 5*time.Second)); err != nil {
+	if err := cli.Start(testutil.CtxTimeout(t, 5*time.Second)); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(cli.Close)
-	if err := srv.WaitConnections(ctxTimeout(t, 5*time.Second), 1); err != nil {
+	if err := srv.WaitConnections(testutil.CtxTimeout(t, 5*time.Second), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
 }
@@ -140,7 +134,7 @@ func TestGroupMessageModel(t *testing.T) {
 	if _, ok := raw.AtUsers[2]["staffId"]; ok {
 		t.Error("external atUser has a staffId key")
 	}
-	code, err := d.WaitAck(ctxTimeout(t, 5*time.Second))
+	code, err := d.WaitAck(testutil.CtxTimeout(t, 5*time.Second))
 	if err != nil || code != 200 {
 		t.Fatalf("WaitAck = %d, %v", code, err)
 	}
@@ -210,7 +204,7 @@ func TestReplyThroughSDKReplier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reps, err := srv.WaitReplies(ctxTimeout(t, 5*time.Second), 2)
+	reps, err := srv.WaitReplies(testutil.CtxTimeout(t, 5*time.Second), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +215,7 @@ func TestReplyThroughSDKReplier(t *testing.T) {
 	if r := reps[1]; r.MsgType != "markdown" || r.Title != "T" || r.Text != "**md**" {
 		t.Errorf("reply 1 = %+v", r)
 	}
-	if code, err := d.WaitAck(ctxTimeout(t, 5*time.Second)); code != 200 || err != nil {
+	if code, err := d.WaitAck(testutil.CtxTimeout(t, 5*time.Second)); code != 200 || err != nil {
 		t.Errorf("ack = %d %v", code, err)
 	}
 }
@@ -261,7 +255,7 @@ func TestSlowHandlerIsRedelivered(t *testing.T) {
 	if a != b || a.messageID != d.MessageID() || a.msgID != d.MsgID() {
 		t.Errorf("redelivery differs: %+v vs %+v (delivery %s/%s)", a, b, d.MessageID(), d.MsgID())
 	}
-	if code, err := d.WaitAck(ctxTimeout(t, 5*time.Second)); code != 200 || err != nil {
+	if code, err := d.WaitAck(testutil.CtxTimeout(t, 5*time.Second)); code != 200 || err != nil {
 		t.Errorf("ack = %d %v", code, err)
 	}
 	if n := d.Deliveries(); n != 2 {
@@ -278,7 +272,7 @@ func TestHandlerErrorAcks500WithoutRedelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, err := d.WaitAck(ctxTimeout(t, 5*time.Second)); code != 500 || err != nil {
+	if code, err := d.WaitAck(testutil.CtxTimeout(t, 5*time.Second)); code != 500 || err != nil {
 		t.Fatalf("ack = %d %v", code, err)
 	}
 	time.Sleep(400 * time.Millisecond)
@@ -324,7 +318,7 @@ func TestDisconnectReconnectsWithNewTicket(t *testing.T) {
 	if _, err := srv.Send(dingtalktest.Message{Text: "lost"}); !errors.Is(err, dingtalktest.ErrNoConnection) {
 		t.Errorf("Send during disconnect: %v", err)
 	}
-	if err := srv.WaitConnections(ctxTimeout(t, 10*time.Second), 1); err != nil {
+	if err := srv.WaitConnections(testutil.CtxTimeout(t, 10*time.Second), 1); err != nil {
 		t.Fatalf("no reconnect: %v", err)
 	}
 	recs := srv.OpenRecords()
@@ -352,7 +346,7 @@ func TestDropConnectionsReconnects(t *testing.T) {
 	if n := srv.DropConnections(); n != 1 {
 		t.Fatalf("dropped %d", n)
 	}
-	if err := srv.WaitConnections(ctxTimeout(t, 10*time.Second), 1); err != nil {
+	if err := srv.WaitConnections(testutil.CtxTimeout(t, 10*time.Second), 1); err != nil {
 		t.Fatalf("no reconnect: %v", err)
 	}
 	if srv.Opens() != 2 {
@@ -370,7 +364,7 @@ func TestWrongCredentialsStartFails(t *testing.T) {
 	h, _ := capture()
 	cli.RegisterChatBotCallbackRouter(h)
 	defer cli.Close()
-	err := cli.Start(ctxTimeout(t, 5*time.Second))
+	err := cli.Start(testutil.CtxTimeout(t, 5*time.Second))
 	if err == nil || !strings.Contains(err.Error(), "InvalidAuthentication") {
 		t.Fatalf("Start = %v, want InvalidAuthentication", err)
 	}
@@ -386,11 +380,11 @@ func TestRefuseOpens(t *testing.T) {
 	h, _ := capture()
 	cli.RegisterChatBotCallbackRouter(h)
 	defer cli.Close()
-	if err := cli.Start(ctxTimeout(t, 5*time.Second)); err == nil {
+	if err := cli.Start(testutil.CtxTimeout(t, 5*time.Second)); err == nil {
 		t.Fatal("Start succeeded while opens are refused")
 	}
 	srv.SetRefuseOpens(false)
-	if err := cli.Start(ctxTimeout(t, 5*time.Second)); err != nil {
+	if err := cli.Start(testutil.CtxTimeout(t, 5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -466,7 +460,7 @@ func TestRawFrameAndExhaustion(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := srv.WaitConnections(ctxTimeout(t, 5*time.Second), 1); err != nil {
+	if err := srv.WaitConnections(testutil.CtxTimeout(t, 5*time.Second), 1); err != nil {
 		t.Fatal(err)
 	}
 	d, err := srv.Send(dingtalktest.Message{Text: "x", SenderID: "u1"})
@@ -505,7 +499,7 @@ func TestRawFrameAndExhaustion(t *testing.T) {
 		}
 		times = append(times, h["time"])
 	}
-	if _, err := d.WaitAck(ctxTimeout(t, 5*time.Second)); !errors.Is(err, dingtalktest.ErrNoAck) {
+	if _, err := d.WaitAck(testutil.CtxTimeout(t, 5*time.Second)); !errors.Is(err, dingtalktest.ErrNoAck) {
 		t.Errorf("WaitAck err = %v, want ErrNoAck", err)
 	}
 	if n := d.Deliveries(); n != 3 {
@@ -602,12 +596,12 @@ func TestConcurrentBurst(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		cli := newSDK(srv, srv.ClientID(), srv.ClientSecret())
 		cli.RegisterChatBotCallbackRouter(h)
-		if err := cli.Start(ctxTimeout(t, 5*time.Second)); err != nil {
+		if err := cli.Start(testutil.CtxTimeout(t, 5*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(cli.Close)
 	}
-	if err := srv.WaitConnections(ctxTimeout(t, 5*time.Second), 2); err != nil {
+	if err := srv.WaitConnections(testutil.CtxTimeout(t, 5*time.Second), 2); err != nil {
 		t.Fatal(err)
 	}
 	const n = 200
@@ -630,7 +624,7 @@ func TestConcurrentBurst(t *testing.T) {
 		if d == nil {
 			continue
 		}
-		if code, err := d.WaitAck(ctxTimeout(t, 10*time.Second)); code != 200 || err != nil {
+		if code, err := d.WaitAck(testutil.CtxTimeout(t, 10*time.Second)); code != 200 || err != nil {
 			t.Fatalf("ack %d %v", code, err)
 		}
 	}
