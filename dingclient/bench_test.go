@@ -9,7 +9,7 @@ import (
 )
 
 // BenchmarkBuildRequest measures building the create-group call for a
-// typical /newgroup: encoding the body as callWith does and making the
+// typical /newgroup: encoding the body as call does and making the
 // HTTP request (loadtest reports it in BENCHMARKS.md).
 func BenchmarkBuildRequest(b *testing.B) {
 	tag, one := int64(2), int32(1)

@@ -25,28 +25,25 @@
 // 90002 and 90018 (QPS limits) are retried with back-off; 40014, 42001 and
 // 40001 (invalid token) refetch the token once; 90020 (monthly quota) and all
 // other codes are returned at once. ErrUserNotFound marks "no such user".
+//
+// Both generations go through one request loop (Client.call), which differs
+// per generation only in where the token goes and how a 2xx answer is read;
+// only ReplyBySession, never retried, sends its single request itself.
 package dingclient
 
 import (
-	"golang.org/x/time/rate"
-
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
+	"maps"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Default endpoints and settings.
@@ -58,7 +55,7 @@ const (
 
 	defaultTimeout     = 10 * time.Second
 	defaultMaxAttempts = 4
-	defaultBaseDelay   = time.Second
+	defaultBaseDelay   = DefaultRetryBaseDelay
 	defaultMaxDelay    = 8 * time.Second
 
 	// maxBodyBytes bounds every response body the client reads.
@@ -73,18 +70,45 @@ const (
 	qpmDelayFactor = 10
 )
 
-// API names passed to Config.Observe, used in logs and in APIError.API.
+// API names one DingTalk operation the client calls. Its value is the api
+// label Config.Observe reports, the key of Config.RateLimits, the "api" log
+// attribute, and APIError.API / LegacyError.API / OutcomeUnknownError.Op.
+type API string
+
+// The DingTalk APIs the client calls. The values are metric label values:
+// do not change them.
 const (
-	apiToken          = "token"
-	apiGroupCreate    = "group.create"
-	apiRobotGroupSend = "robot.group_send"
-	apiRobotOTOSend   = "robot.oto_send"
-	apiSessionReply   = "session.reply"
-	apiUserByMobile   = "user.by_mobile"
-	apiUserSearch     = "user.search"
-	apiUserGet        = "user.get"
-	apiGroupUpdate    = "group.update"
+	// APIToken is the app access token (AccessToken).
+	APIToken API = "token"
+	// APIGroupCreate is group creation (CreateGroup).
+	APIGroupCreate API = "group.create"
+	// APIGroupUpdate is the group update that adds members (AddGroupMembers).
+	APIGroupUpdate API = "group.update"
+	// APIRobotGroupSend is a robot message to a group (SendGroupText).
+	APIRobotGroupSend API = "robot.group_send"
+	// APIRobotOTOSend is a robot message in one-to-one chats (SendUserText).
+	APIRobotOTOSend API = "robot.oto_send"
+	// APISessionReply is a reply through a session webhook (ReplyBySession).
+	APISessionReply API = "session.reply"
+	// APIUserByMobile is the legacy user lookup by mobile (UserByMobile).
+	APIUserByMobile API = "user.by_mobile"
+	// APIUserSearch is the directory search by name (SearchUsers).
+	APIUserSearch API = "user.search"
+	// APIUserGet is the legacy user details call (GetUser).
+	APIUserGet API = "user.get"
 )
+
+// apis lists every API, in the order of the constants.
+var apis = []API{APIToken, APIGroupCreate, APIGroupUpdate, APIRobotGroupSend, APIRobotOTOSend,
+	APISessionReply, APIUserByMobile, APIUserSearch, APIUserGet}
+
+// APIs returns every API the client calls: the complete set of names
+// Config.Observe reports and Config.RateLimits accepts.
+func APIs() []API { return slices.Clone(apis) }
+
+// DefaultRetryBaseDelay is RetryPolicy.BaseDelay's default: the first wait
+// after DingTalk throttles a call.
+const DefaultRetryBaseDelay = time.Second
 
 // RetryPolicy configures retries of throttled calls.
 //
@@ -119,21 +143,22 @@ type Config struct {
 	HTTPClient *http.Client
 	// Logger receives one Debug record per HTTP attempt; default discards.
 	Logger *slog.Logger
-	// Observe, if set, is called once per HTTP attempt with the API name ("token",
-	// "group.create", "group.update", "robot.group_send", "robot.oto_send",
-	// "session.reply", "user.by_mobile", "user.search", "user.get") and the
-	// outcome: "ok", DingTalk's error code (or the webhook / legacy errcode, e.g.
+	// Observe, if set, is called once per HTTP attempt with the API name (one
+	// of APIs(): "token", "group.create", "group.update", "robot.group_send",
+	// "robot.oto_send", "session.reply", "user.by_mobile", "user.search",
+	// "user.get") and the outcome: "ok", DingTalk's error code (or the webhook / legacy errcode, e.g.
 	// "60121"), "http_<status>" when the error carried no code,
 	// "transport_error", or (session.reply and the legacy user.by_mobile and
 	// user.get) "invalid_response" for an HTTP 200 whose body is not the expected JSON.
 	Observe func(api, code string)
 	// Retry configures retries of throttled calls.
 	Retry RetryPolicy
-	// RateLimits caps calls per second per API, keyed by the names Observe
-	// reports (e.g. "group.create": 20). Every HTTP attempt, retries included,
-	// waits for its API's limiter; an API without an entry is not limited.
-	// DingTalk allows 20 calls per second per app and API.
-	RateLimits map[string]float64
+	// RateLimits caps calls per second per API (e.g. APIGroupUpdate: 20).
+	// Every HTTP attempt, retries included, waits for its API's limiter; an
+	// API without an entry is not limited. New rejects a key that is not one
+	// of APIs() and a rate that is not positive. DingTalk allows 20 calls per
+	// second per app and API.
+	RateLimits map[API]float64
 	// Now replaces time.Now for token expiry; for tests.
 	Now func() time.Time
 }
@@ -150,7 +175,7 @@ type Client struct {
 	observe      func(api, code string)
 	retry        RetryPolicy
 	now          func() time.Time
-	limits       map[string]*rate.Limiter
+	limits       map[API]*rate.Limiter
 
 	tokMu     sync.Mutex
 	tok       string
@@ -175,7 +200,8 @@ func NewHTTPClient(timeout time.Duration, concurrency int) *http.Client {
 }
 
 // New returns a Client for cfg. It checks that the URLs are absolute http(s)
-// URLs and that the credentials are set; its errors never contain the secret.
+// URLs, that the credentials are set and that every RateLimits entry names a
+// known API with a positive rate; its errors never contain the secret.
 func New(cfg Config) (*Client, error) {
 	apiURL, err := baseURL("APIURL", cfg.APIURL, DefaultAPIURL)
 	if err != nil {
@@ -202,12 +228,9 @@ func New(cfg Config) (*Client, error) {
 		observe:      cfg.Observe,
 		retry:        cfg.Retry,
 		now:          cfg.Now,
-		limits:       make(map[string]*rate.Limiter, len(cfg.RateLimits)),
 	}
-	for api, perSecond := range cfg.RateLimits {
-		if perSecond > 0 {
-			c.limits[api] = rate.NewLimiter(rate.Limit(perSecond), 1)
-		}
+	if c.limits, err = limiters(cfg.RateLimits); err != nil {
+		return nil, err
 	}
 	if c.robotCode == "" {
 		c.robotCode = cfg.ClientID
@@ -239,6 +262,32 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// limiters builds Config.RateLimits' limiters. Keys are checked in sorted
+// order, so the error for several bad entries is always the same one.
+func limiters(perAPI map[API]float64) (map[API]*rate.Limiter, error) {
+	limits := make(map[API]*rate.Limiter, len(perAPI))
+	for _, api := range slices.Sorted(maps.Keys(perAPI)) {
+		perSecond := perAPI[api]
+		if !slices.Contains(apis, api) {
+			return nil, fmt.Errorf("dingclient: RateLimits: unknown API %q (known: %s)", api, strings.Join(apiNames(), ", "))
+		}
+		if !(perSecond > 0) { // also rejects NaN
+			return nil, fmt.Errorf("dingclient: RateLimits[%q]: %v calls per second is not a positive rate", api, perSecond)
+		}
+		limits[api] = rate.NewLimiter(rate.Limit(perSecond), 1)
+	}
+	return limits, nil
+}
+
+// apiNames is apis as strings.
+func apiNames() []string {
+	names := make([]string, len(apis))
+	for i, api := range apis {
+		names[i] = string(api)
+	}
+	return names
+}
+
 // baseURL validates a configured base URL and strips trailing slashes. The
 // value is not echoed in errors: it might carry userinfo.
 func baseURL(name, v, def string) (string, error) {
@@ -253,298 +302,4 @@ func baseURL(name, v, def string) (string, error) {
 		return "", fmt.Errorf("dingclient: %s must not have a query or fragment", name)
 	}
 	return strings.TrimRight(v, "/"), nil
-}
-
-// response is a fully read HTTP response.
-type response struct {
-	status    int
-	header    http.Header
-	body      []byte
-	truncated bool
-}
-
-// transportError is a failure to get an HTTP response. sent reports whether
-// the request may have reached the server (its headers were written and the
-// failure was not a dial error).
-type transportError struct {
-	api  string
-	sent bool
-	err  error
-}
-
-func (e *transportError) Error() string { return "dingtalk " + e.api + ": " + e.err.Error() }
-func (e *transportError) Unwrap() error { return e.err }
-
-// roundTrip POSTs payload as JSON to rawURL and reads the whole response
-// (bounded by maxBodyBytes), always closing the body. token, if non-empty, is
-// sent raw in x-acs-dingtalk-access-token. Transport errors are redacted.
-func (c *Client) roundTrip(ctx context.Context, api, rawURL, token string, payload []byte) (*response, error) {
-	if lim := c.limits[api]; lim != nil {
-		if err := lim.Wait(ctx); err != nil {
-			return nil, fmt.Errorf("dingtalk %s: waiting for the rate limit: %w", api, err)
-		}
-	}
-	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, rawURL, bytes.NewReader(payload))
-	if err != nil {
-		// The error text of a bad URL contains the URL; do not use it.
-		return nil, &transportError{api: api, err: errors.New("invalid request URL " + redactURL(rawURL))}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "dingbot-dingclient")
-	if token != "" {
-		req.Header.Set("x-acs-dingtalk-access-token", token)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		err = redactError(err)
-		return nil, &transportError{api: api, sent: wrote.Load() && !isDialError(err), err: err}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
-	if err != nil {
-		return nil, &transportError{api: api, sent: true, err: fmt.Errorf("reading HTTP %d response: %w", resp.StatusCode, redactError(err))}
-	}
-	r := &response{status: resp.StatusCode, header: resp.Header, body: body}
-	if len(body) > maxBodyBytes {
-		r.body, r.truncated = body[:maxBodyBytes], true
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainBytes))
-	}
-	return r, nil
-}
-
-// isDialError reports whether err happened while connecting, before anything was sent.
-func isDialError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
-}
-
-// redactError removes credentials from the URL of a *url.Error.
-func redactError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		ue.URL = redactURL(ue.URL)
-	}
-	return err
-}
-
-// record logs one HTTP attempt at Debug and reports it to Observe.
-func (c *Client) record(ctx context.Context, api string, attempt, status int, outcome, requestID string, start time.Time) {
-	c.observe(api, outcome)
-	c.log.LogAttrs(ctx, slog.LevelDebug, "dingtalk call",
-		slog.String("api", api),
-		slog.Int("attempt", attempt),
-		slog.Int("status", status),
-		slog.String("code", outcome),
-		slog.String("requestid", requestID),
-		slog.Duration("duration", time.Since(start)),
-	)
-}
-
-// callKind says how a call's HTTP 5xx and post-send failures are handled.
-type callKind int
-
-const (
-	// kindDefault: 5xx and transport errors are returned as they are, not retried.
-	kindDefault callKind = iota
-	// kindNonIdempotent: a failure after sending is *OutcomeUnknownError (group creation).
-	kindNonIdempotent
-	// kindRead: a read-only call; an HTTP 5xx is retried like throttling.
-	kindRead
-)
-
-// call performs a v1.0 API call (or, with auth false, the token call) with the
-// package retry policy and decodes a 2xx body into out (if non-nil).
-// nonIdempotent marks calls whose failure after sending is *OutcomeUnknownError.
-func (c *Client) call(ctx context.Context, api, path string, auth, nonIdempotent bool, in, out any) error {
-	kind := kindDefault
-	if nonIdempotent {
-		kind = kindNonIdempotent
-	}
-	return c.callWith(ctx, api, path, auth, kind, in, out)
-}
-
-// callWith is call with an explicit callKind.
-func (c *Client) callWith(ctx context.Context, api, path string, auth bool, kind callKind, in, out any) error {
-	nonIdempotent := kind == kindNonIdempotent
-	payload, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("dingtalk %s: encoding request: %w", api, err)
-	}
-	endpoint := c.apiURL + path
-	throttled, reauthed := 0, false
-	for attempt := 1; ; attempt++ {
-		var token string
-		if auth {
-			if token, err = c.AccessToken(ctx); err != nil {
-				return err
-			}
-		}
-		start := time.Now()
-		res, err := c.roundTrip(ctx, api, endpoint, token, payload)
-		if err != nil {
-			c.record(ctx, api, attempt, 0, "transport_error", "", start)
-			var te *transportError
-			if nonIdempotent && errors.As(err, &te) && te.sent {
-				return &OutcomeUnknownError{Op: api, Err: err}
-			}
-			return err
-		}
-		if res.status >= 200 && res.status < 300 {
-			c.record(ctx, api, attempt, res.status, "ok", res.header.Get("x-acs-request-id"), start)
-			if out == nil {
-				return nil
-			}
-			if err := json.Unmarshal(res.body, out); err != nil {
-				err = fmt.Errorf("dingtalk %s: decoding HTTP %d response: %w", api, res.status, err)
-				if nonIdempotent {
-					// DingTalk reported success, so the effect happened, but we cannot tell what it produced.
-					return &OutcomeUnknownError{Op: api, Err: err}
-				}
-				return err
-			}
-			return nil
-		}
-		apiErr := parseAPIError(api, res)
-		outcome := apiErr.Code
-		if outcome == "" {
-			outcome = "http_" + strconv.Itoa(res.status)
-		}
-		c.record(ctx, api, attempt, res.status, outcome, apiErr.RequestID, start)
-		switch {
-		case auth && apiErr.InvalidToken() && !reauthed:
-			reauthed = true
-			c.dropToken(token)
-			continue
-		case apiErr.Throttled() || (kind == kindRead && apiErr.HTTPStatus >= 500):
-			throttled++
-			if throttled >= c.retry.MaxAttempts {
-				return apiErr
-			}
-			if err := c.wait(ctx, c.retryDelay(throttled, apiErr)); err != nil {
-				return fmt.Errorf("%w; gave up waiting to retry: %w", apiErr, err)
-			}
-			continue
-		case nonIdempotent && apiErr.HTTPStatus >= 500:
-			return &OutcomeUnknownError{Op: api, Err: apiErr}
-		}
-		return apiErr
-	}
-}
-
-// retryDelay is the wait after the n-th throttled attempt (see RetryPolicy).
-func (c *Client) retryDelay(n int, e *APIError) time.Duration {
-	return c.backoff(n, e.perMinuteLimited())
-}
-
-// backoff is the wait after the n-th throttled attempt; perMinute selects the
-// longer wait of a per-minute quota (see RetryPolicy).
-func (c *Client) backoff(n int, perMinute bool) time.Duration {
-	base, maxDelay := c.retry.BaseDelay, c.retry.MaxDelay
-	d := base
-	for i := 1; i < n && d < maxDelay; i++ {
-		d *= 2
-	}
-	if perMinute {
-		d = max(d, qpmDelayFactor*base)
-		maxDelay = max(maxDelay, qpmDelayFactor*base)
-	}
-	d = min(d, maxDelay)
-	if j := int64(d / 4); j > 0 {
-		d += time.Duration(rand.Int64N(j + 1))
-	}
-	return min(d, maxDelay)
-}
-
-// wait sleeps for d or until ctx is done.
-func (c *Client) wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// parseAPIError decodes DingTalk's v1.0 error body. A body that is not that
-// shape gives a Code-less APIError with a short description, never the raw body.
-func parseAPIError(api string, res *response) *APIError {
-	e := &APIError{API: api, HTTPStatus: res.status, RequestID: res.header.Get("x-acs-request-id")}
-	var body struct {
-		Code      json.RawMessage `json:"code"`
-		Message   string          `json:"message"`
-		RequestID string          `json:"requestid"`
-		Detail    *struct {
-			RequiredScopes []string `json:"requiredScopes"`
-		} `json:"accessdenieddetail"`
-		// The anti-abuse gateway's IP-ban body: {"status":1111,"wait":5,...}.
-		Status *int `json:"status"`
-		Wait   *int `json:"wait"`
-	}
-	if err := json.Unmarshal(res.body, &body); err == nil {
-		code := rawCode(body.Code)
-		if code != "" || body.Message != "" {
-			e.Code = code
-			e.Message = truncate(body.Message, maxMessageLen)
-			if body.RequestID != "" {
-				e.RequestID = body.RequestID
-			}
-			if body.Detail != nil {
-				e.RequiredScopes = body.Detail.RequiredScopes
-			}
-			return e
-		}
-		if body.Status != nil {
-			e.Message = fmt.Sprintf("rejected by DingTalk's gateway (status %d", *body.Status)
-			if body.Wait != nil {
-				e.Message += fmt.Sprintf(", wait %d", *body.Wait)
-			}
-			e.Message += "; the caller IP may be banned for exceeding the per-IP limit)"
-			return e
-		}
-	}
-	switch {
-	case len(res.body) == 0:
-		e.Message = http.StatusText(res.status)
-	default:
-		ct := res.header.Get("Content-Type")
-		if mt, _, _ := strings.Cut(ct, ";"); mt != "" {
-			ct = strings.TrimSpace(mt)
-		} else {
-			ct = "unknown content type"
-		}
-		e.Message = fmt.Sprintf("unexpected non-JSON response (%s, %d bytes)", ct, len(res.body))
-	}
-	return e
-}
-
-// rawCode turns a JSON code that is a string or a number into a string.
-func rawCode(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut on a rune boundary.
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -1,9 +1,11 @@
 package dingclient
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -31,9 +33,6 @@ type APIError struct {
 	API string
 }
 
-// Error returns e.g.
-// `dingtalk group.create: HTTP 400 permession.checkFailed: 群主不在应用可见性内 (requestid 123)`.
-// It never contains URLs, tokens or secrets.
 // errorPrefix starts the message of a DingTalk error: "dingtalk <api>".
 func errorPrefix(api string) *strings.Builder {
 	var b strings.Builder
@@ -45,6 +44,9 @@ func errorPrefix(api string) *strings.Builder {
 	return &b
 }
 
+// Error returns e.g.
+// `dingtalk group.create: HTTP 400 permession.checkFailed: 群主不在应用可见性内 (requestid 123)`.
+// It never contains URLs, tokens or secrets.
 func (e *APIError) Error() string {
 	b := errorPrefix(e.API)
 	fmt.Fprintf(b, ": HTTP %d", e.HTTPStatus)
@@ -160,4 +162,92 @@ type WebhookError struct {
 // Error implements error.
 func (e *WebhookError) Error() string {
 	return fmt.Sprintf("dingtalk session.reply: errcode %d: %s", e.ErrCode, e.ErrMsg)
+}
+
+// parseAPIError decodes DingTalk's v1.0 error body. A body that is not that
+// shape gives a Code-less APIError with a short description, never the raw body.
+func parseAPIError(api API, res *response) *APIError {
+	e := &APIError{API: string(api), HTTPStatus: res.status, RequestID: res.header.Get("x-acs-request-id")}
+	var body struct {
+		Code      json.RawMessage `json:"code"`
+		Message   string          `json:"message"`
+		RequestID string          `json:"requestid"`
+		Detail    *struct {
+			RequiredScopes []string `json:"requiredScopes"`
+		} `json:"accessdenieddetail"`
+		// The anti-abuse gateway's IP-ban body: {"status":1111,"wait":5,...}.
+		Status *int `json:"status"`
+		Wait   *int `json:"wait"`
+	}
+	if err := json.Unmarshal(res.body, &body); err == nil {
+		code := rawCode(body.Code)
+		if code != "" || body.Message != "" {
+			e.Code = code
+			e.Message = truncate(body.Message, maxMessageLen)
+			if body.RequestID != "" {
+				e.RequestID = body.RequestID
+			}
+			if body.Detail != nil {
+				e.RequiredScopes = body.Detail.RequiredScopes
+			}
+			return e
+		}
+		if body.Status != nil {
+			e.Message = fmt.Sprintf("rejected by DingTalk's gateway (status %d", *body.Status)
+			if body.Wait != nil {
+				e.Message += fmt.Sprintf(", wait %d", *body.Wait)
+			}
+			e.Message += "; the caller IP may be banned for exceeding the per-IP limit)"
+			return e
+		}
+	}
+	switch {
+	case len(res.body) == 0:
+		e.Message = http.StatusText(res.status)
+	default:
+		ct := res.header.Get("Content-Type")
+		if mt, _, _ := strings.Cut(ct, ";"); mt != "" {
+			ct = strings.TrimSpace(mt)
+		} else {
+			ct = "unknown content type"
+		}
+		e.Message = fmt.Sprintf("unexpected non-JSON response (%s, %d bytes)", ct, len(res.body))
+	}
+	return e
+}
+
+// outcome is what Observe reports for e: its Code, or "http_<status>" when it has none.
+func (e *APIError) outcome() string {
+	if e.Code != "" {
+		return e.Code
+	}
+	return "http_" + strconv.Itoa(e.HTTPStatus)
+}
+
+// rawCode turns a JSON code that is a string or a number into a string.
+func rawCode(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// truncate cuts s to at most n bytes (on a rune boundary) plus "…".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -3,6 +3,7 @@ package dingclient
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -107,8 +108,8 @@ func TestRetryDelay(t *testing.T) {
 		{qpm, 3, 10 * time.Second, 10 * time.Second},
 	} {
 		for range 50 {
-			if d := c.retryDelay(tt.n, tt.e); d < tt.min || d > tt.max {
-				t.Errorf("retryDelay(%d, %s) = %v, want in [%v, %v]", tt.n, tt.e.Code, d, tt.min, tt.max)
+			if d := c.backoff(tt.n, tt.e.perMinuteLimited()); d < tt.min || d > tt.max {
+				t.Errorf("backoff(%d, %s) = %v, want in [%v, %v]", tt.n, tt.e.Code, d, tt.min, tt.max)
 				break
 			}
 		}
@@ -152,5 +153,57 @@ func TestNew_Validation(t *testing.T) {
 	d, _ := New(Config{ClientID: "id", ClientSecret: "s"})
 	if d.apiURL != DefaultAPIURL || d.oapiURL != DefaultOAPIURL {
 		t.Errorf("defaults = %q %q", d.apiURL, d.oapiURL)
+	}
+}
+
+// TestNew_RateLimits: RateLimits accepts every API name and rejects, naming
+// the key, an unknown name (a typo would silently disable the limit) and a
+// rate that is not positive.
+func TestNew_RateLimits(t *testing.T) {
+	t.Parallel()
+	all := make(map[API]float64)
+	for _, api := range APIs() {
+		all[api] = 20
+	}
+	c, err := New(Config{ClientID: "id", ClientSecret: "s", RateLimits: all})
+	if err != nil {
+		t.Fatalf("New with every API limited: %v", err)
+	}
+	if len(c.limits) != len(all) {
+		t.Errorf("limits = %d, want %d", len(c.limits), len(all))
+	}
+	for _, tt := range []struct {
+		limits map[API]float64
+		want   string
+	}{
+		{map[API]float64{"group_create": 20}, `dingclient: RateLimits: unknown API "group_create" (known: token, group.create, group.update, robot.group_send, robot.oto_send, session.reply, user.by_mobile, user.search, user.get)`},
+		{map[API]float64{APIUserGet: 20, "": 1}, `dingclient: RateLimits: unknown API ""`},
+		{map[API]float64{APIGroupUpdate: 0}, `dingclient: RateLimits["group.update"]: 0 calls per second is not a positive rate`},
+		{map[API]float64{APIUserSearch: -1}, `dingclient: RateLimits["user.search"]: -1 calls per second is not a positive rate`},
+		{map[API]float64{APIUserGet: math.NaN()}, `dingclient: RateLimits["user.get"]: NaN calls per second is not a positive rate`},
+		// Several bad keys: always the first in sorted order.
+		{map[API]float64{"zz": 1, "aa": 1, APIToken: -1}, `dingclient: RateLimits: unknown API "aa"`},
+	} {
+		_, err := New(Config{ClientID: "id", ClientSecret: "s", RateLimits: tt.limits})
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("New(RateLimits %v) = %v, want %s", tt.limits, err, tt.want)
+		}
+	}
+}
+
+// TestAPINames: the API names are metric label values; they must not change.
+func TestAPINames(t *testing.T) {
+	t.Parallel()
+	var got []string
+	for _, api := range APIs() {
+		got = append(got, string(api))
+	}
+	want := "token group.create group.update robot.group_send robot.oto_send session.reply user.by_mobile user.search user.get"
+	if strings.Join(got, " ") != want {
+		t.Errorf("APIs() = %v, want %s", got, want)
+	}
+	APIs()[0] = "changed"
+	if APIs()[0] != APIToken {
+		t.Error("APIs returns the package's own slice")
 	}
 }

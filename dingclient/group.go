@@ -26,15 +26,18 @@ func (c *Client) CreateGroup(ctx context.Context, req *CreateGroupRequest) (*Cre
 		return nil, errors.New("dingtalk group.create: nil request")
 	}
 	var out CreateGroupResponse
-	if err := c.call(ctx, apiGroupCreate, "/v1.0/im/group/create", true, true, req, &out); err != nil {
+	ep := endpoint{api: APIGroupCreate, gen: genV1, path: "/v1.0/im/group/create", kind: kindNonIdempotent}
+	if err := c.call(ctx, ep, req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// maxAddMembers is the most userIds one group-update call may add (the legacy
-// update API's documented limit for add_useridlist).
-const maxAddMembers = 40
+// MaxMembersPerCall is DingTalk's per-call member limit: the most userIds one
+// group-create call (useridlist, owner included) or one group-update call
+// (add_useridlist) may carry. CreateGroup sends its list as given;
+// AddGroupMembers splits its ids into calls of at most this many.
+const MaxMembersPerCall = 40
 
 // FailedChunk is one group-update call of AddGroupMembers that did not add
 // its members, or members never sent because an earlier call failed.
@@ -85,8 +88,9 @@ func (e *AddMembersError) Unwrap() []error {
 }
 
 // AddGroupMembers adds userIDs (staffIds) to the group chatID (the chatid
-// returned by CreateGroup) in calls of at most 40 ids; duplicates are sent once
-// and an empty list does nothing. A group holds at most 1000 members.
+// returned by CreateGroup) in calls of at most MaxMembersPerCall (40) ids;
+// duplicates are sent once and an empty list does nothing. A group holds at
+// most 1000 members.
 //
 // It returns the ids that were not added, and then an *AddMembersError with
 // one FailedChunk per failed call: its ids and its error (an *APIError, e.g.
@@ -125,15 +129,16 @@ func (c *Client) AddGroupMembers(ctx context.Context, chatID string, userIDs []s
 		return nil, nil
 	}
 	var failed AddMembersError
-	for i := 0; i < len(ids); i += maxAddMembers {
-		chunk := ids[i:min(i+maxAddMembers, len(ids))]
+	ep := endpoint{api: APIGroupUpdate, gen: genV1, path: "/v1.0/im/group/update", kind: kindDefault}
+	for i := 0; i < len(ids); i += MaxMembersPerCall {
+		chunk := ids[i:min(i+MaxMembersPerCall, len(ids))]
 		in := struct {
 			ChatID        string   `json:"chatid"`
 			AddUserIDList []string `json:"add_useridlist"`
 		}{chatID, chunk}
 		// Any 2xx is success: errors of the v1.0 APIs are non-2xx, and the
 		// success body's shape ({"success":true} or similar) is not documented.
-		err := c.call(ctx, apiGroupUpdate, "/v1.0/im/group/update", true, false, in, nil)
+		err := c.call(ctx, ep, in, nil)
 		if err == nil {
 			continue
 		}

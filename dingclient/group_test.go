@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -48,7 +50,7 @@ func TestCreateGroup_RequestAndResponse(t *testing.T) {
 			`"managementOptions":{"mentionAllAuthority":0,"searchable":1}}`)
 		writeJSON(w, 200, createOK)
 	})
-	got, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+	got, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 	if err != nil {
 		t.Fatal(f.seen(err))
 	}
@@ -71,7 +73,7 @@ func TestCreateGroup_RequestAndResponse(t *testing.T) {
 func TestCreateGroup_Nil(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t)
-	if _, err := c.CreateGroup(ctxTimeout(t), nil); f.seen(err) == nil {
+	if _, err := c.CreateGroup(testutil.Ctx(t), nil); f.seen(err) == nil {
 		t.Fatal("want error for nil request")
 	}
 }
@@ -89,7 +91,7 @@ func TestCreateGroup_ConcurrentCallsFetchOneToken(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
-			if _, err := c.CreateGroup(ctxTimeout(t), sampleCreate()); err != nil {
+			if _, err := c.CreateGroup(testutil.Ctx(t), sampleCreate()); err != nil {
 				t.Error(f.seen(err))
 			}
 		})
@@ -126,7 +128,7 @@ func TestCreateGroup_InvalidTokenRefetchedOnce(t *testing.T) {
 				testHeader(t, r, "x-acs-dingtalk-access-token", tokenN(2))
 				writeJSON(w, 200, createOK)
 			})
-			got, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+			got, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 			if err != nil {
 				t.Fatal(f.seen(err))
 			}
@@ -140,7 +142,7 @@ func TestCreateGroup_InvalidTokenRefetchedOnce(t *testing.T) {
 				t.Errorf("create calls = %d, want 2", n)
 			}
 			// The new token is cached.
-			if tok, _ := c.AccessToken(ctxTimeout(t)); tok != tokenN(2) {
+			if tok, _ := c.AccessToken(testutil.Ctx(t)); tok != tokenN(2) {
 				t.Errorf("cached token = %q", tok)
 			}
 		})
@@ -155,7 +157,7 @@ func TestCreateGroup_InvalidTokenTwice(t *testing.T) {
 		calls.Add(1)
 		writeJSON(w, 400, `{"code":"InvalidAuthentication","requestid":"30EE","message":"不合法的access_token"}`)
 	})
-	_, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+	_, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 	f.seen(err)
 	ae := asAPIError(t, err)
 	if !ae.InvalidToken() || ae.RequestID != "30EE" {
@@ -230,7 +232,7 @@ func TestCreateGroup_DocumentedErrors(t *testing.T) {
 				calls.Add(1)
 				writeJSON(w, tt.status, tt.body)
 			})
-			got, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+			got, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 			f.seen(err)
 			if err == nil || got != nil {
 				t.Fatalf("CreateGroup = %+v, %v; want error", got, err)
@@ -270,7 +272,7 @@ func TestCreateGroup_SystemErrorKeepsRequestID(t *testing.T) {
 	f.mux.HandleFunc("/v1.0/im/group/create", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 500, `{"code":"system.error","message":"请重试，若始终失败请提交工单","requestid":"REQ-500"}`)
 	})
-	_, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+	_, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 	f.seen(err)
 	var ou *OutcomeUnknownError
 	if !errors.As(err, &ou) {
@@ -307,7 +309,7 @@ func TestCreateGroup_ThrottledThenSuccess(t *testing.T) {
 				}
 				writeJSON(w, 200, createOK)
 			})
-			got, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+			got, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 			if err != nil {
 				t.Fatal(f.seen(err))
 			}
@@ -333,7 +335,7 @@ func TestCreateGroup_ThrottledBeyondMaxAttempts(t *testing.T) {
 		calls.Add(1)
 		writeJSON(w, 403, `{"code":"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi","message":"throttled","requestid":"q"}`)
 	})
-	_, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+	_, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 	f.seen(err)
 	ae := asAPIError(t, err)
 	if !ae.Throttled() || !ae.Retryable() {
@@ -391,7 +393,7 @@ func TestCreateGroup_TimeoutIsOutcomeUnknown(t *testing.T) {
 		}
 		writeJSON(w, 200, createOK)
 	})
-	_, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+	_, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 	f.seen(err)
 	var ou *OutcomeUnknownError
 	if !errors.As(err, &ou) {
@@ -420,7 +422,7 @@ func TestCreateGroup_ConnectionRefusedIsPlainError(t *testing.T) {
 	c, f := setup(t, func(cfg *Config) { cfg.APIURL = "http://" + addr })
 	// Seed a valid token so the create call itself is the one that cannot connect.
 	c.tok, c.tokExpiry = tokenN(99), f.clock.Now().Add(time.Hour)
-	_, err = c.CreateGroup(ctxTimeout(t), sampleCreate())
+	_, err = c.CreateGroup(testutil.Ctx(t), sampleCreate())
 	f.seen(err)
 	if err == nil {
 		t.Fatal("want error")
@@ -454,7 +456,7 @@ func TestCreateGroup_ConnectionResetAfterWriteIsOutcomeUnknown(t *testing.T) {
 		}
 		conn.Close()
 	})
-	_, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+	_, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 	f.seen(err)
 	var ou *OutcomeUnknownError
 	if !errors.As(err, &ou) {
@@ -483,7 +485,7 @@ func TestCreateGroup_NonJSONErrorBodies(t *testing.T) {
 				w.WriteHeader(tt.status)
 				w.Write([]byte(tt.body))
 			})
-			_, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+			_, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 			f.seen(err)
 			ae := asAPIError(t, err)
 			if ae.Code != "" || ae.HTTPStatus != tt.status || !strings.Contains(ae.Message, tt.wantMsg) {
@@ -509,7 +511,7 @@ func TestCreateGroup_HugeBodyIsBounded(t *testing.T) {
 		w.Write([]byte(strings.Repeat("a", 3<<20)))
 		w.Write([]byte(`"}`))
 	})
-	_, err := c.CreateGroup(ctxTimeout(t), sampleCreate())
+	_, err := c.CreateGroup(testutil.Ctx(t), sampleCreate())
 	f.seen(err)
 	var ou *OutcomeUnknownError
 	if !errors.As(err, &ou) {

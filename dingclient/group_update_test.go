@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 // updateBody is a decoded group-update request.
@@ -71,7 +73,7 @@ func TestAddGroupMembers_Chunks(t *testing.T) {
 	var u updateFake
 	f.mux.HandleFunc("/v1.0/im/group/update", u.handler(t, nil))
 	ids := userIDs(95)
-	notAdded, err := c.AddGroupMembers(ctxTimeout(t), "chat123", ids)
+	notAdded, err := c.AddGroupMembers(testutil.Ctx(t), "chat123", ids)
 	if err != nil || notAdded != nil {
 		t.Fatal(notAdded, f.seen(err))
 	}
@@ -101,7 +103,7 @@ func TestAddGroupMembers_RequestBody(t *testing.T) {
 		testJSONBody(t, r, `{"chatid":"chat123","add_useridlist":["alice01","bob02"]}`)
 		writeJSON(w, 200, ``) // an empty 2xx body is success too
 	})
-	notAdded, err := c.AddGroupMembers(ctxTimeout(t), "chat123", []string{"alice01", "bob02", "alice01"})
+	notAdded, err := c.AddGroupMembers(testutil.Ctx(t), "chat123", []string{"alice01", "bob02", "alice01"})
 	if err != nil || notAdded != nil {
 		t.Fatal(notAdded, f.seen(err))
 	}
@@ -110,13 +112,13 @@ func TestAddGroupMembers_RequestBody(t *testing.T) {
 func TestAddGroupMembers_NoIDs(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t)
-	if notAdded, err := c.AddGroupMembers(ctxTimeout(t), "chat123", nil); err != nil || notAdded != nil {
+	if notAdded, err := c.AddGroupMembers(testutil.Ctx(t), "chat123", nil); err != nil || notAdded != nil {
 		t.Fatal(notAdded, f.seen(err))
 	}
-	if notAdded, err := c.AddGroupMembers(ctxTimeout(t), "", []string{"a"}); f.seen(err) == nil || len(notAdded) != 1 {
+	if notAdded, err := c.AddGroupMembers(testutil.Ctx(t), "", []string{"a"}); f.seen(err) == nil || len(notAdded) != 1 {
 		t.Errorf("empty chatid: %v %v", notAdded, err)
 	}
-	if notAdded, err := c.AddGroupMembers(ctxTimeout(t), "chat123", []string{"a", ""}); f.seen(err) == nil || len(notAdded) != 2 {
+	if notAdded, err := c.AddGroupMembers(testutil.Ctx(t), "chat123", []string{"a", ""}); f.seen(err) == nil || len(notAdded) != 2 {
 		t.Errorf("empty user id: %v %v", notAdded, err)
 	}
 	if n := f.tokenFetches.Load(); n != 0 {
@@ -135,7 +137,7 @@ func TestAddGroupMembers_PartialFailure(t *testing.T) {
 		return 200, `{"success":true}`
 	}))
 	ids := userIDs(95)
-	notAdded, err := c.AddGroupMembers(ctxTimeout(t), "chat123", ids)
+	notAdded, err := c.AddGroupMembers(testutil.Ctx(t), "chat123", ids)
 	f.seen(err)
 	if !reflect.DeepEqual(notAdded, ids[40:80]) {
 		t.Errorf("notAdded = %v, want the second chunk", notAdded)
@@ -181,7 +183,7 @@ func TestAddGroupMembers_FatalErrorsStop(t *testing.T) {
 				return 200, `{"success":true}`
 			}))
 			ids := userIDs(95)
-			notAdded, err := c.AddGroupMembers(ctxTimeout(t), "chat123", ids)
+			notAdded, err := c.AddGroupMembers(testutil.Ctx(t), "chat123", ids)
 			f.seen(err)
 			if !reflect.DeepEqual(notAdded, ids[40:]) {
 				t.Errorf("notAdded = %d ids, want the last 55", len(notAdded))
@@ -217,7 +219,7 @@ func TestAddGroupMembers_ThrottledRetried(t *testing.T) {
 		}
 		return 200, `{"success":true}`
 	}))
-	notAdded, err := c.AddGroupMembers(ctxTimeout(t), "chat123", userIDs(3))
+	notAdded, err := c.AddGroupMembers(testutil.Ctx(t), "chat123", userIDs(3))
 	if err != nil || notAdded != nil {
 		t.Fatal(notAdded, f.seen(err))
 	}
@@ -244,7 +246,7 @@ func TestRateLimitsSpaceCalls(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, err := New(Config{APIURL: srv.URL, OAPIURL: srv.URL, ClientID: "id", ClientSecret: "secret-value",
-		RateLimits: map[string]float64{"group.create": 5}})
+		RateLimits: map[API]float64{APIGroupCreate: 5}})
 	if err != nil {
 		t.Fatal(err)
 	}

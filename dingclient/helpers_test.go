@@ -1,8 +1,6 @@
 package dingclient
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 const (
@@ -43,31 +43,13 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // fake is a per-test DingTalk API server with a token endpoint.
 type fake struct {
 	t     *testing.T
 	mux   *http.ServeMux
 	srv   *httptest.Server
 	clock *fakeClock
-	logs  *syncBuffer
+	logs  *testutil.SyncBuffer
 
 	tokenFetches atomic.Int32
 	// tokenDelay makes the token endpoint slow (to overlap concurrent callers).
@@ -93,7 +75,7 @@ func setup(t *testing.T, opts ...setupOpt) (*Client, *fake) {
 		t:        t,
 		mux:      http.NewServeMux(),
 		clock:    &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
-		logs:     &syncBuffer{},
+		logs:     &testutil.SyncBuffer{},
 		expireIn: 7200,
 	}
 	f.mux.HandleFunc("POST /v1.0/oauth2/accessToken", f.handleToken)
@@ -219,12 +201,6 @@ func testJSONBody(t *testing.T, r *http.Request, want string) {
 	if got := readBody(t, r); got != want {
 		t.Errorf("body =\n%s\nwant\n%s", got, want)
 	}
-}
-
-func ctxTimeout(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 func asAPIError(t *testing.T, err error) *APIError {

@@ -1,14 +1,12 @@
 package dingclient
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Legacy (oapi.dingtalk.com) errcodes the client acts on.
@@ -128,96 +126,50 @@ type legacyEnvelope struct {
 	Result    json.RawMessage `json:"result"`
 }
 
-// callLegacy performs a read-only legacy API call: POST c.oapiURL+path with
-// the token in the access_token query parameter (never in errors or logs),
-// and decodes a successful answer's "result" into out.
-//
-// Invalid-token errcodes (and HTTP 401 / InvalidAuthentication from the
-// gateway) refetch the token once; -1/90002/90018 and throttled or 5xx HTTP
-// answers are retried with back-off up to RetryPolicy.MaxAttempts. Other
-// non-zero errcodes give *LegacyError; non-2xx HTTP answers give *APIError.
-func (c *Client) callLegacy(ctx context.Context, api, path string, in, out any) error {
-	payload, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("dingtalk %s: encoding request: %w", api, err)
+// genLegacy is the oapi.dingtalk.com generation (/topapi/...): the token
+// goes in the access_token query parameter (never in errors or logs), and
+// DingTalk answers HTTP 200 with an errcode. Errcode 0 is a success whose
+// "result" is decoded into out; invalid-token errcodes (40014, 42001, 40001)
+// refetch the token once; -1/90002/90018 are retried with back-off up to
+// RetryPolicy.MaxAttempts; other errcodes give *LegacyError. Non-2xx answers
+// (from the gateway) give *APIError and are handled as for genV1; both legacy
+// calls are reads (kindRead), so an HTTP 5xx is retried with back-off.
+var genLegacy = &generation{
+	target: func(c *Client, path, token string) (string, string) {
+		return c.oapiURL + path + "?access_token=" + url.QueryEscape(token), ""
+	},
+	decode: decodeLegacy,
+	unmarshal: func(api API, _ int, result []byte, out any) error {
+		if len(result) == 0 || string(result) == "null" {
+			return fmt.Errorf("dingtalk %s: response has no result", api)
+		}
+		if err := json.Unmarshal(result, out); err != nil {
+			return fmt.Errorf("dingtalk %s: decoding result: %w", api, err)
+		}
+		return nil
+	},
+}
+
+// decodeLegacy reads the HTTP 2xx answer of a legacy API: a success, a
+// *LegacyError, or (outcome "invalid_response") a body that is not the
+// expected JSON.
+func decodeLegacy(api API, res *response) answer {
+	var env legacyEnvelope
+	if err := json.Unmarshal(res.body, &env); err != nil {
+		return answer{outcome: "invalid_response",
+			err: fmt.Errorf("dingtalk %s: undecodable HTTP %d response (%d bytes)", api, res.status, len(res.body))}
 	}
-	throttled, reauthed := 0, false
-	for attempt := 1; ; attempt++ {
-		token, err := c.AccessToken(ctx)
-		if err != nil {
-			return err
-		}
-		endpoint := c.oapiURL + path + "?access_token=" + url.QueryEscape(token)
-		start := time.Now()
-		res, err := c.roundTrip(ctx, api, endpoint, "", payload)
-		if err != nil {
-			c.record(ctx, api, attempt, 0, "transport_error", "", start)
-			return err
-		}
-		var retryErr error
-		perMinute := false
-		if res.status < 200 || res.status >= 300 {
-			apiErr := parseAPIError(api, res)
-			outcome := apiErr.Code
-			if outcome == "" {
-				outcome = "http_" + strconv.Itoa(res.status)
-			}
-			c.record(ctx, api, attempt, res.status, outcome, apiErr.RequestID, start)
-			switch {
-			case apiErr.InvalidToken() && !reauthed:
-				reauthed = true
-				c.dropToken(token)
-				continue
-			case apiErr.Throttled() || apiErr.HTTPStatus >= 500:
-				retryErr, perMinute = apiErr, apiErr.perMinuteLimited()
-			default:
-				return apiErr
-			}
-		} else {
-			var env legacyEnvelope
-			if err := json.Unmarshal(res.body, &env); err != nil {
-				c.record(ctx, api, attempt, res.status, "invalid_response", "", start)
-				return fmt.Errorf("dingtalk %s: undecodable HTTP %d response (%d bytes)", api, res.status, len(res.body))
-			}
-			code, ok := legacyCode(env.ErrCode)
-			if !ok {
-				c.record(ctx, api, attempt, res.status, "invalid_response", env.RequestID, start)
-				return fmt.Errorf("dingtalk %s: errcode %q is not a number", api, truncate(rawCode(env.ErrCode), 32))
-			}
-			if code == 0 {
-				c.record(ctx, api, attempt, res.status, "ok", env.RequestID, start)
-				if out == nil {
-					return nil
-				}
-				if len(env.Result) == 0 || string(env.Result) == "null" {
-					return fmt.Errorf("dingtalk %s: response has no result", api)
-				}
-				if err := json.Unmarshal(env.Result, out); err != nil {
-					return fmt.Errorf("dingtalk %s: decoding result: %w", api, err)
-				}
-				return nil
-			}
-			c.record(ctx, api, attempt, res.status, strconv.Itoa(code), env.RequestID, start)
-			le := &LegacyError{ErrCode: code, ErrMsg: truncate(env.ErrMsg, maxMessageLen), RequestID: env.RequestID, API: api}
-			switch {
-			case le.InvalidToken() && !reauthed:
-				reauthed = true
-				c.dropToken(token)
-				continue
-			case le.Throttled():
-				retryErr = le
-			default:
-				return le
-			}
-		}
-		throttled++
-		if throttled >= c.retry.MaxAttempts {
-			return retryErr
-		}
-		if err := c.wait(ctx, c.backoff(throttled, perMinute)); err != nil {
-			return fmt.Errorf("%w; gave up waiting to retry: %w", retryErr, err)
-		}
+	code, ok := legacyCode(env.ErrCode)
+	if !ok {
+		return answer{outcome: "invalid_response", requestID: env.RequestID,
+			err: fmt.Errorf("dingtalk %s: errcode %q is not a number", api, truncate(rawCode(env.ErrCode), 32))}
 	}
+	if code == 0 {
+		return answer{outcome: "ok", requestID: env.RequestID, result: env.Result}
+	}
+	le := &LegacyError{ErrCode: code, ErrMsg: truncate(env.ErrMsg, maxMessageLen), RequestID: env.RequestID, API: string(api)}
+	return answer{outcome: strconv.Itoa(code), requestID: env.RequestID, err: le,
+		invalidToken: le.InvalidToken(), throttled: le.Throttled()}
 }
 
 // legacyCode decodes a legacy errcode sent as a number or a string ("0");

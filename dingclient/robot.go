@@ -16,7 +16,7 @@ const (
 )
 
 // sampleText builds the msgParam of the sampleText template: a JSON string, not an object.
-func sampleText(api, text string) (string, error) {
+func sampleText(api API, text string) (string, error) {
 	b, err := json.Marshal(struct {
 		Content string `json:"content"`
 	}{text})
@@ -41,7 +41,7 @@ func (c *Client) SendGroupText(ctx context.Context, openConversationID, text str
 	if openConversationID == "" {
 		return errors.New("dingtalk robot.group_send: empty openConversationId")
 	}
-	param, err := sampleText(apiRobotGroupSend, text)
+	param, err := sampleText(APIRobotGroupSend, text)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,8 @@ func (c *Client) SendGroupText(ctx context.Context, openConversationID, text str
 		OpenConversationID string `json:"openConversationId"`
 		RobotCode          string `json:"robotCode"`
 	}{param, "sampleText", openConversationID, c.robotCode}
-	return c.call(ctx, apiRobotGroupSend, "/v1.0/robot/groupMessages/send", true, false, in, nil)
+	ep := endpoint{api: APIRobotGroupSend, gen: genV1, path: "/v1.0/robot/groupMessages/send", kind: kindDefault}
+	return c.call(ctx, ep, in, nil)
 }
 
 // UndeliveredError reports users that SendUserText could not reach: ids
@@ -89,10 +90,11 @@ func (c *Client) SendUserText(ctx context.Context, userIDs []string, text string
 	if len(userIDs) == 0 {
 		return errors.New("dingtalk robot.oto_send: no user ids")
 	}
-	param, err := sampleText(apiRobotOTOSend, text)
+	param, err := sampleText(APIRobotOTOSend, text)
 	if err != nil {
 		return err
 	}
+	ep := endpoint{api: APIRobotOTOSend, gen: genV1, path: "/v1.0/robot/oToMessages/batchSend", kind: kindDefault}
 	var undelivered UndeliveredError
 	for i := 0; i < len(userIDs); i += maxOTOUsers {
 		chunk := userIDs[i:min(i+maxOTOUsers, len(userIDs))]
@@ -107,7 +109,7 @@ func (c *Client) SendUserText(ctx context.Context, userIDs []string, text string
 			InvalidStaffIDList        []string `json:"invalidStaffIdList"`
 			FlowControlledStaffIDList []string `json:"flowControlledStaffIdList"`
 		}
-		if err := c.call(ctx, apiRobotOTOSend, "/v1.0/robot/oToMessages/batchSend", true, false, in, &out); err != nil {
+		if err := c.call(ctx, ep, in, &out); err != nil {
 			if i > 0 {
 				return fmt.Errorf("dingtalk robot.oto_send: sent to the first %d of %d users, then: %w", i, len(userIDs), err)
 			}

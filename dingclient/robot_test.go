@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 func TestSendGroupText(t *testing.T) {
@@ -25,7 +27,7 @@ func TestSendGroupText(t *testing.T) {
 			`"openConversationId":"cid6KeBB==","robotCode":"dingROBOT"}`)
 		writeJSON(w, 200, `{"processQueryKey":"pqk"}`)
 	})
-	if err := c.SendGroupText(ctxTimeout(t), "cid6KeBB==", `Group "Release 4.2" created`); err != nil {
+	if err := c.SendGroupText(testutil.Ctx(t), "cid6KeBB==", `Group "Release 4.2" created`); err != nil {
 		t.Fatal(f.seen(err))
 	}
 }
@@ -45,7 +47,7 @@ func TestSendGroupText_RobotCodeDefaultsToClientID(t *testing.T) {
 		}
 		writeJSON(w, 200, `{"processQueryKey":"pqk"}`)
 	})
-	if err := c.SendGroupText(ctxTimeout(t), "cid", "hi"); err != nil {
+	if err := c.SendGroupText(testutil.Ctx(t), "cid", "hi"); err != nil {
 		t.Fatal(f.seen(err))
 	}
 }
@@ -70,7 +72,7 @@ func TestSendGroupText_ErrorsNotRetried(t *testing.T) {
 				mu.Unlock()
 				writeJSON(w, tt.status, tt.body)
 			})
-			err := c.SendGroupText(ctxTimeout(t), "cid", "hi")
+			err := c.SendGroupText(testutil.Ctx(t), "cid", "hi")
 			f.seen(err)
 			ae := asAPIError(t, err)
 			if ae.HTTPStatus != tt.status || ae.API != "robot.group_send" {
@@ -90,7 +92,7 @@ func TestSendGroupText_ErrorsNotRetried(t *testing.T) {
 func TestSendGroupText_TooLong(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t)
-	if err := c.SendGroupText(ctxTimeout(t), "cid", strings.Repeat("x", 20000)); f.seen(err) == nil {
+	if err := c.SendGroupText(testutil.Ctx(t), "cid", strings.Repeat("x", 20000)); f.seen(err) == nil {
 		t.Fatal("want error for an oversized message")
 	}
 	if f.tokenFetches.Load() != 0 {
@@ -126,7 +128,7 @@ func TestSendUserText_ChunksOf20(t *testing.T) {
 	for i := range 45 {
 		ids = append(ids, fmt.Sprintf("u%02d", i))
 	}
-	if err := c.SendUserText(ctxTimeout(t), ids, "hello"); err != nil {
+	if err := c.SendUserText(testutil.Ctx(t), ids, "hello"); err != nil {
 		t.Fatal(f.seen(err))
 	}
 	if len(chunks) != 3 || len(chunks[0]) != 20 || len(chunks[1]) != 20 || len(chunks[2]) != 5 {
@@ -159,7 +161,7 @@ func TestSendUserText_Undelivered(t *testing.T) {
 	for i := range 25 {
 		ids = append(ids, fmt.Sprintf("u%02d", i))
 	}
-	err := c.SendUserText(ctxTimeout(t), ids, "hello")
+	err := c.SendUserText(testutil.Ctx(t), ids, "hello")
 	f.seen(err)
 	var ue *UndeliveredError
 	if !errors.As(err, &ue) {
@@ -195,7 +197,7 @@ func TestSendUserText_ErrorStopsAndWraps(t *testing.T) {
 	for i := range ids {
 		ids[i] = fmt.Sprint("u", i)
 	}
-	err := c.SendUserText(ctxTimeout(t), ids, "x")
+	err := c.SendUserText(testutil.Ctx(t), ids, "x")
 	f.seen(err)
 	ae := asAPIError(t, err)
 	if !ae.PermissionDenied() || ae.RequiredScopes[0] != "qyapi_robot_sendmsg" {
@@ -207,7 +209,7 @@ func TestSendUserText_ErrorStopsAndWraps(t *testing.T) {
 	if calls != 2 {
 		t.Errorf("calls = %d, want 2", calls)
 	}
-	if err := c.SendUserText(ctxTimeout(t), nil, "x"); f.seen(err) == nil {
+	if err := c.SendUserText(testutil.Ctx(t), nil, "x"); f.seen(err) == nil {
 		t.Error("want error for no users")
 	}
 }

@@ -100,18 +100,14 @@ func (c *Client) ReplyBySession(ctx context.Context, webhookURL, text string) er
 		return fmt.Errorf("dingtalk session.reply: encoding message: %w", err)
 	}
 	start := time.Now()
-	res, err := c.roundTrip(ctx, apiSessionReply, webhookURL, "", payload)
+	res, err := c.roundTrip(ctx, APISessionReply, webhookURL, "", payload)
 	if err != nil {
-		c.record(ctx, apiSessionReply, 1, 0, "transport_error", "", start)
+		c.record(ctx, APISessionReply, 1, 0, "transport_error", "", start)
 		return err
 	}
 	if res.status != 200 {
-		e := parseAPIError(apiSessionReply, res)
-		outcome := e.Code
-		if outcome == "" {
-			outcome = "http_" + strconv.Itoa(res.status)
-		}
-		c.record(ctx, apiSessionReply, 1, res.status, outcome, e.RequestID, start)
+		e := parseAPIError(APISessionReply, res)
+		c.record(ctx, APISessionReply, 1, res.status, e.outcome(), e.RequestID, start)
 		return e
 	}
 	var out struct {
@@ -119,7 +115,7 @@ func (c *Client) ReplyBySession(ctx context.Context, webhookURL, text string) er
 		ErrMsg  string          `json:"errmsg"`
 	}
 	if err := json.Unmarshal(res.body, &out); err != nil {
-		c.record(ctx, apiSessionReply, 1, res.status, "invalid_response", "", start)
+		c.record(ctx, APISessionReply, 1, res.status, "invalid_response", "", start)
 		return fmt.Errorf("dingtalk session.reply: undecodable HTTP 200 response (%d bytes)", len(res.body))
 	}
 	code, err := strconv.Atoi(rawCode(out.ErrCode))
@@ -127,14 +123,14 @@ func (c *Client) ReplyBySession(ctx context.Context, webhookURL, text string) er
 		code, err = 0, nil
 	}
 	if err != nil {
-		c.record(ctx, apiSessionReply, 1, res.status, "invalid_response", "", start)
+		c.record(ctx, APISessionReply, 1, res.status, "invalid_response", "", start)
 		return fmt.Errorf("dingtalk session.reply: errcode %q is not a number", truncate(rawCode(out.ErrCode), 32))
 	}
 	if code == 0 {
-		c.record(ctx, apiSessionReply, 1, res.status, "ok", "", start)
+		c.record(ctx, APISessionReply, 1, res.status, "ok", "", start)
 		return nil
 	}
-	c.record(ctx, apiSessionReply, 1, res.status, strconv.Itoa(code), "", start)
+	c.record(ctx, APISessionReply, 1, res.status, strconv.Itoa(code), "", start)
 	werr := &WebhookError{ErrCode: code, ErrMsg: truncate(out.ErrMsg, maxMessageLen)}
 	if code == errcodeSessionGone {
 		return fmt.Errorf("%w: %w", ErrSessionGone, werr)

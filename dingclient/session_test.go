@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 const sessionKey = "c610ee93SESSION" + leakMarker
@@ -108,7 +110,7 @@ func TestReplyBySession(t *testing.T) {
 				testJSONBody(t, r, `{"msgtype":"text","text":{"content":"Created group “Release 4.2”"}}`)
 				writeJSON(w, tt.status, tt.body)
 			})
-			err := c.ReplyBySession(ctxTimeout(t), f.srv.URL+"/robot/sendBySession?session="+sessionKey+"&x=1", "Created group “Release 4.2”")
+			err := c.ReplyBySession(testutil.Ctx(t), f.srv.URL+"/robot/sendBySession?session="+sessionKey+"&x=1", "Created group “Release 4.2”")
 			f.seen(err)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
@@ -145,7 +147,7 @@ func TestReplyBySession_TransportErrorRedactsSession(t *testing.T) {
 	ln.Close()
 	c, f := setup(t, func(cfg *Config) { cfg.OAPIURL = "http://" + addr })
 	f.addSecret(sessionKey)
-	err = c.ReplyBySession(ctxTimeout(t), "http://"+addr+"/robot/sendBySession?session="+sessionKey, "hi")
+	err = c.ReplyBySession(testutil.Ctx(t), "http://"+addr+"/robot/sendBySession?session="+sessionKey, "hi")
 	f.seen(err)
 	if err == nil {
 		t.Fatal("want error")
@@ -163,7 +165,7 @@ func TestReplyBySession_InvalidURL(t *testing.T) {
 	c, f := setup(t)
 	f.addSecret(sessionKey)
 	for _, u := range []string{"", "::bad::" + sessionKey, "ftp://x/?session=" + sessionKey, "http://[::1/?session=" + sessionKey} {
-		if err := c.ReplyBySession(ctxTimeout(t), u, "hi"); f.seen(err) == nil {
+		if err := c.ReplyBySession(testutil.Ctx(t), u, "hi"); f.seen(err) == nil {
 			t.Errorf("ReplyBySession(%q) = nil, want error", u)
 		}
 	}
@@ -201,7 +203,7 @@ func TestReplyBySession_OnlyDingTalksSessionURL(t *testing.T) {
 		if c.IsSessionWebhook(u) {
 			t.Errorf("IsSessionWebhook(%q) = true, want false", u)
 		}
-		if err := c.ReplyBySession(ctxTimeout(t), u, "hi"); !errors.Is(err, ErrForeignWebhook) {
+		if err := c.ReplyBySession(testutil.Ctx(t), u, "hi"); !errors.Is(err, ErrForeignWebhook) {
 			t.Errorf("ReplyBySession(%q) = %v, want ErrForeignWebhook", u, err)
 		}
 	}
@@ -217,7 +219,7 @@ func TestReplyBySession_OnlyDingTalksSessionURL(t *testing.T) {
 			t.Errorf("IsSessionWebhook(%q) = false, want true", u)
 		}
 	}
-	if err := c.ReplyBySession(ctxTimeout(t), good[0], "hi"); err != nil || posts.Load() != 1 {
+	if err := c.ReplyBySession(testutil.Ctx(t), good[0], "hi"); err != nil || posts.Load() != 1 {
 		t.Errorf("DingTalk's own session URL: %v, %d posts; want nil, 1", err, posts.Load())
 	}
 	// The default DingTalk host, with and without its default port.

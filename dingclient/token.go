@@ -52,7 +52,7 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	case <-call.done:
 		return call.token, call.err
 	case <-ctx.Done():
-		return "", fmt.Errorf("dingtalk %s: %w", apiToken, ctx.Err())
+		return "", fmt.Errorf("dingtalk %s: %w", APIToken, ctx.Err())
 	}
 }
 
@@ -69,7 +69,8 @@ func (c *Client) fetchToken(ctx context.Context, call *tokenCall) {
 		AppKey    string `json:"appKey"`
 		AppSecret string `json:"appSecret"`
 	}{c.clientID, c.clientSecret}
-	err := c.call(ctx, apiToken, "/v1.0/oauth2/accessToken", false, false, in, &out)
+	ep := endpoint{api: APIToken, gen: genV1, path: "/v1.0/oauth2/accessToken", kind: kindDefault, access: withoutToken}
+	err := c.call(ctx, ep, in, &out)
 	if err == nil && out.AccessToken == "" {
 		err = errors.New("dingtalk token: response has no accessToken")
 	}

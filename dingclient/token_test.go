@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 func TestAccessToken_RequestShape(t *testing.T) {
@@ -22,7 +24,7 @@ func TestAccessToken_RequestShape(t *testing.T) {
 		testJSONBody(t, r, `{"appKey":"dingTESTAPPKEY","appSecret":"APPSECRET-do-not-leak-7f3a"}`)
 		writeJSON(w, 200, `{"accessToken":"TOKEN-x-do-not-leak","expireIn":7200}`)
 	}
-	tok, err := c.AccessToken(ctxTimeout(t))
+	tok, err := c.AccessToken(testutil.Ctx(t))
 	if err != nil {
 		t.Fatal(f.seen(err))
 	}
@@ -34,7 +36,7 @@ func TestAccessToken_RequestShape(t *testing.T) {
 func TestAccessToken_CachedAndReused(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t)
-	ctx := ctxTimeout(t)
+	ctx := testutil.Ctx(t)
 	for i := range 5 {
 		tok, err := c.AccessToken(ctx)
 		if err != nil {
@@ -67,7 +69,7 @@ func TestAccessToken_ExpiryRefetch(t *testing.T) {
 			t.Parallel()
 			c, f := setup(t)
 			f.expireIn = tt.expireIn
-			ctx := ctxTimeout(t)
+			ctx := testutil.Ctx(t)
 			get := func() string {
 				tok, err := c.AccessToken(ctx)
 				if err != nil {
@@ -116,7 +118,7 @@ func TestTokenTTL(t *testing.T) {
 func TestAccessToken_InvalidCredentials(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t, func(cfg *Config) { cfg.ClientSecret = "wrong-" + leakMarker })
-	_, err := c.AccessToken(ctxTimeout(t))
+	_, err := c.AccessToken(testutil.Ctx(t))
 	f.seen(err)
 	ae := asAPIError(t, err)
 	if ae.HTTPStatus != 400 || ae.Code != "invalidClientIdOrSecret" || ae.API != "token" || ae.RequestID != "tok-req" {
@@ -126,7 +128,7 @@ func TestAccessToken_InvalidCredentials(t *testing.T) {
 		t.Errorf("invalid credentials classified as retryable/invalid token: %+v", ae)
 	}
 	// A failed fetch is not cached: the next call tries again.
-	_, err = c.AccessToken(ctxTimeout(t))
+	_, err = c.AccessToken(testutil.Ctx(t))
 	f.seen(err)
 	if n := f.tokenFetches.Load(); n != 2 {
 		t.Errorf("token fetches = %d, want 2", n)
@@ -140,7 +142,7 @@ func TestAccessToken_ConcurrentCallersShareOneFetch(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
-			tok, err := c.AccessToken(ctxTimeout(t))
+			tok, err := c.AccessToken(testutil.Ctx(t))
 			if err != nil || tok != tokenN(1) {
 				t.Errorf("AccessToken = %q, %v", tok, f.seen(err))
 			}
@@ -164,7 +166,7 @@ func TestAccessToken_WaiterCancelDoesNotAbortSharedFetch(t *testing.T) {
 		t.Fatalf("err = %v, want deadline exceeded", err)
 	}
 	// A second caller joins the fetch the first one started, which was not cancelled.
-	tok, err := c.AccessToken(ctxTimeout(t))
+	tok, err := c.AccessToken(testutil.Ctx(t))
 	if err != nil || tok != tokenN(1) {
 		t.Fatalf("AccessToken = %q, %v", tok, f.seen(err))
 	}

@@ -52,7 +52,8 @@ func (c *Client) UserByMobile(ctx context.Context, mobile string) (string, error
 	var out struct {
 		UserID string `json:"userid"`
 	}
-	if err := c.callLegacy(ctx, apiUserByMobile, "/topapi/v2/user/getbymobile", in, &out); err != nil {
+	ep := endpoint{api: APIUserByMobile, gen: genLegacy, path: "/topapi/v2/user/getbymobile", kind: kindRead}
+	if err := c.call(ctx, ep, in, &out); err != nil {
 		return "", notFound(err, errcodeUserNotFound, errcodeMobileInvalid)
 	}
 	if out.UserID == "" {
@@ -96,7 +97,8 @@ func (c *Client) SearchUsers(ctx context.Context, query string, exact bool, size
 		TotalCount int64    `json:"totalCount"`
 		List       []string `json:"list"`
 	}
-	if err := c.callWith(ctx, apiUserSearch, "/v1.0/contact/users/search", true, kindRead, in, &out); err != nil {
+	ep := endpoint{api: APIUserSearch, gen: genV1, path: "/v1.0/contact/users/search", kind: kindRead}
+	if err := c.call(ctx, ep, in, &out); err != nil {
 		return nil, err
 	}
 	ids := make([]string, 0, min(len(out.List), size))
@@ -130,7 +132,8 @@ func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
 		Language string `json:"language"`
 	}{userID, "zh_CN"}
 	var out User
-	if err := c.callLegacy(ctx, apiUserGet, "/topapi/v2/user/get", in, &out); err != nil {
+	ep := endpoint{api: APIUserGet, gen: genLegacy, path: "/topapi/v2/user/get", kind: kindRead}
+	if err := c.call(ctx, ep, in, &out); err != nil {
 		return nil, notFound(err, errcodeInvalidUserID, errcodeUserNotFound)
 	}
 	if out.UserID == "" {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 const byMobileOK = `{"errcode":0,"errmsg":"ok","result":{"userid":"xiaoding"},"request_id":"5w82ciuur781"}`
@@ -42,7 +44,7 @@ func TestUserByMobile_RequestAndResponse(t *testing.T) {
 		testJSONBody(t, r, `{"mobile":"13800138000"}`)
 		return byMobileOK
 	}))
-	id, err := c.UserByMobile(ctxTimeout(t), "13800138000")
+	id, err := c.UserByMobile(testutil.Ctx(t), "13800138000")
 	if err != nil {
 		t.Fatal(f.seen(err))
 	}
@@ -92,7 +94,7 @@ func TestUserByMobile_Errcodes(t *testing.T) {
 			c, f := setup(t)
 			var calls atomic.Int32
 			f.mux.HandleFunc("/topapi/v2/user/getbymobile", legacyHandler(t, &calls, func(int32, *http.Request) string { return tt.body }))
-			id, err := c.UserByMobile(ctxTimeout(t), "13800138000")
+			id, err := c.UserByMobile(testutil.Ctx(t), "13800138000")
 			f.seen(err)
 			if id != tt.wantID {
 				t.Errorf("userid = %q, want %q", id, tt.wantID)
@@ -137,7 +139,7 @@ func TestUserByMobile_Errcodes(t *testing.T) {
 func TestUserByMobile_EmptyMobileNoCall(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t)
-	if _, err := c.UserByMobile(ctxTimeout(t), "  "); f.seen(err) == nil {
+	if _, err := c.UserByMobile(testutil.Ctx(t), "  "); f.seen(err) == nil {
 		t.Fatal("want error")
 	}
 	if n := f.tokenFetches.Load(); n != 0 {
@@ -161,7 +163,7 @@ func TestLegacy_InvalidTokenRefetchedOnce(t *testing.T) {
 				}
 				return byMobileOK
 			}))
-			id, err := c.UserByMobile(ctxTimeout(t), "13800138000")
+			id, err := c.UserByMobile(testutil.Ctx(t), "13800138000")
 			if err != nil {
 				t.Fatal(f.seen(err))
 			}
@@ -179,7 +181,7 @@ func TestLegacy_InvalidTokenTwiceGivesUp(t *testing.T) {
 	f.mux.HandleFunc("/topapi/v2/user/get", legacyHandler(t, &calls, func(int32, *http.Request) string {
 		return `{"errcode":40014,"errmsg":"不合法的access_token","request_id":"bad"}`
 	}))
-	_, err := c.GetUser(ctxTimeout(t), "zhangsan")
+	_, err := c.GetUser(testutil.Ctx(t), "zhangsan")
 	f.seen(err)
 	var le *LegacyError
 	if !errors.As(err, &le) || !le.InvalidToken() || le.API != "user.get" {
@@ -205,7 +207,7 @@ func TestLegacy_ThrottlingRetried(t *testing.T) {
 		}
 		return byMobileOK
 	}))
-	id, err := c.UserByMobile(ctxTimeout(t), "13800138000")
+	id, err := c.UserByMobile(testutil.Ctx(t), "13800138000")
 	if err != nil {
 		t.Fatal(f.seen(err))
 	}
@@ -225,7 +227,7 @@ func TestLegacy_ThrottledBeyondMaxAttempts(t *testing.T) {
 	f.mux.HandleFunc("/topapi/v2/user/get", legacyHandler(t, &calls, func(int32, *http.Request) string {
 		return `{"errcode":-1,"errmsg":"系统繁忙","request_id":"busy"}`
 	}))
-	_, err := c.GetUser(ctxTimeout(t), "zhangsan")
+	_, err := c.GetUser(testutil.Ctx(t), "zhangsan")
 	f.seen(err)
 	var le *LegacyError
 	if !errors.As(err, &le) || !le.Throttled() || !le.Retryable() || le.RequestID != "busy" {
@@ -252,7 +254,7 @@ func TestLegacy_HTTPErrors(t *testing.T) {
 			}
 			writeJSON(w, 200, byMobileOK)
 		})
-		if _, err := c.UserByMobile(ctxTimeout(t), "13800138000"); err != nil {
+		if _, err := c.UserByMobile(testutil.Ctx(t), "13800138000"); err != nil {
 			t.Fatal(f.seen(err))
 		}
 		if calls.Load() != 2 {
@@ -270,7 +272,7 @@ func TestLegacy_HTTPErrors(t *testing.T) {
 			}
 			writeJSON(w, 200, byMobileOK)
 		})
-		if _, err := c.UserByMobile(ctxTimeout(t), "13800138000"); err != nil {
+		if _, err := c.UserByMobile(testutil.Ctx(t), "13800138000"); err != nil {
 			t.Fatal(f.seen(err))
 		}
 		if calls.Load() != 2 || f.tokenFetches.Load() != 2 {
@@ -280,7 +282,7 @@ func TestLegacy_HTTPErrors(t *testing.T) {
 	t.Run("404 is APIError", func(t *testing.T) {
 		t.Parallel()
 		c, f := setup(t)
-		_, err := c.UserByMobile(ctxTimeout(t), "13800138000") // no handler: 404
+		_, err := c.UserByMobile(testutil.Ctx(t), "13800138000") // no handler: 404
 		f.seen(err)
 		if ae := asAPIError(t, err); ae.HTTPStatus != 404 || ae.API != "user.by_mobile" {
 			t.Errorf("APIError = %+v", ae)
@@ -299,7 +301,7 @@ func TestLegacy_TransportErrorRedactsToken(t *testing.T) {
 		}
 		conn.Close()
 	})
-	_, err := c.UserByMobile(ctxTimeout(t), "13800138000")
+	_, err := c.UserByMobile(testutil.Ctx(t), "13800138000")
 	f.seen(err) // checkLeaks fails the test if the token appears
 	if err == nil {
 		t.Fatal("want error")
@@ -323,7 +325,7 @@ func TestGetUser(t *testing.T) {
 		testJSONBody(t, r, `{"userid":"zhangsan","language":"zh_CN"}`)
 		return `{"errcode":"0","errmsg":"ok","request_id":"4e7exhl6pm0t","result":{"userid":"zhangsan","unionid":"z21HjQ","name":"张三","active":true,"dept_id_list":[2,3,4],"title":"技术总监","admin":true,"mobile":"ignored"}}`
 	}))
-	u, err := c.GetUser(ctxTimeout(t), "zhangsan")
+	u, err := c.GetUser(testutil.Ctx(t), "zhangsan")
 	if err != nil {
 		t.Fatal(f.seen(err))
 	}
@@ -355,7 +357,7 @@ func TestGetUser_Errors(t *testing.T) {
 			c, f := setup(t)
 			var calls atomic.Int32
 			f.mux.HandleFunc("/topapi/v2/user/get", legacyHandler(t, &calls, func(int32, *http.Request) string { return tt.body }))
-			u, err := c.GetUser(ctxTimeout(t), "ghost")
+			u, err := c.GetUser(testutil.Ctx(t), "ghost")
 			f.seen(err)
 			if u != nil || err == nil {
 				t.Fatalf("GetUser = %+v, %v", u, err)
@@ -377,7 +379,7 @@ func TestGetUser_Errors(t *testing.T) {
 func TestGetUser_EmptyID(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t)
-	if _, err := c.GetUser(ctxTimeout(t), ""); f.seen(err) == nil {
+	if _, err := c.GetUser(testutil.Ctx(t), ""); f.seen(err) == nil {
 		t.Fatal("want error")
 	}
 }
@@ -414,7 +416,7 @@ func TestSearchUsers_Request(t *testing.T) {
 				testJSONBody(t, r, tt.wantBody)
 				writeJSON(w, 200, tt.answer)
 			})
-			got, err := c.SearchUsers(ctxTimeout(t), "alice", tt.exact, tt.size)
+			got, err := c.SearchUsers(testutil.Ctx(t), "alice", tt.exact, tt.size)
 			if err != nil {
 				t.Fatal(f.seen(err))
 			}
@@ -438,7 +440,7 @@ func TestSearchUsers_Errors(t *testing.T) {
 			calls.Add(1)
 			writeJSON(w, 400, `{"code":"parameter.error","message":"参数错误","requestid":"r4"}`)
 		})
-		_, err := c.SearchUsers(ctxTimeout(t), "alice", true, 10)
+		_, err := c.SearchUsers(testutil.Ctx(t), "alice", true, 10)
 		f.seen(err)
 		if ae := asAPIError(t, err); ae.Code != "parameter.error" || ae.API != "user.search" || calls.Load() != 1 {
 			t.Errorf("APIError %+v, calls %d", ae, calls.Load())
@@ -455,7 +457,7 @@ func TestSearchUsers_Errors(t *testing.T) {
 			}
 			writeJSON(w, 200, `{"hasMore":false,"totalCount":1,"list":["u1"]}`)
 		})
-		got, err := c.SearchUsers(ctxTimeout(t), "alice", true, 10)
+		got, err := c.SearchUsers(testutil.Ctx(t), "alice", true, 10)
 		if err != nil {
 			t.Fatal(f.seen(err))
 		}
@@ -471,7 +473,7 @@ func TestSearchUsers_Errors(t *testing.T) {
 			calls.Add(1)
 			writeJSON(w, 500, `{"code":"system.busy","message":"系统繁忙","requestid":"r5"}`)
 		})
-		_, err := c.SearchUsers(ctxTimeout(t), "alice", true, 10)
+		_, err := c.SearchUsers(testutil.Ctx(t), "alice", true, 10)
 		f.seen(err)
 		var ou *OutcomeUnknownError
 		if ae := asAPIError(t, err); ae.HTTPStatus != 500 || errors.As(err, &ou) || calls.Load() != 4 {
@@ -484,7 +486,7 @@ func TestSearchUsers_Errors(t *testing.T) {
 		f.mux.HandleFunc("/v1.0/contact/users/search", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 403, `{"code":"Forbidden.AccessDenied.AccessTokenPermissionDenied","message":"没有调用该接口的权限","requestid":"r","accessdenieddetail":{"requiredScopes":["qyapi_addresslist_search"]}}`)
 		})
-		_, err := c.SearchUsers(ctxTimeout(t), "alice", false, 10)
+		_, err := c.SearchUsers(testutil.Ctx(t), "alice", false, 10)
 		f.seen(err)
 		if !IsPermissionDenied(err) || !strings.Contains(err.Error(), "qyapi_addresslist_search") {
 			t.Errorf("err = %v", err)
@@ -497,7 +499,7 @@ func TestSearchUsers_Errors(t *testing.T) {
 			q    string
 			size int
 		}{{"", 10}, {"  ", 10}, {"alice", 0}, {"alice", -1}, {"alice", 101}} {
-			if _, err := c.SearchUsers(ctxTimeout(t), a.q, false, a.size); f.seen(err) == nil {
+			if _, err := c.SearchUsers(testutil.Ctx(t), a.q, false, a.size); f.seen(err) == nil {
 				t.Errorf("SearchUsers(%q, %d): want error", a.q, a.size)
 			}
 		}
