@@ -33,7 +33,7 @@ func BenchmarkLifecycle(b *testing.B) {
 			if ok, _, err := s.Claim(ctx, id, msg, owner, now, 30*time.Second); err != nil || !ok {
 				b.Fatal("claim", err)
 			}
-			if err := s.Finish(ctx, id, owner, Done, "help text", now); err != nil {
+			if err := s.Finish(ctx, Outcome{MsgID: id, Owner: owner, State: Done, Reply: "help text", Now: now}); err != nil {
 				b.Fatal("finish", err)
 			}
 			if err := s.RecordCommand(ctx, AuditRecord{MsgID: id, At: now, Sender: "lead01", Command: "help", Text: "/help", Outcome: "answered"}); err != nil {

@@ -8,7 +8,7 @@
 // engines behind one interface: SQLite (modernc.org/sqlite, no cgo, WAL) as the
 // embedded default, and PostgreSQL (pgx) when several replicas share state.
 // Both run the same versioned migrations (migrations/) at Open and pass the same
-// test suite.
+// test suite, storetest.Run.
 package store
 
 import (
@@ -109,10 +109,30 @@ type AuditRecord struct {
 	ErrorCode string
 }
 
-// Record is an audit record Finish writes together with the outcome: an
-// AuditRecord or a Group.
-type Record interface {
-	insert() (statement, error)
+// Outcome is what Finish records about an inbox item: its final state and
+// reply and, in the same transaction, the audit of the command and of the
+// group it created.
+type Outcome struct {
+	// MsgID is the item finished.
+	MsgID string
+	// Owner is the worker holding the item's lease; if it holds it no
+	// longer, nothing is written and Finish returns ErrLeaseLost.
+	Owner string
+	// State is the final state: Done, Failed or Unknown (see State.Finished);
+	// any other is refused.
+	State State
+	// Reply is the reply text stored with the item.
+	Reply string
+	// Now is the time of the change, the item's new UpdatedAt.
+	Now time.Time
+	// Audit, when not nil, is the command's audit record, written as
+	// RecordCommand writes it (it replaces an earlier record of its MsgID).
+	// Its MsgID must not be empty.
+	Audit *AuditRecord
+	// Group, when not nil, is the audit record of the group the command
+	// created, written as RecordGroup writes it (an earlier record of its
+	// MsgID is kept). Its MsgID must not be empty.
+	Group *Group
 }
 
 // AuditFilter selects audit records.
@@ -136,10 +156,24 @@ var ErrNotFound = errors.New("store: no such message")
 // (its lease ran out and another worker took the item).
 var ErrLeaseLost = errors.New("store: lease lost")
 
-// Store is the inbox and audit, implemented by SQLite and PostgreSQL.
-// All methods are safe for concurrent use, also from several processes
-// sharing one PostgreSQL database.
+// Store is the bot's durable state: the inbox, the audit and the callback
+// signatures, in one database (SQLite or PostgreSQL, see Open). All methods
+// are safe for concurrent use, also from several processes sharing one
+// PostgreSQL database. storetest.Run tests an implementation.
 type Store interface {
+	Inbox
+	Audit
+	Signatures
+	// Close releases the database.
+	Close() error
+}
+
+// Inbox is the durable inbox of chat messages: every message is claimed
+// once by its msgId, leased to one worker at a time, and moved through its
+// States to a final one with its reply, so a command is never lost and
+// never run twice. Its Finish also writes the audit records of the outcome,
+// in the same transaction.
+type Inbox interface {
 	// Claim inserts a new item in state received, atomically keyed by msgID
 	// (INSERT … ON CONFLICT DO NOTHING). With an owner, the new item is
 	// leased to it until now+lease, so the process that received the message
@@ -154,12 +188,14 @@ type Store interface {
 	// MarkCalling moves an item owner holds from received to calling; it is
 	// called right before the non-idempotent DingTalk call.
 	MarkCalling(ctx context.Context, msgID, owner string, now time.Time) error
-	// Finish moves an item owner holds to a final state with its reply text,
-	// releases it and marks the reply ReplySending: the caller posts it next,
-	// then records ReplySent or ReplyFailed. In the same transaction it
-	// writes records, the command's audit (as RecordCommand) and the group
-	// it created (as RecordGroup); if the lease was lost, nothing is written.
-	Finish(ctx context.Context, msgID, owner string, state State, reply string, now time.Time, records ...Record) error
+	// Finish moves the item o.Owner holds to the final state o.State with
+	// its reply text, releases it and marks the reply ReplySending: the
+	// caller posts it next, then records ReplySent or ReplyFailed. In the
+	// same transaction it writes o.Audit (as RecordCommand) and o.Group (as
+	// RecordGroup); if the lease was lost, nothing is written. An invalid
+	// Outcome (no owner, a state that is not final, a record without MsgID)
+	// is refused before anything is written.
+	Finish(ctx context.Context, o Outcome) error
 	// Release gives back an item owner holds in state received (e.g. at shutdown), so another worker can take it.
 	Release(ctx context.Context, msgID, owner string) error
 	// Renew extends the lease of every unfinished item owner holds to now+lease; it returns how many.
@@ -174,7 +210,19 @@ type Store interface {
 	Unreplied(ctx context.Context, limit int) ([]*Item, error)
 	// Get returns one item.
 	Get(ctx context.Context, msgID string) (*Item, error)
-	// RecordGroup writes the audit record of a created group.
+	// Counts returns how many inbox items are in each state (states without
+	// items are absent).
+	Counts(ctx context.Context) (map[State]int, error)
+	// Prune deletes finished items last updated before the cutoff and returns
+	// how many; the audits (groups and commands) are kept.
+	Prune(ctx context.Context, before time.Time) (int, error)
+}
+
+// Audit is the lasting record of what the bot did: the groups it created
+// and every finished command. Pruning the inbox keeps it.
+type Audit interface {
+	// RecordGroup writes the audit record of a created group; a second
+	// record for the same MsgID is ignored (the first one wins).
 	RecordGroup(ctx context.Context, g Group) error
 	// Groups returns audit records of created groups that match f, newest first.
 	Groups(ctx context.Context, f GroupFilter) ([]Group, error)
@@ -185,12 +233,14 @@ type Store interface {
 	RecordCommand(ctx context.Context, r AuditRecord) error
 	// Audit returns the command audit records that match f, newest first.
 	Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
-	// Counts returns how many inbox items are in each state (states without
-	// items are absent).
-	Counts(ctx context.Context) (map[State]int, error)
-	// Prune deletes finished items last updated before the cutoff and returns
-	// how many; the audits (groups and commands) are kept.
-	Prune(ctx context.Context, before time.Time) (int, error)
+}
+
+// Signatures counts the msgIds the HTTP callback (bot/callback) admits
+// under each pair of signature headers: the signature covers only the
+// timestamp, so whoever holds the headers of one real request could send
+// other bodies under them until its window closes. The counts are shared
+// by every replica on the database.
+type Signatures interface {
 	// AdmitSigned records that an HTTP callback carrying msgID arrived under
 	// the signature key (a digest of its timestamp and sign headers, never
 	// the sign itself) and reports whether it is admitted: a msgID already
@@ -204,6 +254,4 @@ type Store interface {
 	// PruneSigned deletes the signature entries expired at now (expires not
 	// after now) and returns how many.
 	PruneSigned(ctx context.Context, now time.Time) (int, error)
-	// Close releases the database.
-	Close() error
 }

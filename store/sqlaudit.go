@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// insertGroup is the statement that records g: a second record for the
+// same msgID is ignored (the first one wins), so a retried write is harmless.
+func insertGroup(g Group) (statement, error) {
+	if g.MsgID == "" {
+		return statement{}, errors.New("group record: empty msgID")
+	}
+	members := g.Members
+	if members == nil {
+		members = []string{}
+	}
+	mj, err := json.Marshal(members)
+	if err != nil {
+		return statement{}, err
+	}
+	return statement{`INSERT INTO groups
+		(msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (msg_id) DO NOTHING`,
+		[]any{g.MsgID, g.OpenConversationID, g.ChatID, g.Name, g.Owner, string(mj), g.Sender, g.ConversationID, ms(g.CreatedAt)}}, nil
+}
+
+// outcomeRecords are the statements Finish runs after the outcome's update
+// to write its audit records: the command's first, then the group's.
+func outcomeRecords(o Outcome) ([]statement, error) {
+	var then []statement
+	if o.Audit != nil {
+		st, err := insertCommand(*o.Audit)
+		if err != nil {
+			return nil, err
+		}
+		then = append(then, st)
+	}
+	if o.Group != nil {
+		st, err := insertGroup(*o.Group)
+		if err != nil {
+			return nil, err
+		}
+		then = append(then, st)
+	}
+	return then, nil
+}
+
+// RecordGroup implements Store.
+func (s *sqlStore) RecordGroup(ctx context.Context, g Group) error {
+	st, err := insertGroup(g)
+	return s.record(ctx, "record group", st, err)
+}
+
+// record writes one audit record on its own: st, unless building it failed
+// with err.
+func (s *sqlStore) record(ctx context.Context, op string, st statement, err error) error {
+	if err != nil {
+		return opErr(op, err)
+	}
+	_, err = s.db.exec(ctx, st.q, st.args...)
+	return opErr(op, err)
+}
+
+const groupCols = `msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at`
+
+// Groups implements Store.
+func (s *sqlStore) Groups(ctx context.Context, f GroupFilter) ([]Group, error) {
+	var w where
+	if f.Sender != "" {
+		w.add("sender = $%d", f.Sender)
+	}
+	q := `SELECT ` + groupCols + ` FROM groups` + w.String() + ` ORDER BY created_at DESC, msg_id DESC` + w.page(f.Limit, f.Offset)
+	var out []Group
+	err := s.db.query(ctx, false, q, w.args,
+		func(scan func(dest ...any) error) error {
+			var (
+				g       Group
+				members string
+				created int64
+			)
+			if err := scan(&g.MsgID, &g.OpenConversationID, &g.ChatID, &g.Name, &g.Owner, &members, &g.Sender, &g.ConversationID, &created); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(members), &g.Members); err != nil {
+				return fmt.Errorf("group %q: members: %w", g.MsgID, err)
+			}
+			g.CreatedAt = fromMS(created)
+			out = append(out, g)
+			return nil
+		})
+	return out, opErr("groups", err)
+}
+
+// CountGroups implements Store.
+func (s *sqlStore) CountGroups(ctx context.Context, sender string) (int, error) {
+	var w where
+	if sender != "" {
+		w.add("sender = $%d", sender)
+	}
+	var n int64
+	err := s.db.query(ctx, false, `SELECT COUNT(*) FROM groups`+w.String(), w.args,
+		func(scan func(dest ...any) error) error { return scan(&n) })
+	return int(n), opErr("count groups", err)
+}
+
+const auditCols = `msg_id, at, sender, sender_nick, conversation_id, command, text, outcome,
+	group_open_conversation_id, chatid, request_id, error_code`
+
+// insertCommand is the statement that records r: an upsert keyed by
+// msg_id, so the record of a command finished again (e.g. after a lease was
+// lost) replaces the first.
+func insertCommand(r AuditRecord) (statement, error) {
+	if r.MsgID == "" {
+		return statement{}, errors.New("command record: empty msgID")
+	}
+	return statement{`INSERT INTO audit (` + auditCols + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (msg_id) DO UPDATE SET at = excluded.at, sender = excluded.sender,
+			sender_nick = excluded.sender_nick, conversation_id = excluded.conversation_id,
+			command = excluded.command, text = excluded.text, outcome = excluded.outcome,
+			group_open_conversation_id = excluded.group_open_conversation_id, chatid = excluded.chatid,
+			request_id = excluded.request_id, error_code = excluded.error_code`,
+		[]any{r.MsgID, ms(r.At), r.Sender, r.SenderNick, r.ConversationID, r.Command, r.Text, r.Outcome,
+			r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode}}, nil
+}
+
+// RecordCommand implements Store.
+func (s *sqlStore) RecordCommand(ctx context.Context, r AuditRecord) error {
+	st, err := insertCommand(r)
+	return s.record(ctx, "record command", st, err)
+}
+
+// Audit implements Store.
+func (s *sqlStore) Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
+	var w where
+	if f.Sender != "" {
+		w.add("sender = $%d", f.Sender)
+	}
+	if !f.Since.IsZero() {
+		w.add("at >= $%d", f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		w.add("at < $%d", f.Until.UnixMilli())
+	}
+	q := `SELECT ` + auditCols + ` FROM audit` + w.String() + ` ORDER BY at DESC, msg_id DESC` + w.page(f.Limit, f.Offset)
+	var out []AuditRecord
+	err := s.db.query(ctx, false, q, w.args, func(scan func(dest ...any) error) error {
+		var (
+			r  AuditRecord
+			at int64
+		)
+		if err := scan(&r.MsgID, &at, &r.Sender, &r.SenderNick, &r.ConversationID, &r.Command, &r.Text, &r.Outcome,
+			&r.GroupOpenConversationID, &r.ChatID, &r.RequestID, &r.ErrorCode); err != nil {
+			return err
+		}
+		r.At = fromMS(at)
+		out = append(out, r)
+		return nil
+	})
+	return out, opErr("audit", err)
+}
