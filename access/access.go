@@ -121,8 +121,12 @@ func Rules() []Rule {
 		RuleStandardGroups, RuleOwnerOverride, RuleRatePerUser, RuleRatePerConversation}
 }
 
-// Request is what the policy needs to know about one /newgroup command.
+// Request is what the policy needs to know about one command. The policy's
+// rules apply to every command whose plan asks for a decision (today
+// /newgroup); the rules on what may be created read the fields that command fills.
 type Request struct {
+	// Command is the canonical name of the command ("newgroup").
+	Command string
 	// UserID is the sender's user ID (senderStaffId); "" for a sender outside the organisation.
 	UserID string
 	// DingTalkAdmin is DingTalk's isAdmin flag of the message.

@@ -7,12 +7,12 @@ import (
 	"github.com/dingbot/dingbot/access"
 )
 
-// DeniedReply is the reply to a command the access policy denied, in cg's
+// DeniedReply is the reply to a command the access policy denied, in p's
 // language (nil: the default language): which rule denied it and, for the
 // who-may rules, whom to ask and the sender's user ID to give them; for the
 // rate limits, the limit and when to try again.
-func (l *Language) DeniedReply(cg *CreateGroup, d *access.Denial) Reply {
-	c := catalogueFor(l.cgLang(cg))
+func (l *Language) DeniedReply(p Plan, d *access.Denial) Reply {
+	c := l.cat(l.planLang(p))
 	if d == nil {
 		return Reply{Text: c.f(msgInternal)}
 	}
@@ -48,8 +48,8 @@ func (l *Language) DeniedReply(cg *CreateGroup, d *access.Denial) Reply {
 
 // AccessLookupFailedReply is the reply when the sender's departments, which
 // the access policy needs, could not be looked up: nothing was created.
-func (l *Language) AccessLookupFailedReply(cg *CreateGroup) Reply {
-	return Reply{Text: catalogueFor(l.cgLang(cg)).f(msgAccessLookupFailed)}
+func (l *Language) AccessLookupFailedReply(p Plan) Reply {
+	return Reply{Text: l.cat(l.planLang(p)).f(msgAccessLookupFailed)}
 }
 
 // timeUnits are the units durations are shown in, largest first.

@@ -1,13 +1,20 @@
-// Package commands is dingbot's command language: it turns the text of a chat
-// message into either an immediate reply (help, a usage error, a hint) or a
-// DingTalk request to perform, and turns the outcome of that request into the
-// reply a person reads. It is pure: no I/O, no clocks, no globals.
+// Package commands is dingbot's command language and its commands. Each
+// Command is one unit (see Command): its definition and texts, a pure Handle
+// that turns the text of a chat message into either an immediate reply (help,
+// a usage error, a hint) or a Plan, and a Run that carries a Plan out through
+// the Env the bot passes in and says what reply a person reads. Parsing does
+// no I/O and uses no clocks or globals, so it is fuzzed and `dingbot parse`
+// can show it; only Run talks to DingTalk and the store, and only through Env.
 package commands
 
 import "github.com/dingbot/dingbot/dingclient"
 
 // Message is what the command language needs to know about an incoming chat message.
 type Message struct {
+	// MsgID is DingTalk's msgId of the message.
+	MsgID string
+	// ConversationID is the chat's openConversationId.
+	ConversationID string
 	// Text is text.content as DingTalk delivered it (may start with the space left by a removed @bot mention).
 	Text string
 	// SenderStaffID is the sender's userId (senderStaffId); empty for senders outside the organisation.
@@ -38,13 +45,11 @@ type Reply struct {
 
 // Action is what the bot must do for one message: exactly one field is set.
 type Action struct {
-	// Reply is set when the answer is known without calling DingTalk.
+	// Reply is set when the answer is known without DingTalk or the store.
 	Reply *Reply
-	// CreateGroup is set when a group must be created before replying.
-	CreateGroup *CreateGroup
-	// ListGroups is set when the bot must read the groups created through it
-	// (/groups) and reply with Language.GroupsReply.
-	ListGroups *ListGroups
+	// Plan is set when the command's Run must carry something out before
+	// replying (a PeoplePlan may need look-ups first).
+	Plan Plan
 }
 
 // CreateGroup is a validated /newgroup command.
@@ -106,6 +111,9 @@ type Settings struct {
 	// CommandAliases maps an extra command name (with or without the leading
 	// "/") to a command name or built-in alias: "ng" → "newgroup".
 	CommandAliases map[string]string
+	// Commands are the commands the bot answers, in the order /help lists
+	// them; nil means Builtin(). Names and aliases must be unique.
+	Commands []Command
 }
 
 // Template is a named set of default members and options for /newgroup --template NAME.

@@ -18,10 +18,9 @@ type Definition struct {
 	Examples []string
 	// Options are the command's --options, in the order help lists them.
 	Options []Option
-	// Handler carries out the command once its options are parsed.
-	Handler Handler
 
-	shown string // the name help shows in this definition's language ("建群"); "" for Name
+	shown string   // the name help shows in this definition's language ("建群"); "" for Name
+	cmd   *Command // the command this defines
 }
 
 // shownName is the command name help and usage lines show.
@@ -42,11 +41,6 @@ func (d *Definition) otherNames() []string {
 	}
 	return v
 }
-
-// Handler carries out a parsed command. It returns the Action to take, or an
-// error; a *UsageError becomes a reply with the usage line and an example,
-// and Interpret turns any other error into a generic reply.
-type Handler func(req *Request) (Action, error)
 
 // OptionKind says what value an option takes.
 type OptionKind int
@@ -159,153 +153,31 @@ const (
 	cmdGroupsZh   = "群列表"
 )
 
-// Commands returns the command definitions with English texts and the
-// default settings, in the order /help lists them. Each call builds a fresh
-// slice.
-func Commands() []Definition {
-	return definitions(newCatalogue())
-}
-
 // Commands returns the command definitions in lang, including the configured
 // command aliases, in the order /help lists them. Each call builds a fresh slice.
 func (l *Language) Commands(lang Lang) []Definition {
-	return buildDefinitions(catalogueFor(l.replyLang(lang)), l)
+	return buildDefinitions(l.cat(l.replyLang(lang)), l)
 }
 
-// definitions builds the command table of the default settings with texts
-// from catalogue c.
-func definitions(c catalogue) []Definition {
-	return buildDefinitions(c, &Language{defaultLang: English})
+// helpOption is every command's --help.
+func helpOption(c catalogue) Option {
+	return Option{Name: optHelp, Short: "h", Kind: FlagOption, Summary: c.f(msgHelpOptHelp), Example: "--help"}
 }
 
-// newGroupExamples are the /newgroup examples in the catalogue's language;
-// with templates configured, one uses the first template.
-func newGroupExamples(c catalogue, l *Language) []string {
-	var ex []string
-	if c.lang == Chinese {
-		ex = []string{
-			`/建群 "发布 4.2" @张三 @李四`,
-			`/建群 值班 @张三 @李四 --owner @张三 --mute yes --history yes`,
-			`/建群 "供应商沟通" @张三 --standard --ext UNIONID1,UNIONID2`,
-			`/建群 支持 userid:manager4220 userid:0123`,
-			`/建群 周会 王五 13800000000 --dry-run`,
-		}
-	} else {
-		ex = []string{
-			`/newgroup "Release 4.2" @alice @bob`,
-			`/newgroup Oncall @alice @bob --owner @alice --mute yes --history yes`,
-			`/newgroup "Vendor sync" @alice --standard --ext UNIONID1,UNIONID2`,
-			`/newgroup Support userid:manager4220 userid:0123`,
-			`/newgroup Standup alice 13800000000 --dry-run`,
-		}
-	}
-	if l != nil && len(l.templateList) > 0 {
-		name := "/newgroup"
-		if c.lang == Chinese {
-			name = "/" + cmdNewGroupZh
-		}
-		ex = append(ex, name+" --template "+l.templateList[0]+` "Release 4.3"`)
-	}
-	return ex
-}
-
-// buildDefinitions builds the command table with texts from catalogue c and
-// the configured command aliases of l, whose handlers use l.
+// buildDefinitions builds the definitions of l's commands with texts from
+// catalogue c, with the configured command aliases added.
 func buildDefinitions(c catalogue, l *Language) []Definition {
-	help := Option{Name: optHelp, Short: "h", Kind: FlagOption, Summary: c.f(msgHelpOptHelp), Example: "--help"}
-	whoChoices := []Choice{
-		{Value: choiceEveryone, Aliases: []string{"all", "anyone", "everybody"}},
-		{Value: choiceOwner, Aliases: []string{"owner-only", "owneronly", "only-owner"}},
+	defs := make([]Definition, len(l.cmds))
+	for i := range l.cmds {
+		defs[i] = l.cmds[i].Define(c, l)
+		defs[i].cmd = &l.cmds[i]
 	}
-	defs := []Definition{
-		{
-			Name:        cmdNewGroup,
-			Aliases:     []string{"creategroup", "new-group", cmdNewGroupZh},
-			Summary:     c.f(msgNewGroupSummary),
-			Usage:       c.f(msgNewGroupUsage),
-			Description: c.f(msgNewGroupDescription),
-			Examples:    newGroupExamples(c, l),
-			Options: []Option{
-				{Name: optOwner, Aliases: []string{"群主"}, Kind: TextOption, Placeholder: "@user|userid:ID", Summary: c.f(msgOptOwner),
-					Example: "--owner @alice", Field: "owner"},
-				{Name: optOwnerType, Kind: ChoiceOption, Summary: c.f(msgOptOwnerType), Example: "--owner-type emp",
-					Choices: []Choice{{Value: "emp", Aliases: []string{"employee"}}, {Value: "ext", Aliases: []string{"external"}}},
-					Field:   "ownerType"},
-				{Name: optType, Aliases: []string{"group-type"}, Kind: ChoiceOption, Summary: c.f(msgOptType),
-					Example: "--type internal", Field: "conversationTag",
-					Choices: []Choice{{Value: choiceInternal, Aliases: []string{"inner"}}, {Value: choiceStandard, Aliases: []string{"normal", "common"}}}},
-				{Name: optStandard, Kind: FlagOption, Summary: c.f(msgOptStandard), Example: "--standard", Field: "conversationTag"},
-				{Name: optInternal, Kind: FlagOption, Summary: c.f(msgOptInternal), Example: "--internal", Field: "conversationTag"},
-				{Name: optExt, Aliases: []string{"external"}, Kind: TextOption, Repeatable: true, Placeholder: "UNIONID[,UNIONID...]",
-					Summary: c.f(msgOptExt), Example: "--standard --ext UNIONID1,UNIONID2", Field: "extidlist"},
-				{Name: optIcon, Kind: TextOption, Placeholder: "MEDIAID", Summary: c.f(msgOptIcon),
-					Example: "--icon @lADPDgQ9qVgKJ8TNAljNAlg", Field: "icon"},
-				{Name: optMentionAll, Aliases: []string{"at-all"}, Kind: ChoiceOption, Choices: whoChoices,
-					Summary: c.f(msgOptMentionAll), Example: "--mention-all owner", Field: "managementOptions.mentionAllAuthority"},
-				{Name: optHistory, Aliases: []string{"show-history"}, Kind: YesNoOption, Summary: c.f(msgOptHistory),
-					Example: "--history yes", Field: "managementOptions.showHistoryType"},
-				{Name: optApproval, Aliases: []string{"validation"}, Kind: YesNoOption, Summary: c.f(msgOptApproval),
-					Example: "--approval yes", Field: "managementOptions.validationType"},
-				{Name: optSearchable, Kind: YesNoOption, Summary: c.f(msgOptSearchable),
-					Example: "--searchable yes", Field: "managementOptions.searchable"},
-				{Name: optMute, Aliases: []string{"mute-all"}, Kind: YesNoOption, Summary: c.f(msgOptMute),
-					Example: "--mute yes", Field: "managementOptions.chatBannedType"},
-				{Name: optManage, Aliases: []string{"managers"}, Kind: ChoiceOption, Choices: whoChoices,
-					Summary: c.f(msgOptManage), Example: "--manage owner", Field: "managementOptions.managementType"},
-				{Name: optTemplate, Aliases: []string{"模板"}, Kind: TextOption, Placeholder: "NAME", Summary: c.f(msgOptTemplate),
-					Example: "--template release"},
-				{Name: optDryRun, Aliases: []string{"dryrun", "预览"}, Kind: FlagOption, Summary: c.f(msgOptDryRun),
-					Example: "--dry-run"},
-				help,
-			},
-			Handler: func(req *Request) (Action, error) { return l.newGroup(req) },
-		},
-		{
-			Name:        cmdHelp,
-			Aliases:     []string{"?", cmdHelpZh},
-			Summary:     c.f(msgHelpSummary),
-			Usage:       c.f(msgHelpUsage),
-			Description: c.f(msgHelpDescription),
-			Examples:    []string{"/help", "/help newgroup"},
-			Options:     []Option{help},
-		},
-	}
-	if c.lang == Chinese {
-		defs[0].shown, defs[1].shown = cmdNewGroupZh, cmdHelpZh
-		defs[1].Examples = []string{"/帮助", "/帮助 建群", "/帮助 模板"}
-	}
-	defs = append(defs, groupsDefinition(c, l, help))
 	for _, alias := range sortedKeys(l.cmdAliases) {
 		if d := lookup(defs, l.cmdAliases[alias]); d != nil {
 			d.Aliases = append(d.Aliases, alias)
 		}
 	}
-	defs[1].Handler = func(req *Request) (Action, error) { return helpHandler(c, defs, l, req) }
 	return defs
-}
-
-// groupsDefinition is /groups: the groups the sender created through the bot.
-func groupsDefinition(c catalogue, l *Language, help Option) Definition {
-	d := Definition{
-		Name:        cmdGroups,
-		Aliases:     []string{"mygroups", cmdGroupsZh},
-		Summary:     c.f(msgGroupsSummary),
-		Usage:       c.f(msgGroupsUsage),
-		Description: c.f(msgGroupsDescription, GroupsPerPage),
-		Examples:    []string{"/groups", "/groups --page 2", "/groups --all"},
-		Options: []Option{
-			{Name: optPage, Aliases: []string{"页"}, Kind: TextOption, Placeholder: "N", Summary: c.f(msgOptPage),
-				Example: "--page 2"},
-			{Name: optAll, Aliases: []string{"全部"}, Kind: FlagOption, Summary: c.f(msgOptAll), Example: "--all"},
-			help,
-		},
-		Handler: func(req *Request) (Action, error) { return l.listGroups(req) },
-	}
-	if c.lang == Chinese {
-		d.shown = cmdGroupsZh
-		d.Examples = []string{"/群列表", "/群列表 --page 2", "/群列表 --all"}
-	}
-	return d
 }
 
 // lookup finds the definition named (or aliased) name, which must be lower case.

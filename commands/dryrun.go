@@ -19,7 +19,7 @@ const maxDryRunListed = 50
 // JSON request body. With more than MaxMembers members it says that the rest
 // would be added after creating the group.
 func (l *Language) DryRunReply(cg *CreateGroup) Reply {
-	c := catalogueFor(l.cgLang(cg))
+	c := l.cat(l.planLang(cg))
 	if cg == nil {
 		return Reply{Text: c.f(msgInternal)}
 	}

@@ -46,13 +46,13 @@ func TestTemplates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			act := l.Interpret(tt.msg)
-			if act.CreateGroup == nil {
+			if act.CreateGroup() == nil {
 				t.Fatalf("replied:\n%s", act.Reply.Text)
 			}
-			if got, want := jsonOf(act.CreateGroup.Request), jsonOf(tt.want); got != want {
+			if got, want := jsonOf(act.CreateGroup().Request), jsonOf(tt.want); got != want {
 				t.Errorf("request\n got %s\nwant %s", got, want)
 			}
-			if act.CreateGroup.Template == "" {
+			if act.CreateGroup().Template == "" {
 				t.Error("Template not recorded")
 			}
 		})
@@ -91,7 +91,7 @@ func TestTemplateReplies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			act := tt.l.Interpret(directMsg(tt.text))
 			if act.Reply == nil {
-				t.Fatalf("no reply: %s", jsonOf(act.CreateGroup.Request))
+				t.Fatalf("no reply: %s", jsonOf(act.CreateGroup().Request))
 			}
 			got := act.Reply.Text
 			if sub, ok := strings.CutPrefix(tt.want, "~"); ok {
@@ -138,7 +138,7 @@ func TestReplyLanguage(t *testing.T) {
 		if out.lang != tt.want {
 			t.Errorf("%q: language %s, want %s", tt.text, out.lang, tt.want)
 		}
-		if cg := out.act.CreateGroup; cg != nil && cg.Lang != tt.want {
+		if cg := out.act.CreateGroup(); cg != nil && cg.Lang != tt.want {
 			t.Errorf("%q: CreateGroup.Lang %s, want %s", tt.text, cg.Lang, tt.want)
 		}
 		if r := out.act.Reply; r != nil && hasCJK(r.Text) != (tt.want == Chinese) {
@@ -151,7 +151,7 @@ func TestCommandAliases(t *testing.T) {
 	l := testLanguage(t)
 	for _, text := range []string{"/ng X userid:u1", "/NG X userid:u1", "/新群 X userid:u1", "/建群 X userid:u1"} {
 		act := l.Interpret(directMsg(text))
-		if act.CreateGroup == nil || jsonOf(act.CreateGroup.Request) != jsonOf(req("X", testSender, testSender, "u1")) {
+		if act.CreateGroup() == nil || jsonOf(act.CreateGroup().Request) != jsonOf(req("X", testSender, testSender, "u1")) {
 			t.Errorf("%q: %+v", text, act)
 		}
 	}
@@ -219,7 +219,7 @@ func TestDryRun(t *testing.T) {
 	msg := groupMsg(`/newgroup "Release 4.3" @Dan --template release --mute yes --owner @alice --icon @media1 --dry-run`, "d4=dan04")
 	act := l.Interpret(msg)
 	if act.Reply == nil {
-		t.Fatalf("a dry run created %s", jsonOf(act.CreateGroup.Request))
+		t.Fatalf("a dry run created %s", jsonOf(act.CreateGroup().Request))
 	}
 	want := "Dry run: nothing was created. This is what I would send to DingTalk:\n" +
 		"Name (name): \"Release 4.3\"\n" +
@@ -258,7 +258,7 @@ func TestDryRun(t *testing.T) {
 
 	// A dry run with people to look up comes back as a CreateGroup; DryRunReply lists them.
 	act = l.Interpret(directMsg("/newgroup X Carol --owner 13800000000 --dryrun"))
-	cg := act.CreateGroup
+	cg := act.CreateGroup()
 	if cg == nil || !cg.DryRun || len(cg.Pending) != 2 {
 		t.Fatalf("want a pending dry run, got %+v", act)
 	}
@@ -327,9 +327,9 @@ func TestRepliesBothLanguages(t *testing.T) {
 	type render func(l *Language, lang Lang) string
 	scenarios := map[string]render{
 		"non-text": func(l *Language, lang Lang) string { return l.NonTextReply(lang).Text },
-		"created":  func(l *Language, lang Lang) string { return l.CreatedReply(cg(lang), resp, nil).Text },
+		"created":  func(l *Language, lang Lang) string { return l.createdReply(cg(lang), resp, nil).Text },
 		"created, not added": func(l *Language, lang Lang) string {
-			return l.CreatedReply(cg(lang), resp, []string{"bob02", "zed"}).Text
+			return l.createdReply(cg(lang), resp, []string{"bob02", "zed"}).Text
 		},
 		"visibility": func(l *Language, lang Lang) string {
 			return l.FailedReply(cg(lang), apiErr(400, "permession.checkFailed", "群主不在应用可见性内")).Text
@@ -339,12 +339,12 @@ func TestRepliesBothLanguages(t *testing.T) {
 		},
 		"dry run": func(l *Language, lang Lang) string { return l.DryRunReply(cg(lang)).Text },
 		"unresolved": func(l *Language, lang Lang) string {
-			g := l.Interpret(directMsg("/newgroup X Carol --owner 13900000000")).CreateGroup
+			g := l.Interpret(directMsg("/newgroup X Carol --owner 13900000000")).CreateGroup()
 			g.Lang = lang
 			return l.Complete(g, []Lookup{{Ref: g.Pending[0]}, {Ref: g.Pending[1], Candidates: []Person{{"a", "A"}, {"b", "B"}}}}).Reply.Text
 		},
 		"lookup failed": func(l *Language, lang Lang) string {
-			g := l.Interpret(directMsg("/newgroup X Carol")).CreateGroup
+			g := l.Interpret(directMsg("/newgroup X Carol")).CreateGroup()
 			g.Lang = lang
 			return l.Complete(g, nil).Reply.Text
 		},
@@ -378,10 +378,10 @@ func TestRepliesBothLanguages(t *testing.T) {
 	}
 	// Golden texts of the main replies in both languages.
 	golden := []struct{ got, want string }{
-		{en.CreatedReply(cg(English), resp, []string{"bob02"}).Text,
+		{en.createdReply(cg(English), resp, []string{"bob02"}).Text,
 			"Created group \"Release 4.2\".\nType: internal group\nOwner: Dave (0123)\nMembers: 2 (Dave and Alice)\n" +
 				"I couldn't add 1 of them after creating the group: bob02. The group owner can add them in the group settings.\nopenConversationId: cid1\nchatid: chat1"},
-		{zh.CreatedReply(cg(Chinese), resp, []string{"bob02"}).Text,
+		{zh.createdReply(cg(Chinese), resp, []string{"bob02"}).Text,
 			"已创建群 “Release 4.2”。\n类型：内部群\n群主：Dave (0123)\n成员：2 人（Dave和Alice）\n" +
 				"建群后有 1 人没能加进群：bob02。群主可以在群设置里手动添加。\nopenConversationId：cid1\nchatid：chat1"},
 		{en.FailedReply(cg(English), apiErr(400, "permession.checkFailed", "群主不在应用可见性内")).Text,
@@ -428,11 +428,11 @@ func TestLanguageIsSafeForConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for range 50 {
 				act := l.Interpret(groupMsg(`/newgroup X @Dan Carol --template release`, "d4=dan04"))
-				if act.CreateGroup == nil {
+				if act.CreateGroup() == nil {
 					t.Error("no group")
 					return
 				}
-				l.Complete(act.CreateGroup, []Lookup{{Ref: act.CreateGroup.Pending[0], Candidates: []Person{{UserID: "c" + string(rune('0'+i))}}}})
+				l.Complete(act.CreateGroup(), []Lookup{{Ref: act.CreateGroup().Pending[0], Candidates: []Person{{UserID: "c" + string(rune('0'+i))}}}})
 				l.Parse("/建群 --help")
 			}
 		})
@@ -445,7 +445,7 @@ func BenchmarkLanguageInterpret(b *testing.B) {
 	msg := groupMsg(`/newgroup "Release 4.2" @alice @bob --template release --mute yes`, "d1=alice01", "d2=bob02")
 	b.ReportAllocs()
 	for b.Loop() {
-		if act := l.Interpret(msg); act.CreateGroup == nil {
+		if act := l.Interpret(msg); act.CreateGroup() == nil {
 			b.Fatal("no group")
 		}
 	}

@@ -49,7 +49,6 @@ func FuzzInterpret(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	legacy, _ := New(Settings{})
 	f.Fuzz(func(t *testing.T, text, sender string, group bool, mentions string) {
 		msg := Message{Text: text, SenderStaffID: sender, Group: group, BotUserID: testBot}
 		if mentions != "" {
@@ -61,7 +60,7 @@ func FuzzInterpret(f *testing.F) {
 		// No recover: a panic fails the fuzz run.
 		act := l.interpret(msg).act
 		checkAction(t, act, text, sender, false)
-		if cg := act.CreateGroup; cg != nil && len(cg.Pending) > 0 {
+		if cg := act.CreateGroup(); cg != nil && len(cg.Pending) > 0 {
 			// Answer every look-up: found, not found or ambiguous by the value's length.
 			var lookups []Lookup
 			for i, ref := range cg.Pending {
@@ -73,22 +72,12 @@ func FuzzInterpret(f *testing.F) {
 			}
 			done := l.Complete(cg, lookups)
 			checkAction(t, done, text, sender, true)
-			if done.CreateGroup != nil && done.CreateGroup.DryRun {
+			if done.CreateGroup() != nil && done.CreateGroup().DryRun {
 				t.Fatal("Complete returned a dry run to create")
 			}
 		}
-		if act.CreateGroup != nil && act.CreateGroup.DryRun && len(act.CreateGroup.Pending) == 0 {
+		if act.CreateGroup() != nil && act.CreateGroup().DryRun && len(act.CreateGroup().Pending) == 0 {
 			t.Fatal("Interpret returned a final dry run to create")
-		}
-		// The single-step Interpret never hands out what it can't create.
-		old := legacy.interpret(msg).act
-		if old.CreateGroup != nil {
-			if act := Interpret(msg); act.CreateGroup != nil {
-				checkAction(t, act, text, sender, true)
-				if len(act.CreateGroup.Request.UserIDs) > MaxMembers {
-					t.Fatalf("Interpret: %d user IDs", len(act.CreateGroup.Request.UserIDs))
-				}
-			}
 		}
 		if _, err := json.Marshal(l.Parse(text)); err != nil {
 			t.Fatal(err)
@@ -105,10 +94,10 @@ var fmtError = regexp.MustCompile(`%!.?\(`)
 // checkAction checks the invariants of an Action for the message text.
 func checkAction(t *testing.T, act Action, text, sender string, final bool) {
 	t.Helper()
-	if btoi(act.Reply != nil)+btoi(act.CreateGroup != nil)+btoi(act.ListGroups != nil) != 1 {
-		t.Fatalf("Action has Reply=%v CreateGroup=%v ListGroups=%v", act.Reply != nil, act.CreateGroup != nil, act.ListGroups != nil)
+	if (act.Reply == nil) == (act.Plan == nil) {
+		t.Fatalf("Action has Reply=%v Plan=%v; want exactly one", act.Reply != nil, act.Plan != nil)
 	}
-	if lg := act.ListGroups; lg != nil {
+	if lg := act.ListGroups(); lg != nil {
 		if lg.Sender != strings.TrimSpace(sender) || lg.Page < 1 || (lg.Lang != English && lg.Lang != Chinese) {
 			t.Fatalf("ListGroups %+v from sender %q", lg, sender)
 		}
@@ -127,7 +116,7 @@ func checkAction(t *testing.T, act Action, text, sender string, final bool) {
 		}
 		return
 	}
-	cg := act.CreateGroup
+	cg := act.CreateGroup()
 	if final && len(cg.Pending) > 0 {
 		t.Fatalf("final CreateGroup with pending %v", cg.Pending)
 	}
@@ -222,7 +211,7 @@ func FuzzComplete(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text, id, name string, n uint8, fail bool) {
 		act := l.interpret(directMsg(text)).act
-		cg := act.CreateGroup
+		cg := act.CreateGroup()
 		if cg == nil || len(cg.Pending) == 0 {
 			return
 		}
@@ -242,9 +231,9 @@ func FuzzComplete(f *testing.F) {
 		if done.Reply != nil && fail && strings.Contains(done.Reply.Text, id) && len(id) > 3 && !strings.Contains(text, id) {
 			t.Fatalf("reply shows the error text %q:\n%s", id, done.Reply.Text)
 		}
-		if done.CreateGroup != nil {
-			l.CreatedReply(done.CreateGroup, nil, []string{id})
-			l.FailedReply(done.CreateGroup, errors.New(name))
+		if done.CreateGroup() != nil {
+			l.createdReply(done.CreateGroup(), nil, []string{id})
+			l.FailedReply(done.CreateGroup(), errors.New(name))
 		}
 		l.DryRunReply(cg)
 	})

@@ -34,11 +34,11 @@ func TestGroupsInterpret(t *testing.T) {
 		t.Run(tc.text, func(t *testing.T) {
 			act := l.Interpret(groupMsg(tc.text))
 			if tc.want != nil {
-				if act.ListGroups == nil {
+				if act.ListGroups() == nil {
 					t.Fatalf("Interpret = %+v, want ListGroups", act.Reply)
 				}
-				if *act.ListGroups != *tc.want {
-					t.Fatalf("ListGroups = %+v, want %+v", *act.ListGroups, *tc.want)
+				if *act.ListGroups() != *tc.want {
+					t.Fatalf("ListGroups = %+v, want %+v", *act.ListGroups(), *tc.want)
 				}
 				return
 			}
@@ -66,7 +66,7 @@ func TestGroupsReply(t *testing.T) {
 		}
 		return p
 	}
-	got := l.GroupsReply(&ListGroups{Sender: "alice01", Page: 1, Lang: English}, page(2, 23)).Text
+	got := l.groupsReply(&ListGroups{Sender: "alice01", Page: 1, Lang: English}, page(2, 23)).Text
 	want := "Groups you created through me (page 1 of 3, 23 in all):\n" +
 		"1. \"Release 0\", 3 members, created 2026-11-01 01:30 UTC\n" +
 		"   openConversationId: cid0==\n" +
@@ -76,14 +76,14 @@ func TestGroupsReply(t *testing.T) {
 	if got != want {
 		t.Errorf("page 1:\n got %q\nwant %q", got, want)
 	}
-	got = l.GroupsReply(&ListGroups{Sender: "alice01", All: true, Page: 3, Lang: English}, page(1, 21)).Text
+	got = l.groupsReply(&ListGroups{Sender: "alice01", All: true, Page: 3, Lang: English}, page(1, 21)).Text
 	want = "Groups created through me by everyone (page 3 of 3, 21 in all):\n" +
 		"21. \"Release 0\", 3 members, created 2026-11-01 01:30 UTC by Alice Wang (alice01)\n" +
 		"   openConversationId: cid0=="
 	if got != want {
 		t.Errorf("last page of --all:\n got %q\nwant %q", got, want)
 	}
-	got = l.GroupsReply(&ListGroups{Sender: "alice01", All: true, Page: 1, Lang: Chinese}, page(1, 11)).Text
+	got = l.groupsReply(&ListGroups{Sender: "alice01", All: true, Page: 1, Lang: Chinese}, page(1, 11)).Text
 	want = "所有人通过我创建的群（第 1 页，共 2 页，共 11 个）：\n" +
 		"1. “Release 0”，3 人，由 Alice Wang (alice01) 创建于 2026-11-01 01:30 UTC\n" +
 		"   openConversationId：cid0==\n" +
@@ -101,17 +101,17 @@ func TestGroupsReply(t *testing.T) {
 		{ListGroups{Page: 1, Lang: Chinese}, GroupsPage{}, "你还没有通过我创建过群。可以用 /建群 群名 @成员 来建一个。"},
 		{ListGroups{Page: 7, Lang: English}, GroupsPage{Total: 23}, "There is no page 7: there are 3. The last one: /groups --page 3"},
 	} {
-		if got := l.GroupsReply(&tc.lg, tc.p).Text; got != tc.want {
+		if got := l.groupsReply(&tc.lg, tc.p).Text; got != tc.want {
 			t.Errorf("GroupsReply(%+v, %+v) = %q, want %q", tc.lg, tc.p, got, tc.want)
 		}
 	}
-	if got := l.GroupsAdminOnlyReply(&ListGroups{Lang: English}).Text; !strings.Contains(got, "Only admins") {
+	if got := l.groupsAdminOnlyReply(&ListGroups{Lang: English}).Text; !strings.Contains(got, "Only admins") {
 		t.Errorf("GroupsAdminOnlyReply = %q", got)
 	}
-	if got := l.GroupsFailedReply(&ListGroups{Lang: Chinese}).Text; !strings.Contains(got, "群列表") {
+	if got := l.groupsFailedReply(&ListGroups{Lang: Chinese}).Text; !strings.Contains(got, "群列表") {
 		t.Errorf("GroupsFailedReply = %q", got)
 	}
-	if got := l.GroupsReply(nil, GroupsPage{}).Text; got == "" {
+	if got := l.groupsReply(nil, GroupsPage{}).Text; got == "" {
 		t.Error("GroupsReply(nil) is empty")
 	}
 }

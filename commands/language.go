@@ -31,7 +31,9 @@ type Language struct {
 	templates    map[string]*template
 	templateList []string          // template names, sorted
 	cmdAliases   map[string]string // configured alias → command name
-	en, zh       []Definition
+	cmds         []Command         // the registered commands, in /help order
+	en, zh       []Definition      // their definitions in each language, in the same order
+	catEN, catZH catalogue         // the generic texts and the commands' own
 }
 
 // template is a Template with its Args parsed.
@@ -58,7 +60,15 @@ func New(s Settings) (*Language, error) {
 	default:
 		return nil, fmt.Errorf("DefaultLang: %q is not a supported language (use %q or %q)", s.DefaultLang, English, Chinese)
 	}
-	builtin := definitions(newCatalogue())
+	l.cmds = append([]Command(nil), s.Commands...)
+	if l.cmds == nil {
+		l.cmds = Builtin()
+	}
+	if err := checkCommands(l.cmds); err != nil {
+		return nil, err
+	}
+	l.catEN, l.catZH = catalogueOf(English, l.cmds), catalogueOf(Chinese, l.cmds)
+	builtin := buildDefinitions(l.cat(English), l)
 
 	for _, k := range sortedKeys(s.CommandAliases) {
 		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(k), "/"))
@@ -133,6 +143,9 @@ func New(s Settings) (*Language, error) {
 		if strings.ContainsAny(t.Description, "\r\n") || hasControl(t.Description) {
 			return nil, fmt.Errorf("Templates[%q]: the description must be one line", k)
 		}
+		if lookup(builtin, cmdNewGroup) == nil {
+			return nil, fmt.Errorf("Templates[%q]: templates are for /newgroup, which is not registered", k)
+		}
 		args, err := parseTemplateArgs(builtin, t.Args)
 		if err != nil {
 			return nil, fmt.Errorf("Templates[%q]: %v", k, err)
@@ -141,8 +154,8 @@ func New(s Settings) (*Language, error) {
 		l.templateList = append(l.templateList, name)
 	}
 	sort.Strings(l.templateList)
-	l.en = buildDefinitions(catalogueFor(English), l)
-	l.zh = buildDefinitions(catalogueFor(Chinese), l)
+	l.en = buildDefinitions(l.cat(English), l)
+	l.zh = buildDefinitions(l.cat(Chinese), l)
 	// Each template must make a valid command on its own.
 	for _, name := range l.templateList {
 		out := l.interpret(Message{Text: "/newgroup X --template " + name, SenderStaffID: ParseSender})
@@ -152,6 +165,28 @@ func New(s Settings) (*Language, error) {
 		}
 	}
 	return l, nil
+}
+
+// checkCommands refuses a command list with a nameless command, one without
+// a definition, or a name or alias given twice.
+func checkCommands(cmds []Command) error {
+	seen := map[string]string{}
+	for _, cmd := range cmds {
+		if cmd.Name == "" || cmd.Define == nil {
+			return fmt.Errorf("Commands: a command needs a Name and a Define (got %q)", cmd.Name)
+		}
+		def := cmd.Define(catalogueOf(English, cmds), &Language{defaultLang: English, cmds: cmds})
+		if def.Name != cmd.Name {
+			return fmt.Errorf("Commands: /%s defines itself as /%s", cmd.Name, def.Name)
+		}
+		for _, n := range append([]string{def.Name}, def.Aliases...) {
+			if other, dup := seen[n]; dup {
+				return fmt.Errorf("Commands: /%s is a name of both /%s and /%s", n, other, cmd.Name)
+			}
+			seen[n] = cmd.Name
+		}
+	}
+	return nil
 }
 
 // parseTemplateArgs parses a template's Args with /newgroup's parser.
@@ -215,14 +250,6 @@ func hasLetter(s string) bool {
 	return false
 }
 
-// btoi is 1 for true, 0 for false.
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -253,6 +280,37 @@ func (l *Language) textLang(text string) Lang {
 		return Chinese
 	}
 	return l.defaultLang
+}
+
+// cat returns the catalogue of lang: the generic texts and the registered
+// commands' own.
+func (l *Language) cat(lang Lang) catalogue {
+	if l.catEN.text == nil { // a Language not made by New
+		return catalogueOf(lang, l.cmds)
+	}
+	if lang == Chinese {
+		return l.catZH
+	}
+	return l.catEN
+}
+
+// CommandNames are the canonical names of the registered commands, in /help order.
+func (l *Language) CommandNames() []string {
+	names := make([]string, len(l.cmds))
+	for i := range l.cmds {
+		names[i] = l.cmds[i].Name
+	}
+	return names
+}
+
+// Command returns the registered command called name (canonical), or nil.
+func (l *Language) Command(name string) *Command {
+	for i := range l.cmds {
+		if l.cmds[i].Name == name {
+			return &l.cmds[i]
+		}
+	}
+	return nil
 }
 
 // defs returns the definitions rendered in lang.
@@ -294,62 +352,11 @@ func (l *Language) command(name string) (*Definition, Lang) {
 func (l *Language) Interpret(msg Message) (act Action) {
 	defer func() {
 		if recover() != nil {
-			act = replyAction(catalogueFor(l.textLang(msg.Text)).f(msgInternal))
+			act = replyAction(l.cat(l.textLang(msg.Text)).f(msgInternal))
 		}
 	}()
 	out := l.interpret(msg)
 	return out.act
-}
-
-// Interpret parses one chat message with the default settings (English, no
-// aliases, no templates). It is the single-step form used before people
-// look-ups existed: a command naming people that only DingTalk could resolve
-// (a typed @name, a mobile number, a bare name) gets a reply explaining
-// what to write instead, a command with more than MaxMembers people is
-// refused, and a --dry-run is answered at once. It never panics.
-func Interpret(msg Message) (act Action) {
-	c := newCatalogue()
-	defer func() {
-		if recover() != nil {
-			act = replyAction(c.f(msgInternal))
-		}
-	}()
-	l, _ := New(Settings{})
-	out := l.interpret(msg)
-	if cg := out.act.CreateGroup; cg != nil {
-		c = catalogueFor(cg.Lang)
-		def, _ := l.command(out.cmd)
-		if err := legacyCheck(cg); err != nil {
-			return errorReply(c, def, err)
-		}
-	}
-	return out.act
-}
-
-// legacyCheck refuses what the single-step Interpret can't carry out.
-func legacyCheck(cg *CreateGroup) error {
-	p := cg.plan
-	if p == nil {
-		return nil
-	}
-	if len(p.bare) > 0 {
-		return tooManyNames(append([]string{p.name}, p.bare...))
-	}
-	if len(cg.Pending) > 0 {
-		first := cg.Pending[0].Text
-		switch {
-		case p.mentionN > 0 && p.typedWords > p.mentionN:
-			return newUsageError(msgMentionCountMismatch, p.typedWords, p.mentionN)
-		case p.group:
-			return newUsageError(msgUnresolvedGroup, first)
-		default:
-			return newUsageError(msgUnresolvedDirect, first)
-		}
-	}
-	if n := len(cg.Request.UserIDs); n > MaxMembers {
-		return newUsageError(msgTooManyMembers, n, MaxMembers)
-	}
-	return nil
 }
 
 // outcome is what interpret found out about a message.
@@ -365,7 +372,7 @@ type outcome struct {
 // language.
 func (l *Language) notCommand(line string) outcome {
 	lang := l.textLang(line)
-	return outcome{act: replyAction(catalogueFor(lang).f(msgNotCommand)), lang: lang, isErr: true}
+	return outcome{act: replyAction(l.cat(lang).f(msgNotCommand)), lang: lang, isErr: true}
 }
 
 // interpret is Interpret without the panic guard (the fuzz tests call it so
@@ -383,7 +390,7 @@ func (l *Language) interpret(msg Message) outcome {
 		if def == nil {
 			lang = l.textLang(line)
 		}
-		out := outcome{act: errorReply(catalogueFor(lang), def, err), lang: lang, isErr: true}
+		out := outcome{act: errorReply(l.cat(lang), def, err), lang: lang, isErr: true}
 		if def != nil {
 			out.cmd = def.Name
 		}
@@ -395,10 +402,10 @@ func (l *Language) interpret(msg Message) outcome {
 	def, lang := l.command(strings.ToLower(words[0][1:]))
 	if def == nil {
 		fallback := l.textLang(line)
-		c := catalogueFor(fallback)
+		c := l.cat(fallback)
 		return outcome{act: unknownCommandReply(c, l.defs(fallback), words[0], msgUnknownCommand), lang: fallback, isErr: true}
 	}
-	c := catalogueFor(lang)
+	c := l.cat(lang)
 	out := outcome{cmd: def.Name, lang: lang}
 	args := words[1:]
 	if wantsHelp(args) {
@@ -411,23 +418,23 @@ func (l *Language) interpret(msg Message) outcome {
 		return out
 	}
 	req.Message, req.Line, req.lang = msg, line, lang
-	if def.Handler == nil {
+	if def.cmd == nil || def.cmd.Handle == nil {
 		out.act = replyAction(commandHelp(c, def))
 		return out
 	}
-	act, err := def.Handler(req)
+	act, err := def.cmd.Handle(l, req)
 	if err != nil {
 		out.act, out.isErr = errorReply(c, def, err), true
 		return out
 	}
-	if set := btoi(act.Reply != nil) + btoi(act.CreateGroup != nil) + btoi(act.ListGroups != nil); set != 1 {
+	if (act.Reply == nil) == (act.Plan == nil) || (act.Plan != nil && (act.Plan.Command() != def.Name || def.cmd.Run == nil)) {
 		out.act, out.isErr = replyAction(c.f(msgInternal)), true
 		return out
 	}
 	out.act = act
-	if cg := act.CreateGroup; cg != nil {
+	if cg := act.CreateGroup(); cg != nil {
 		out.cg = cg
-		if cg.DryRun && len(cg.Pending) == 0 {
+		if cg.isFinalDryRun() {
 			r := l.DryRunReply(cg)
 			out.act = Action{Reply: &r}
 		}

@@ -46,20 +46,20 @@ type answer struct {
 func run(t *testing.T, l *Language, msg Message, answers ...answer) (first, final Action) {
 	t.Helper()
 	first = l.Interpret(msg)
-	if first.CreateGroup == nil || len(first.CreateGroup.Pending) == 0 {
+	if first.CreateGroup() == nil || len(first.CreateGroup().Pending) == 0 {
 		return first, first
 	}
 	var lookups []Lookup
-	for _, ref := range first.CreateGroup.Pending {
+	for _, ref := range first.CreateGroup().Pending {
 		for _, a := range answers {
 			if a.value == ref.Value {
 				lookups = append(lookups, Lookup{Ref: ref, Candidates: a.cands, Err: a.err})
 			}
 		}
 	}
-	before := jsonOf(first.CreateGroup)
-	final = l.Complete(first.CreateGroup, lookups)
-	if after := jsonOf(first.CreateGroup); after != before {
+	before := jsonOf(first.CreateGroup())
+	final = l.Complete(first.CreateGroup(), lookups)
+	if after := jsonOf(first.CreateGroup()); after != before {
 		t.Errorf("Complete modified its argument:\n%s\n%s", before, after)
 	}
 	return first, final
@@ -141,23 +141,23 @@ func TestResolvePeople(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			first, final := run(t, l, tt.msg, tt.answers...)
-			if first.CreateGroup == nil {
+			if first.CreateGroup() == nil {
 				t.Fatalf("Interpret replied:\n%s", first.Reply.Text)
 			}
-			if got, want := jsonOf(first.CreateGroup.Pending), jsonOf(tt.pending); len(tt.pending) > 0 && got != want {
+			if got, want := jsonOf(first.CreateGroup().Pending), jsonOf(tt.pending); len(tt.pending) > 0 && got != want {
 				t.Errorf("pending\n got %s\nwant %s", got, want)
 			}
-			if final.CreateGroup == nil {
+			if final.CreateGroup() == nil {
 				t.Fatalf("Complete replied:\n%s", final.Reply.Text)
 			}
-			if len(final.CreateGroup.Pending) != 0 {
-				t.Errorf("final CreateGroup has pending people %v", final.CreateGroup.Pending)
+			if len(final.CreateGroup().Pending) != 0 {
+				t.Errorf("final CreateGroup has pending people %v", final.CreateGroup().Pending)
 			}
-			if got := jsonOf(final.CreateGroup.Request); got != tt.want {
+			if got := jsonOf(final.CreateGroup().Request); got != tt.want {
 				t.Errorf("request\n got %s\nwant %s", got, tt.want)
 			}
 			for id, n := range tt.names {
-				if got := final.CreateGroup.Names[id]; got != n {
+				if got := final.CreateGroup().Names[id]; got != n {
 					t.Errorf("Names[%s] = %q, want %q", id, got, n)
 				}
 			}
@@ -233,7 +233,7 @@ func TestResolvePeopleReplies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, final := run(t, l, tt.msg, tt.answers...)
 			if final.Reply == nil {
-				t.Fatalf("no reply; request %s", jsonOf(final.CreateGroup.Request))
+				t.Fatalf("no reply; request %s", jsonOf(final.CreateGroup().Request))
 			}
 			got := final.Reply.Text
 			if sub, ok := strings.CutPrefix(tt.want, "~"); ok {
@@ -260,15 +260,43 @@ func TestCompleteEdgeCases(t *testing.T) {
 	// A CreateGroup built elsewhere (no plan): resolved people are appended.
 	cg := &CreateGroup{Request: req("X", "", "u1"), Pending: []PersonRef{{Text: "Carol", Kind: RefName, Value: "Carol", Owner: true}}}
 	a := l.Complete(cg, []Lookup{{Ref: cg.Pending[0], Candidates: []Person{{"carol03", "Carol"}}}})
-	if a.CreateGroup == nil {
+	if a.CreateGroup() == nil {
 		t.Fatalf("replied %q", a.Reply.Text)
 	}
-	if got, want := jsonOf(a.CreateGroup.Request), jsonOf(req("X", "carol03", "carol03", "u1")); got != want {
+	if got, want := jsonOf(a.CreateGroup().Request), jsonOf(req("X", "carol03", "carol03", "u1")); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 	// Nothing pending: Complete returns the request as is.
-	cg = l.Interpret(directMsg("/newgroup X userid:u1")).CreateGroup
-	if a := l.Complete(cg, nil); a.CreateGroup == nil || jsonOf(a.CreateGroup.Request) != jsonOf(cg.Request) {
+	cg = l.Interpret(directMsg("/newgroup X userid:u1")).CreateGroup()
+	if a := l.Complete(cg, nil); a.CreateGroup() == nil || jsonOf(a.CreateGroup().Request) != jsonOf(cg.Request) {
 		t.Errorf("Complete without pending changed the request: %+v", a)
 	}
+}
+
+// Interpret is the default Language's Interpret (English, no aliases, no
+// templates), for the tests that need no settings.
+func Interpret(msg Message) Action {
+	l, err := New(Settings{})
+	if err != nil {
+		panic(err)
+	}
+	return l.Interpret(msg)
+}
+
+// Commands are the default Language's definitions in English.
+func Commands() []Definition {
+	l, err := New(Settings{})
+	if err != nil {
+		panic(err)
+	}
+	return l.Commands(English)
+}
+
+// NonTextReply is the default Language's reply to a message that is not text.
+func NonTextReply() Reply {
+	l, err := New(Settings{})
+	if err != nil {
+		panic(err)
+	}
+	return l.NonTextReply("")
 }

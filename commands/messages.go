@@ -56,56 +56,19 @@ const (
 	msgHelpTemplatesFooter
 
 	// /help definition.
-	msgHelpSummary
-	msgHelpUsage
-	msgHelpDescription
 	msgHelpOptHelp
 
 	// /newgroup definition.
-	msgNewGroupSummary
-	msgNewGroupUsage
-	msgNewGroupDescription
-	msgOptOwner
-	msgOptOwnerType
-	msgOptType
-	msgOptStandard
-	msgOptInternal
-	msgOptExt
-	msgOptIcon
-	msgOptMentionAll
-	msgOptHistory
-	msgOptApproval
-	msgOptSearchable
-	msgOptMute
-	msgOptManage
-	msgOptDryRun
-	msgOptTemplate
 
 	// /newgroup validation.
 	msgExternalSender
-	msgNameMissing
-	msgNameTooLong
-	msgNameControl
-	msgTooManyNames
 	msgMentionOutsideOne
 	msgMentionOutsideMany
 	msgMentionsOutsideCountOne
 	msgMentionsOutsideCountMany
-	msgUnresolvedDirect
-	msgUnresolvedGroup
-	msgMentionCountMismatch
 	msgOwnerAmbiguous
 	msgOwnerValue
 	msgBadUserID
-	msgBadExtID
-	msgBadIcon
-	msgTooManyMembers
-	msgTooManyExt
-	msgExtNeedsStandard
-	msgOwnerExtNeedsStandard
-	msgUnknownTemplate
-	msgSeeTemplates
-	msgNoTemplates
 	msgOwnerNotOne
 	msgBadPerson
 	msgTooManyPeople
@@ -123,16 +86,7 @@ const (
 	msgMore
 
 	// Outcome replies.
-	msgCreated
-	msgCreatedType
-	msgCreatedOwner
-	msgCreatedMembers
-	msgCreatedExternal
 	msgCreatedOpenConversationID
-	msgCreatedChatID
-	msgGroupInternal
-	msgGroupStandard
-	msgGroupTagOther
 	msgFailVisibility
 	msgFailPermissionCheck
 	msgFailParameter
@@ -150,51 +104,10 @@ const (
 	msgFailUnreachable
 	msgRequestID
 	msgTheOwner
-	msgCreatedMembersNamed
-	msgNotAdded
 
 	// Dry run.
-	msgDryRunTitle
-	msgDryRunName
-	msgDryRunType
-	msgDryRunOwnerType
-	msgDryRunMembers
-	msgDryRunLarge
-	msgDryRunExternal
-	msgDryRunIcon
-	msgDryRunOption
-	msgDryRunNone
-	msgDryRunDefault
-	msgDryRunTemplate
-	msgDryRunPending
-	msgDryRunRequest
-	msgDryRunAgain
-	msgValueYes
-	msgValueNo
-	msgValueEveryone
-	msgValueOwner
-	msgValueEmp
-	msgValueExt
 
 	// /groups.
-	msgGroupsSummary
-	msgGroupsUsage
-	msgGroupsDescription
-	msgOptPage
-	msgOptAll
-	msgGroupsExtraWord
-	msgGroupsExternal
-	msgGroupsBadPage
-	msgGroupsTitle
-	msgGroupsTitleAll
-	msgGroupsItem
-	msgGroupsItemBy
-	msgGroupsNextPage
-	msgGroupsNone
-	msgGroupsNoneAll
-	msgGroupsNoSuchPage
-	msgGroupsAdminOnly
-	msgGroupsFailed
 
 	// Access control (package access).
 	msgAccessContact
@@ -296,69 +209,12 @@ func englishText(id msgID) string {
 	case msgHelpTemplatesFooter:
 		return "Templates for /newgroup: /help templates"
 
-	case msgHelpSummary:
-		return "List the commands, or explain one command."
-	case msgHelpUsage:
-		return "[COMMAND]"
-	case msgHelpDescription:
-		return "Without COMMAND, lists every command. With COMMAND, shows its options and examples, the same as COMMAND --help."
 	case msgHelpOptHelp:
 		return "Show this help."
-
-	case msgNewGroupSummary:
-		return "Create a DingTalk group with you as owner and the people you @mention as members."
-	case msgNewGroupUsage:
-		return "NAME [@member ...] [userid:ID ...] [options]"
-	case msgNewGroupDescription:
-		return "NAME is 1 to 20 characters; put it in quotes if it has spaces. " +
-			"You become the owner, and everyone you @mention becomes a member. " +
-			"You can also name people by an alias from the bot's configuration (@release-team), a mobile number (13800000000), " +
-			"userid:ID, or their name exactly as in the address book; that is how to name people in a one-to-one chat with me. " +
-			"At most 1000 people including you; beyond 40, I add the others right after creating the group. " +
-			"Write -- before a NAME that starts with a dash. " +
-			"The group is an internal group (organisation members only) unless you ask for a standard group."
-	case msgOptOwner:
-		return "Make someone else the owner; you stay a member."
-	case msgOptOwnerType:
-		return "Whether the owner is an employee (emp, the default) or an external contact (ext; needs a standard group)."
-	case msgOptType:
-		return "Group type: internal (organisation members only, the default) or standard (needs DingTalk support to allow-list this app)."
-	case msgOptStandard:
-		return "Same as --type standard."
-	case msgOptInternal:
-		return "Same as --type internal."
-	case msgOptExt:
-		return "Add external contacts by unionId, separated by commas; needs a standard group."
-	case msgOptIcon:
-		return "Group picture, as a mediaId from DingTalk's media upload."
-	case msgOptMentionAll:
-		return "Who may use @all (default: everyone)."
-	case msgOptHistory:
-		return "Whether new members see the last 100 messages (default: no)."
-	case msgOptApproval:
-		return "Whether joining needs approval (default: no)."
-	case msgOptSearchable:
-		return "Whether the group can be found by search (default: no)."
-	case msgOptMute:
-		return "Mute everyone but the owner (default: no)."
-	case msgOptManage:
-		return "Who may manage the group (default: everyone)."
-	case msgOptDryRun:
-		return "Look everyone up and check everything, then show exactly what would be sent to DingTalk, without creating the group."
-	case msgOptTemplate:
-		return "Start from a template of the bot's configuration: its people are added and its options are defaults that yours override (/help templates lists them)."
 
 	case msgExternalSender:
 		return "I can only create groups for members of this organisation, and DingTalk didn't tell me who you are (senderStaffId is missing). " +
 			"This happens when you are outside the organisation, or when the robot is not published yet; an admin can publish it in the DingTalk developer console."
-	case msgNameMissing:
-		return "The group needs a name."
-	case msgNameTooLong:
-		return "The name %[1]q is %[2]d characters; the limit is %[3]d."
-	case msgNameControl:
-		return "The name %[1]q contains invisible control characters; type it again without them."
-	case msgTooManyNames:
-		return "I found more than one name: %[1]s. If the name has spaces, put it in quotes: %[2]s"
 	case msgMentionOutsideOne:
 		return "%[1]s is outside your organisation (DingTalk gives no user ID for them), so I can't add them; " +
 			"remove the mention, or add them as an external contact with --ext UNIONID and --standard."
@@ -371,42 +227,12 @@ func englishText(id msgID) string {
 	case msgMentionsOutsideCountMany:
 		return "%[1]d mentioned people have no user ID in this organisation, so I can't add them; " +
 			"remove those mentions, or add them as external contacts with --ext UNIONID and --standard."
-	case msgUnresolvedDirect:
-		return "I can't tell who %[1]s is: a one-to-one chat carries no @mentions. " +
-			"Use a real @mention in a group chat, or write userid:ID."
-	case msgUnresolvedGroup:
-		return "%[1]s is not a real @mention, so I don't know who it is. " +
-			"Pick the person from the list DingTalk shows after you type @, or write userid:ID."
-	case msgMentionCountMismatch:
-		return "You typed %[1]d @names but DingTalk marked only %[2]d of them as real mentions. " +
-			"Pick each person from the list DingTalk shows after you type @, or write userid:ID."
 	case msgOwnerAmbiguous:
 		return "I can't tell which of the people you mentioned %[1]s refers to. Write --owner userid:ID instead."
 	case msgOwnerValue:
 		return "--owner needs an @mention or userid:ID, not %[1]q."
 	case msgBadUserID:
 		return "%[1]q is not a valid user ID; write userid: followed by the ID, like userid:manager4220."
-	case msgBadExtID:
-		return "%[1]q is not a valid external contact ID (a unionId)."
-	case msgBadIcon:
-		return "%[1]q is not a valid mediaId for --icon."
-	case msgTooManyMembers:
-		return "That is %[1]d people including the owner; I can add at most %[2]d when creating a group. " +
-			"Create it with fewer people and add the others afterwards."
-	case msgTooManyExt:
-		return "That is %[1]d external contacts; I can add at most %[2]d when creating a group."
-	case msgExtNeedsStandard:
-		return "External contacts (--ext) can only join a standard group; add --standard " +
-			"(standard groups need DingTalk support to allow-list this app)."
-	case msgOwnerExtNeedsStandard:
-		return "An external owner (--owner-type ext) needs a standard group; add --standard " +
-			"(standard groups need DingTalk support to allow-list this app)."
-	case msgUnknownTemplate:
-		return "There is no template called %[1]q."
-	case msgSeeTemplates:
-		return "Type /help templates to see the templates."
-	case msgNoTemplates:
-		return "No templates are configured, so --template can't be used. Name the people and options in the command instead."
 	case msgOwnerNotOne:
 		return "--owner must be one person, but %[1]s stands for %[2]d people. Write one of them, like --owner userid:ID."
 	case msgBadPerson:
@@ -436,26 +262,8 @@ func englishText(id msgID) string {
 	case msgMore:
 		return "%[1]d more"
 
-	case msgCreated:
-		return "Created group %[1]q."
-	case msgCreatedType:
-		return "Type: %[1]s"
-	case msgCreatedOwner:
-		return "Owner: %[1]s"
-	case msgCreatedMembers:
-		return "Members: %[1]d"
-	case msgCreatedExternal:
-		return "External contacts: %[1]d"
 	case msgCreatedOpenConversationID:
 		return "openConversationId: %[1]s"
-	case msgCreatedChatID:
-		return "chatid: %[1]s"
-	case msgGroupInternal:
-		return "internal group"
-	case msgGroupStandard:
-		return "standard group"
-	case msgGroupTagOther:
-		return "conversationTag %[1]d"
 	case msgFailVisibility:
 		return "DingTalk refused: the owner (%[1]s) is outside this app's visibility scope. " +
 			"An admin must add them in the DingTalk developer console → the app → Version management & release → Visibility (应用可见范围), then try again."
@@ -503,91 +311,6 @@ func englishText(id msgID) string {
 		return "DingTalk request ID: %[1]s"
 	case msgTheOwner:
 		return "the owner"
-	case msgCreatedMembersNamed:
-		return "Members: %[1]d (%[2]s)"
-	case msgNotAdded:
-		return "I couldn't add %[1]d of them after creating the group: %[2]s. The group owner can add them in the group settings."
-
-	case msgDryRunTitle:
-		return "Dry run: nothing was created. This is what I would send to DingTalk:"
-	case msgDryRunName:
-		return "Name (name): %[1]q"
-	case msgDryRunType:
-		return "Type (conversationTag): %[1]s, %[2]d"
-	case msgDryRunOwnerType:
-		return "Owner type (ownerType): %[1]s"
-	case msgDryRunMembers:
-		return "Members (useridlist, %[1]d): %[2]s"
-	case msgDryRunLarge:
-		return "DingTalk takes at most %[1]d members when creating a group, so I would create it with the first %[1]d and then add the other %[2]d."
-	case msgDryRunExternal:
-		return "External contacts (extidlist): %[1]s"
-	case msgDryRunIcon:
-		return "Icon (icon): %[1]s"
-	case msgDryRunOption:
-		return "%[1]s (%[2]s): %[3]s"
-	case msgDryRunNone:
-		return "none"
-	case msgDryRunDefault:
-		return "not sent (DingTalk's default: %[1]s)"
-	case msgDryRunTemplate:
-		return "Template: %[1]s"
-	case msgDryRunPending:
-		return "Still to look up in DingTalk: %[1]s"
-	case msgDryRunRequest:
-		return "Request body of POST /v1.0/im/group/create:"
-	case msgDryRunAgain:
-		return "Send the same command without --dry-run to create the group."
-	case msgValueYes:
-		return "yes"
-	case msgValueNo:
-		return "no"
-	case msgValueEveryone:
-		return "everyone"
-	case msgValueOwner:
-		return "owner only"
-	case msgValueEmp:
-		return "employee (emp)"
-	case msgValueExt:
-		return "external contact (ext)"
-
-	case msgGroupsSummary:
-		return "List the groups you created through me, newest first."
-	case msgGroupsUsage:
-		return "[--page N] [--all]"
-	case msgGroupsDescription:
-		return "Shows %[1]d groups per page: the name, how many members it was created with, when it was created (UTC) and its openConversationId. " +
-			"--all lists the groups everyone created through me; only admins may use it."
-	case msgOptPage:
-		return "Which page to show; page 1 has the newest groups."
-	case msgOptAll:
-		return "List the groups everyone created through me, not only yours (admins only)."
-	case msgGroupsExtraWord:
-		return "/groups takes only options, so I don't know what %[1]q means."
-	case msgGroupsExternal:
-		return "I can only list groups for members of this organisation, and DingTalk didn't tell me who you are (senderStaffId is missing)."
-	case msgGroupsBadPage:
-		return "--page needs a page number (1, 2, ...), not %[1]q."
-	case msgGroupsTitle:
-		return "Groups you created through me (page %[1]d of %[2]d, %[3]d in all):"
-	case msgGroupsTitleAll:
-		return "Groups created through me by everyone (page %[1]d of %[2]d, %[3]d in all):"
-	case msgGroupsItem:
-		return "%[1]d. %[2]q, %[3]d members, created %[4]s"
-	case msgGroupsItemBy:
-		return "%[1]d. %[2]q, %[3]d members, created %[4]s by %[5]s"
-	case msgGroupsNextPage:
-		return "More: %[1]s"
-	case msgGroupsNone:
-		return "You haven't created any groups through me yet. Create one with /newgroup NAME @people."
-	case msgGroupsNoneAll:
-		return "Nobody has created a group through me yet."
-	case msgGroupsNoSuchPage:
-		return "There is no page %[1]d: there are %[2]d. The last one: %[3]s"
-	case msgGroupsAdminOnly:
-		return "Only admins can list everyone's groups with --all. Type /groups to list the groups you created."
-	case msgGroupsFailed:
-		return "I couldn't read the list of groups just now. Try again in a minute; if it keeps failing, ask an admin to check the bot's logs."
 
 	case msgAccessContact:
 		return "an admin of this bot"
@@ -638,23 +361,67 @@ func englishText(id msgID) string {
 	return ""
 }
 
+// Texts are a command's own sentences: the message IDs from First up to
+// (not including) Last, which the command declares in its own file, rendered
+// by English and by Chinese. TestCatalogueComplete checks that every
+// registered command has every one of its IDs in every language.
+type Texts struct {
+	First, Last msgID
+	English     func(msgID) string
+	Chinese     func(msgID) string
+}
+
+// has reports whether id is one of t's IDs.
+func (t Texts) has(id msgID) bool { return id >= t.First && id < t.Last }
+
+// in returns t's text function for lang.
+func (t Texts) in(lang Lang) func(msgID) string {
+	if lang == Chinese {
+		return t.Chinese
+	}
+	return t.English
+}
+
 // catalogue renders message IDs in one language.
 type catalogue struct {
 	lang Lang
 	text func(msgID) string
 }
 
-// newCatalogue returns the English catalogue.
+// newCatalogue returns the English catalogue of the built-in commands.
 func newCatalogue() catalogue {
 	return catalogueFor(English)
 }
 
-// catalogueFor returns the catalogue of lang; anything but Chinese is English.
+// catalogueFor returns the catalogue of lang with the built-in commands'
+// texts; anything but Chinese is English. A Language uses its own (cat).
 func catalogueFor(lang Lang) catalogue {
-	if lang == Chinese {
-		return catalogue{lang: Chinese, text: chineseText}
+	return catalogueOf(lang, Builtin())
+}
+
+// catalogueOf returns the catalogue of lang: the generic texts, then those
+// of cmds. Anything but Chinese is English.
+func catalogueOf(lang Lang, cmds []Command) catalogue {
+	if lang != Chinese {
+		lang = English
 	}
-	return catalogue{lang: English, text: englishText}
+	generic := englishText
+	if lang == Chinese {
+		generic = chineseText
+	}
+	return catalogue{lang: lang, text: func(id msgID) string {
+		if id < msgCount {
+			return generic(id)
+		}
+		for i := range cmds {
+			if t := cmds[i].Texts; t.has(id) {
+				if f := t.in(lang); f != nil {
+					return f(id)
+				}
+			}
+		}
+		return generic(id)
+	}}
 }
 
 // f renders id with args.

@@ -77,68 +77,12 @@ func chineseText(id msgID) string {
 	case msgHelpTemplatesFooter:
 		return "建群模板：/帮助 模板"
 
-	case msgHelpSummary:
-		return "列出所有命令，或说明某个命令。"
-	case msgHelpUsage:
-		return "[命令]"
-	case msgHelpDescription:
-		return "不带参数时列出所有命令；带上命令名时显示它的选项和示例，等同于 命令 --help。"
 	case msgHelpOptHelp:
 		return "显示本帮助。"
-
-	case msgNewGroupSummary:
-		return "创建钉钉群：你是群主，你 @ 的人是群成员。"
-	case msgNewGroupUsage:
-		return "群名 [@成员 ...] [userid:ID ...] [选项]"
-	case msgNewGroupDescription:
-		return "群名 1 到 20 个字；含空格时请加引号。" +
-			"你是群主，你 @ 的每个人都会成为群成员。" +
-			"也可以用机器人配置里的别名（@release-team）、手机号（13800000000）、userid:ID，或通讯录里的完整姓名来指定成员；在和我的单聊里就这样写。" +
-			"连你在内最多 1000 人；超过 40 人时，我会在建群后马上把其余的人加进群。" +
-			"群名以短横线开头时，请在它前面写 --。" +
-			"默认建内部群（仅限本组织成员），除非你指定普通群。"
-	case msgOptOwner:
-		return "让别人当群主；你仍是群成员。"
-	case msgOptOwnerType:
-		return "群主是员工（emp，默认）还是外部联系人（ext，需要普通群）。"
-	case msgOptType:
-		return "群类型：internal（内部群，仅限本组织成员，默认）或 standard（普通群，需钉钉技术支持为本应用开通白名单）。"
-	case msgOptStandard:
-		return "等同于 --type standard。"
-	case msgOptInternal:
-		return "等同于 --type internal。"
-	case msgOptExt:
-		return "按 unionId 添加外部联系人，多个用逗号分隔；需要普通群。"
-	case msgOptIcon:
-		return "群头像，填钉钉媒体文件上传接口返回的 mediaId。"
-	case msgOptMentionAll:
-		return "谁可以 @所有人（默认：所有人）。"
-	case msgOptHistory:
-		return "新成员能否查看最近 100 条聊天记录（默认：否）。"
-	case msgOptApproval:
-		return "入群是否需要审批（默认：否）。"
-	case msgOptSearchable:
-		return "群能否被搜索到（默认：否）。"
-	case msgOptMute:
-		return "除群主外全员禁言（默认：否）。"
-	case msgOptManage:
-		return "谁可以管理群（默认：所有人）。"
-	case msgOptDryRun:
-		return "查找所有人、检查所有参数，然后原样展示将发给钉钉的内容，但不建群。"
-	case msgOptTemplate:
-		return "从机器人配置里的模板开始：模板里的人会加进群，模板里的选项是默认值，你写的选项优先（/帮助 模板 可列出全部模板）。"
 
 	case msgExternalSender:
 		return "我只能为本组织成员建群，但钉钉没有告诉我你是谁（缺少 senderStaffId）。" +
 			"你不在本组织内，或机器人还没有发布时会这样；管理员可以在钉钉开发者后台发布机器人。"
-	case msgNameMissing:
-		return "群需要一个名字。"
-	case msgNameTooLong:
-		return "群名 %[1]q 有 %[2]d 个字，上限是 %[3]d 个。"
-	case msgNameControl:
-		return "群名 %[1]q 含有不可见的控制字符，请去掉后重新输入。"
-	case msgTooManyNames:
-		return "我找到了不止一个群名：%[1]s。群名含空格时请加引号：%[2]s"
 	case msgMentionOutsideOne:
 		return "%[1]s 不在你的组织内（钉钉没有提供其 userId），我无法添加；" +
 			"请去掉这个 @，或加 --standard 并用 --ext UNIONID 把对方作为外部联系人添加。"
@@ -151,36 +95,12 @@ func chineseText(id msgID) string {
 	case msgMentionsOutsideCountMany:
 		return "有 %[1]d 个被 @ 的人在本组织没有 userId，我无法添加；" +
 			"请去掉这些 @，或加 --standard 并用 --ext UNIONID 把他们作为外部联系人添加。"
-	case msgUnresolvedDirect:
-		return "我不知道 %[1]s 是谁：单聊消息不带 @ 信息。请在群聊里真正 @ 对方，或写 userid:ID。"
-	case msgUnresolvedGroup:
-		return "%[1]s 不是真正的 @，所以我不知道是谁。请在输入 @ 后从钉钉弹出的列表里选人，或写 userid:ID。"
-	case msgMentionCountMismatch:
-		return "你输入了 %[1]d 个 @，但钉钉只把其中 %[2]d 个标记为真正的 @。请在输入 @ 后从钉钉弹出的列表里选人，或写 userid:ID。"
 	case msgOwnerAmbiguous:
 		return "我分不清 %[1]s 指的是你 @ 的哪个人。请改写成 --owner userid:ID。"
 	case msgOwnerValue:
 		return "--owner 需要 @某人、手机号或 userid:ID，而不是 %[1]q。"
 	case msgBadUserID:
 		return "%[1]q 不是有效的 userId；请写 userid: 加上 ID，例如 userid:manager4220。"
-	case msgBadExtID:
-		return "%[1]q 不是有效的外部联系人 ID（unionId）。"
-	case msgBadIcon:
-		return "%[1]q 不是有效的 --icon mediaId。"
-	case msgTooManyMembers:
-		return "连群主在内共 %[1]d 人；建群时最多只能加 %[2]d 人。请先用较少的人建群，之后再加其他人。"
-	case msgTooManyExt:
-		return "共 %[1]d 个外部联系人；建群时最多只能加 %[2]d 个。"
-	case msgExtNeedsStandard:
-		return "外部联系人（--ext）只能加入普通群；请加上 --standard（普通群需钉钉技术支持为本应用开通白名单）。"
-	case msgOwnerExtNeedsStandard:
-		return "外部群主（--owner-type ext）需要普通群；请加上 --standard（普通群需钉钉技术支持为本应用开通白名单）。"
-	case msgUnknownTemplate:
-		return "没有叫 %[1]q 的模板。"
-	case msgSeeTemplates:
-		return "输入 /帮助 模板 查看所有模板。"
-	case msgNoTemplates:
-		return "还没有配置模板，所以不能用 --template。请直接在命令里写出成员和选项。"
 	case msgOwnerNotOne:
 		return "--owner 只能是一个人，但 %[1]s 代表 %[2]d 个人。请写其中一人，例如 --owner userid:ID。"
 	case msgBadPerson:
@@ -210,26 +130,8 @@ func chineseText(id msgID) string {
 	case msgMore:
 		return "另外 %[1]d 人"
 
-	case msgCreated:
-		return "已创建群 “%[1]s”。"
-	case msgCreatedType:
-		return "类型：%[1]s"
-	case msgCreatedOwner:
-		return "群主：%[1]s"
-	case msgCreatedMembers:
-		return "成员：%[1]d 人"
-	case msgCreatedExternal:
-		return "外部联系人：%[1]d 人"
 	case msgCreatedOpenConversationID:
 		return "openConversationId：%[1]s"
-	case msgCreatedChatID:
-		return "chatid：%[1]s"
-	case msgGroupInternal:
-		return "内部群"
-	case msgGroupStandard:
-		return "普通群"
-	case msgGroupTagOther:
-		return "conversationTag %[1]d"
 	case msgFailVisibility:
 		return "钉钉拒绝了：群主（%[1]s）不在本应用的可见范围内（群主不在应用可见性内）。" +
 			"请管理员在钉钉开发者后台 → 应用 → 版本管理与发布 → 可见范围 中添加此人，然后再试。"
@@ -277,91 +179,6 @@ func chineseText(id msgID) string {
 		return "钉钉请求 ID：%[1]s"
 	case msgTheOwner:
 		return "群主"
-	case msgCreatedMembersNamed:
-		return "成员：%[1]d 人（%[2]s）"
-	case msgNotAdded:
-		return "建群后有 %[1]d 人没能加进群：%[2]s。群主可以在群设置里手动添加。"
-
-	case msgDryRunTitle:
-		return "预览：什么都没有创建。以下是我将发给钉钉的内容："
-	case msgDryRunName:
-		return "群名（name）：“%[1]s”"
-	case msgDryRunType:
-		return "类型（conversationTag）：%[1]s，%[2]d"
-	case msgDryRunOwnerType:
-		return "群主类型（ownerType）：%[1]s"
-	case msgDryRunMembers:
-		return "成员（useridlist，%[1]d 人）：%[2]s"
-	case msgDryRunLarge:
-		return "钉钉建群时最多接受 %[1]d 名成员，所以我会先用前 %[1]d 人建群，再把其余 %[2]d 人加进去。"
-	case msgDryRunExternal:
-		return "外部联系人（extidlist）：%[1]s"
-	case msgDryRunIcon:
-		return "群头像（icon）：%[1]s"
-	case msgDryRunOption:
-		return "%[1]s（%[2]s）：%[3]s"
-	case msgDryRunNone:
-		return "无"
-	case msgDryRunDefault:
-		return "不发送（钉钉默认：%[1]s）"
-	case msgDryRunTemplate:
-		return "模板：%[1]s"
-	case msgDryRunPending:
-		return "还需在钉钉中查找：%[1]s"
-	case msgDryRunRequest:
-		return "POST /v1.0/im/group/create 的请求体："
-	case msgDryRunAgain:
-		return "去掉 --dry-run 再发送同一条命令，即可建群。"
-	case msgValueYes:
-		return "是"
-	case msgValueNo:
-		return "否"
-	case msgValueEveryone:
-		return "所有人"
-	case msgValueOwner:
-		return "仅群主"
-	case msgValueEmp:
-		return "员工（emp）"
-	case msgValueExt:
-		return "外部联系人（ext）"
-
-	case msgGroupsSummary:
-		return "列出你通过我创建的群，最新的在前。"
-	case msgGroupsUsage:
-		return "[--page N] [--all]"
-	case msgGroupsDescription:
-		return "每页显示 %[1]d 个群：群名、建群时的人数、创建时间（UTC）和 openConversationId。" +
-			"--all 列出所有人通过我创建的群，仅限管理员使用。"
-	case msgOptPage:
-		return "要显示第几页；第 1 页是最新的群。"
-	case msgOptAll:
-		return "列出所有人通过我创建的群，而不只是你的（仅限管理员）。"
-	case msgGroupsExtraWord:
-		return "/群列表 只接受选项，我不明白 %[1]q 是什么意思。"
-	case msgGroupsExternal:
-		return "我只能为本组织的成员列出群，而钉钉没有告诉我你是谁（缺少 senderStaffId）。"
-	case msgGroupsBadPage:
-		return "--page 需要一个页码（1、2……），而不是 %[1]q。"
-	case msgGroupsTitle:
-		return "你通过我创建的群（第 %[1]d 页，共 %[2]d 页，共 %[3]d 个）："
-	case msgGroupsTitleAll:
-		return "所有人通过我创建的群（第 %[1]d 页，共 %[2]d 页，共 %[3]d 个）："
-	case msgGroupsItem:
-		return "%[1]d. “%[2]s”，%[3]d 人，创建于 %[4]s"
-	case msgGroupsItemBy:
-		return "%[1]d. “%[2]s”，%[3]d 人，由 %[5]s 创建于 %[4]s"
-	case msgGroupsNextPage:
-		return "下一页：%[1]s"
-	case msgGroupsNone:
-		return "你还没有通过我创建过群。可以用 /建群 群名 @成员 来建一个。"
-	case msgGroupsNoneAll:
-		return "还没有人通过我创建过群。"
-	case msgGroupsNoSuchPage:
-		return "没有第 %[1]d 页：一共只有 %[2]d 页。最后一页：%[3]s"
-	case msgGroupsAdminOnly:
-		return "只有管理员才能用 --all 列出所有人的群。输入 /群列表 查看你自己创建的群。"
-	case msgGroupsFailed:
-		return "我暂时无法读取群列表。请一分钟后再试；如果一直失败，请管理员查看机器人的日志。"
 
 	case msgAccessContact:
 		return "本机器人的管理员"

@@ -13,8 +13,9 @@ const (
 	// MaxNameRunes is the longest group name, in characters (runes).
 	MaxNameRunes = 20
 	// MaxMembers is the most user IDs (owner included) one create call may
-	// carry; the bot adds the others with the group-update API.
-	MaxMembers = 40
+	// carry (DingTalk's per-call limit); the others are added with the
+	// group-update API.
+	MaxMembers = dingclient.MaxMembersPerCall
 	// MaxTotalMembers is the most people (owner included) one /newgroup may name.
 	MaxTotalMembers = 1000
 	// MaxExternal is the most external contacts one create call may carry.
@@ -124,7 +125,6 @@ type newGroupSpec struct {
 	nameRun    []string // NAME and the bare words written right after it; nil if there are none
 	runOpen    bool
 	numbers    []string // bare words without letters that are no mobile numbers: parts of a name
-	bare       []string // bare (non-@, non-userid:) person words the user typed
 	people     []personWord
 	tmplPeople []personWord
 	tag        *int64
@@ -250,7 +250,7 @@ func (l *Language) newGroup(req *Request) (Action, error) {
 	if cg.Lang == "" {
 		cg.Lang = l.defaultLang
 	}
-	return Action{CreateGroup: cg}, nil
+	return Action{Plan: cg}, nil
 }
 
 // findTemplate returns the template called name, or a usage error with a
@@ -310,7 +310,6 @@ func (s *newGroupSpec) apply(def *Definition, a Arg, fromTemplate bool) error {
 			return nil
 		}
 		s.people = append(s.people, personWord{text: a.Value, typed: true})
-		s.bare = append(s.bare, a.Value)
 		if s.runOpen {
 			if s.nameRun == nil {
 				s.nameRun = []string{s.name, a.Value}

@@ -38,7 +38,7 @@ func (l *Language) Parse(text string) (res ParseResult) {
 	defer func() {
 		if recover() != nil {
 			res = ParseResult{Pending: []PersonRef{}, Language: l.textLang(text),
-				Reply: catalogueFor(l.textLang(text)).f(msgInternal), Error: true}
+				Reply: l.cat(l.textLang(text)).f(msgInternal), Error: true}
 		}
 	}()
 	out := l.interpret(Message{Text: text, SenderStaffID: ParseSender})

@@ -24,40 +24,27 @@ const (
 	visibilityMessageHint = "visib"
 )
 
-// NonTextReply is the reply to a message that is not text (a picture, a
-// voice message, rich text), which carries no command. It is in English.
-func NonTextReply() Reply {
-	return Reply{Text: newCatalogue().f(msgNonText)}
-}
-
 // NonTextReply is the reply to a message that is not text, in lang ("" for
 // the default language).
 func (l *Language) NonTextReply(lang Lang) Reply {
-	return Reply{Text: catalogueFor(l.replyLang(lang)).f(msgNonText)}
+	return Reply{Text: l.cat(l.replyLang(lang)).f(msgNonText)}
 }
 
-// CreatedReply is the English reply after DingTalk created the group cg
-// asked for; resp is DingTalk's answer (nil is tolerated). It shows user IDs
-// only; Language.CreatedReply also shows names.
-func CreatedReply(cg *CreateGroup, resp *dingclient.CreateGroupResponse) Reply {
-	return Reply{Text: createdText(newCatalogue(), cg, resp, nil, false)}
-}
-
-// CreatedReply is the reply after DingTalk created the group cg asked for;
+// createdReply is the reply after DingTalk created the group cg asked for;
 // resp is DingTalk's answer (nil is tolerated). notAdded are the user IDs the
 // bot could not add with the group-update API after creating the group with
 // the first MaxMembers; the reply names them. People are shown by name where
 // a name is known.
-func (l *Language) CreatedReply(cg *CreateGroup, resp *dingclient.CreateGroupResponse, notAdded []string) Reply {
-	return Reply{Text: createdText(catalogueFor(l.cgLang(cg)), cg, resp, notAdded, true)}
+func (l *Language) createdReply(cg *CreateGroup, resp *dingclient.CreateGroupResponse, notAdded []string) Reply {
+	return Reply{Text: createdText(l.cat(l.planLang(cg)), cg, resp, notAdded, true)}
 }
 
-// cgLang is the reply language for cg.
-func (l *Language) cgLang(cg *CreateGroup) Lang {
-	if cg == nil {
+// planLang is the reply language for p (nil: the default language).
+func (l *Language) planLang(p Plan) Lang {
+	if p == nil {
 		return l.defaultLang
 	}
-	return l.replyLang(cg.Lang)
+	return l.replyLang(p.ReplyLang())
 }
 
 // maxListed is how many people a reply lists before "and N more".
@@ -159,31 +146,18 @@ func groupTypeText(c catalogue, tag int64) string {
 	return c.f(msgGroupTagOther, tag)
 }
 
-// FailedReply translates the error of a failed create into English words a
-// person can act on; see Language.FailedReply.
-func FailedReply(cg *CreateGroup, err error) Reply {
-	owner := ""
-	if cg != nil {
-		owner = cg.Request.Owner
-	}
-	return Reply{Text: failedText(newCatalogue(), owner, err)}
-}
-
-// FailedReply translates the error of a failed create into words a person can
-// act on, in cg's language. It recognises *dingclient.APIError and
+// FailedReply translates the error of a failed DingTalk call into words a
+// person can act on, in p's language (nil: the default language). It recognises *dingclient.APIError and
 // *dingclient.OutcomeUnknownError (through errors.As, so wrapped errors
 // work), context errors, and treats anything else as DingTalk being
 // unreachable. It never includes Go error text; for DingTalk errors it ends
 // with DingTalk's request ID when there is one. The owner is named.
-func (l *Language) FailedReply(cg *CreateGroup, err error) Reply {
+func (l *Language) FailedReply(p Plan, err error) Reply {
 	owner := ""
-	if cg != nil && cg.Request.Owner != "" {
-		owner = cg.Request.Owner
-		if n := sanitizeName(cg.Names[owner]); n != "" && n != owner {
-			owner = n + ", " + owner
-		}
+	if o, ok := p.(interface{ ownerLabel() string }); ok {
+		owner = o.ownerLabel()
 	}
-	return Reply{Text: failedText(catalogueFor(l.cgLang(cg)), owner, err)}
+	return Reply{Text: failedText(l.cat(l.planLang(p)), owner, err)}
 }
 
 // failedText renders FailedReply; owner is how to name the owner ("" if unknown).

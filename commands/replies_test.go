@@ -140,3 +140,18 @@ func TestNonTextReply(t *testing.T) {
 		t.Errorf("NonTextReply() = %q, want %q", got, want)
 	}
 }
+
+// CreatedReply is the default Language's reply after DingTalk created cg's group.
+func CreatedReply(cg *CreateGroup, resp *dingclient.CreateGroupResponse) Reply {
+	l, _ := New(Settings{})
+	return l.createdReply(cg, resp, nil)
+}
+
+// FailedReply is the default Language's reply to a failed create of cg.
+func FailedReply(cg *CreateGroup, err error) Reply {
+	l, _ := New(Settings{})
+	if cg == nil {
+		return l.FailedReply(nil, err)
+	}
+	return l.FailedReply(cg, err)
+}
