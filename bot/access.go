@@ -4,37 +4,31 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/store"
 )
 
 // outcomeDenied is the dingbot_commands_total label of a command the access
-// policy denied: nothing was looked up or created.
-const outcomeDenied = "denied"
+// policy denied: nothing was looked up or done.
+const outcomeDenied = string(commands.OutcomeDenied)
 
-// admit applies the access policy (package access) to a /newgroup command
-// before anyone is looked up or anything created, so a denied command costs
-// no DingTalk call, except the look-up of the sender's departments when the
-// policy needs them (cached). It returns nil when the command may go on.
-func (b *Bot) admit(ctx context.Context, log *slog.Logger, msg Message, cg *commands.CreateGroup) *result {
+// admit is the access middleware: it applies the access policy (package
+// access) to a plan that asks for it (commands.Guarded), before anyone is
+// looked up or anything done, so a denied command costs no DingTalk call,
+// except the look-up of the sender's departments when the policy needs them
+// (cached). It returns nil when the command may go on.
+func (b *Bot) admit(ctx context.Context, log *slog.Logger, msg Message, plan commands.Guarded) *result {
 	if b.access == nil {
 		return nil
 	}
-	req := access.Request{
-		UserID:         strings.TrimSpace(msg.SenderStaffID),
-		DingTalkAdmin:  msg.IsAdmin,
-		ConversationID: msg.ConversationID,
-		DryRun:         cg.DryRun,
-		Standard:       cg.Request.ConversationTag != nil && *cg.Request.ConversationTag == dingclient.ConversationTagStandard,
-		Owner:          cg.Request.Owner,
-		OwnerPending:   slices.ContainsFunc(cg.Pending, func(p commands.PersonRef) bool { return p.Owner }),
-	}
+	req := plan.AccessRequest()
+	req.UserID = strings.TrimSpace(msg.SenderStaffID)
+	req.DingTalkAdmin = msg.IsAdmin
+	req.ConversationID = msg.ConversationID
 	if b.access.NeedsDepartments(req) {
 		depts, err := b.depts.lookup(ctx, b.dt, req.UserID)
 		if err != nil {
@@ -42,7 +36,7 @@ func (b *Bot) admit(ctx context.Context, log *slog.Logger, msg Message, cg *comm
 				return &result{release: true}
 			}
 			log.Warn("cannot look up the sender's departments for the access policy", "error", err.Error())
-			return &result{reply: b.lang.AccessLookupFailedReply(cg), state: store.Failed, outcome: outcomeRefused}
+			return &result{reply: b.lang.AccessLookupFailedReply(plan), state: store.Failed, outcome: outcomeRefused}
 		}
 		req.Departments = depts
 	}
@@ -51,7 +45,7 @@ func (b *Bot) admit(ctx context.Context, log *slog.Logger, msg Message, cg *comm
 		return nil
 	}
 	log.Info("command denied by the access policy", "rule", string(d.Rule), "retry_after", d.RetryAfter)
-	return &result{reply: b.lang.DeniedReply(cg, d), state: store.Done, outcome: outcomeDenied}
+	return &result{reply: b.lang.DeniedReply(plan, d), state: store.Done, outcome: outcomeDenied}
 }
 
 // deptCache caches the sender's department IDs for the access policy, for

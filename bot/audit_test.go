@@ -6,18 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
 	"github.com/dingbot/dingbot/store"
 )
 
 // audit returns every audit record, keyed by command text.
 func (h *harness) audit(t *testing.T) map[string]store.AuditRecord {
 	t.Helper()
-	recs, err := h.db.Audit(ctxFor(t), store.AuditFilter{})
+	recs, err := h.db.Audit(testutil.Ctx(t), store.AuditFilter{})
 	if err != nil {
 		t.Fatalf("Audit: %v", err)
 	}
@@ -26,16 +25,6 @@ func (h *harness) audit(t *testing.T) map[string]store.AuditRecord {
 		out[r.Text] = r
 	}
 	return out
-}
-
-// histogramCount is the number of observations of the named histogram whose labels include labels.
-func histogramCount(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) uint64 {
-	t.Helper()
-	var n uint64
-	for _, m := range matchingMetrics(t, g, name, labels) {
-		n += m.GetHistogram().GetSampleCount()
-	}
-	return n
 }
 
 func TestEveryCommandIsAudited(t *testing.T) {
@@ -51,7 +40,7 @@ func TestEveryCommandIsAudited(t *testing.T) {
 	h.say(t, groupCommand(`/nwegroup x`))
 	h.fake.FailNextSearch(403, "Forbidden.AccessDenied.AccessTokenPermissionDenied", "没有调用该接口的权限")
 	lookup := h.say(t, dingtalktest.Message{Text: `/newgroup Lookup Carol`, SenderID: alice.UserID})
-	eventually(t, "the inbox depth gauge", func() bool {
+	testutil.WaitFor(t, wait, "the inbox depth gauge", func() bool {
 		return h.metric(t, "dingbot_inbox_depth", map[string]string{"state": "done"}) == 4 &&
 			h.metric(t, "dingbot_inbox_depth", map[string]string{"state": "failed"}) == 1
 	})
@@ -106,13 +95,13 @@ func TestEveryCommandIsAudited(t *testing.T) {
 			t.Errorf("dingbot_commands_total{command=%q,outcome=%q} = %v, want %v", c.command, c.outcome, got, c.want)
 		}
 	}
-	if n := histogramCount(t, h.reg, "dingbot_command_duration_seconds", map[string]string{"command": "newgroup"}); n != 3 {
+	if n := testutil.HistogramCount(t, h.reg, "dingbot_command_duration_seconds", map[string]string{"command": "newgroup"}); n != 3 {
 		t.Errorf("dingbot_command_duration_seconds{command=newgroup} has %d observations, want 3", n)
 	}
-	if n := histogramCount(t, h.reg, "dingbot_command_duration_seconds", nil); n != 5 {
+	if n := testutil.HistogramCount(t, h.reg, "dingbot_command_duration_seconds", nil); n != 5 {
 		t.Errorf("dingbot_command_duration_seconds has %d observations, want 5", n)
 	}
-	if n := histogramCount(t, h.reg, "dingbot_rate_limit_wait_seconds", map[string]string{"api": "group.create"}); n != 2 {
+	if n := testutil.HistogramCount(t, h.reg, "dingbot_rate_limit_wait_seconds", map[string]string{"api": "group.create"}); n != 2 {
 		t.Errorf("dingbot_rate_limit_wait_seconds{api=group.create} has %d observations, want 2 (one per create)", n)
 	}
 }
@@ -125,7 +114,7 @@ func seedGroups(t *testing.T, db store.Store, sender, prefix string, n int, newe
 		g := store.Group{MsgID: fmt.Sprintf("seed-%s-%d", sender, i), OpenConversationID: fmt.Sprintf("cid%s%d", sender, i),
 			ChatID: fmt.Sprintf("chat%s%d", sender, i), Name: fmt.Sprintf("%s%d", prefix, i+1), Owner: sender,
 			Members: []string{sender, "x", "y"}, Sender: sender, CreatedAt: newest.Add(-time.Duration(i) * time.Minute)}
-		if err := db.RecordGroup(ctxFor(t), g); err != nil {
+		if err := db.RecordGroup(testutil.Ctx(t), g); err != nil {
 			t.Fatal(err)
 		}
 	}

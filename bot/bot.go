@@ -1,7 +1,10 @@
 // Package bot is dingbot's core: the pipeline that takes a chat message from
-// any transport, interprets it with package commands, calls DingTalk through
-// package dingclient and replies in the chat. Transports live in sub-packages
-// (bot/stream for DingTalk Stream mode, bot/httpserver for the HTTP side) and
+// any transport, stores it in the durable inbox, interprets it with package
+// commands, applies the access policy, looks people up, runs the command's
+// Run (which calls DingTalk through package dingclient), records the outcome
+// and replies in the chat. It knows no particular command. Transports live in
+// sub-packages (bot/stream for DingTalk Stream mode, bot/callback for HTTP
+// callback mode, both mounted next to the probes by bot/httpserver) and
 // depend on this package, never the reverse: nothing here knows about
 // websockets or gin.
 package bot
@@ -57,22 +60,21 @@ type Message struct {
 	ReceivedAt time.Time
 }
 
-// DingTalk is what the pipeline needs from DingTalk; *dingclient.Client implements it.
-type DingTalk interface {
-	Directory
-	CreateGroup(ctx context.Context, req *dingclient.CreateGroupRequest) (*dingclient.CreateGroupResponse, error)
-	AddGroupMembers(ctx context.Context, chatID string, userIDs []string) (notAdded []string, err error)
-	ReplyBySession(ctx context.Context, webhookURL, text string) error
-	// IsSessionWebhook reports whether a URL is DingTalk's session-reply URL
-	// (the configured OAPI host's /robot/sendBySession); no other is ever posted to.
-	IsSessionWebhook(webhookURL string) bool
-	SendGroupText(ctx context.Context, openConversationID, text string) error
-	SendUserText(ctx context.Context, userIDs []string, text string) error
-}
-
-// MaxMembersPerCreate is how many members the create call takes; the rest
-// are added through the group-update API (DingTalk's per-call limit of 40).
-const MaxMembersPerCreate = 40
+// Defaults of Options; config documents the same values by referring to these.
+const (
+	// DefaultMaxConcurrent is how many commands run at once.
+	DefaultMaxConcurrent = 32
+	// DefaultLookupCacheTTL is how long look-ups by mobile and name are cached.
+	DefaultLookupCacheTTL = time.Hour
+	// DefaultCreateRate is DingTalk's per-app limit of group creates per second.
+	DefaultCreateRate = 20.0
+	// DefaultLease is how long a worker holds an inbox item without renewing it.
+	DefaultLease = 30 * time.Second
+	// DefaultPollInterval is how often an idle bot looks for items other processes stored.
+	DefaultPollInterval = time.Second
+	// DefaultRetention is how long finished inbox items are kept.
+	DefaultRetention = 7 * 24 * time.Hour
+)
 
 // ErrStopping is returned by Handle once Shutdown has begun.
 var ErrStopping = errors.New("bot is shutting down")
@@ -80,7 +82,7 @@ var ErrStopping = errors.New("bot is shutting down")
 // Options configures a Bot.
 type Options struct {
 	// DingTalk is the OpenAPI client. Required.
-	DingTalk DingTalk
+	DingTalk *dingclient.Client
 	// Store is the durable inbox and audit. Required.
 	Store store.Store
 	// Language is the configured command language; nil uses the defaults (English, no aliases or templates).
@@ -108,8 +110,8 @@ type Options struct {
 	Owner string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Access decides who may run /newgroup and how often (package access);
-	// nil allows everything, without rate limits.
+	// Access decides who may run the commands whose plans ask (package
+	// access) and how often; nil allows everything, without rate limits.
 	Access *access.Policy
 	// VerifyAdmin looks up a sender's isAdmin with DingTalk's user API
 	// (cached for LookupCacheTTL) instead of believing the message. HTTP
@@ -121,7 +123,7 @@ type Options struct {
 // Bot is the transport-independent pipeline: a durable inbox and the workers
 // that drain it. It is safe for concurrent use.
 type Bot struct {
-	dt       DingTalk
+	dt       *dingclient.Client
 	store    store.Store
 	lang     *commands.Language
 	people   *resolver
@@ -167,7 +169,7 @@ type Bot struct {
 // New returns a Bot and starts its workers; Shutdown stops them.
 func New(opts Options) *Bot {
 	if opts.MaxConcurrent <= 0 {
-		opts.MaxConcurrent = 32
+		opts.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -176,19 +178,19 @@ func New(opts Options) *Bot {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.LookupCacheTTL <= 0 {
-		opts.LookupCacheTTL = time.Hour
+		opts.LookupCacheTTL = DefaultLookupCacheTTL
 	}
 	if opts.CreateRate <= 0 {
-		opts.CreateRate = 20
+		opts.CreateRate = DefaultCreateRate
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = 30 * time.Second
+		opts.Lease = DefaultLease
 	}
 	if opts.PollInterval <= 0 {
-		opts.PollInterval = time.Second
+		opts.PollInterval = DefaultPollInterval
 	}
 	if opts.Retention <= 0 {
-		opts.Retention = 7 * 24 * time.Hour
+		opts.Retention = DefaultRetention
 	}
 	if opts.Owner == "" {
 		opts.Owner = defaultOwner()
@@ -224,6 +226,7 @@ func New(opts Options) *Bot {
 		stopChore:  make(chan struct{}),
 		stopped:    make(chan struct{}),
 	}
+	opts.Metrics.knowCommands(opts.Language.CommandNames())
 	if opts.VerifyAdmin {
 		b.admins = newTTLCache[bool](opts.LookupCacheTTL, opts.Now)
 	}

@@ -17,13 +17,14 @@ import (
 
 	sdklogger "github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/bot/stream"
 	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
+	"github.com/dingbot/dingbot/internal/testutil/fakeclient"
 	"github.com/dingbot/dingbot/store"
 )
 
@@ -82,25 +83,17 @@ func newHarness(t *testing.T, configure ...func(*bot.Options)) *harness {
 // newClient is the real OpenAPI client pointed at fake; metrics may be nil.
 func newClient(t *testing.T, fake *dingtalktest.Server, metrics *bot.Metrics) *dingclient.Client {
 	t.Helper()
-	dt, err := dingclient.New(dingclient.Config{
-		APIURL:       fake.URL(),
-		OAPIURL:      fake.URL(),
-		ClientID:     fake.ClientID(),
-		ClientSecret: fake.ClientSecret(),
+	return fakeclient.ClientFor(t, fake, func(c *dingclient.Config) {
 		// Longer than every wait, so a call ends early only if the bot cancels it.
-		HTTPClient: &http.Client{Timeout: 2 * time.Minute},
-		Observe:    metrics.ObserveAPICall,
-		Retry:      dingclient.RetryPolicy{BaseDelay: 10 * time.Millisecond},
+		c.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
+		c.Observe = metrics.ObserveAPICall
+		c.Retry = dingclient.RetryPolicy{BaseDelay: 10 * time.Millisecond}
 	})
-	if err != nil {
-		t.Fatalf("dingclient.New: %v", err)
-	}
-	return dt
 }
 
 // connect runs a real Stream against the fake with handle as its handler and
 // waits until DingTalk can route messages to it.
-func (h *harness) connect(t *testing.T, handle stream.Handler) {
+func (h *harness) connect(t *testing.T, handle bot.HandlerFunc) {
 	t.Helper()
 	s := stream.New(stream.Options{
 		ClientID:      h.fake.ClientID(),
@@ -123,7 +116,7 @@ func (h *harness) connect(t *testing.T, handle stream.Handler) {
 	case <-time.After(wait):
 		t.Fatal("stream did not connect")
 	}
-	if err := h.fake.WaitConnections(ctxFor(t), 1); err != nil {
+	if err := h.fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
 }
@@ -170,7 +163,7 @@ func (h *harness) send(t *testing.T, m dingtalktest.Message) *dingtalktest.Deliv
 
 func (h *harness) waitReplies(t *testing.T, n int) []dingtalktest.Reply {
 	t.Helper()
-	replies, err := h.fake.WaitReplies(ctxFor(t), n)
+	replies, err := h.fake.WaitReplies(testutil.Ctx(t), n)
 	if err != nil {
 		t.Fatalf("waiting for %d replies: %v (got %d: %+v)", n, err, len(replies), replies)
 	}
@@ -181,77 +174,14 @@ func (h *harness) waitReplies(t *testing.T, n int) []dingtalktest.Reply {
 // fake recorded afterwards is final.
 func (h *harness) shutdown(t *testing.T) {
 	t.Helper()
-	if err := h.bot.Shutdown(ctxFor(t)); err != nil {
+	if err := h.bot.Shutdown(testutil.Ctx(t)); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 }
 
 func (h *harness) metric(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
-	return metricValue(t, h.reg, name, labels)
-}
-
-// matchingMetrics returns the samples of the named metric whose labels include labels.
-func matchingMetrics(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) []*dto.Metric {
-	t.Helper()
-	families, err := g.Gather()
-	if err != nil {
-		t.Fatalf("Gather: %v", err)
-	}
-	var out []*dto.Metric
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range f.GetMetric() {
-			have := map[string]string{}
-			for _, l := range m.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range labels {
-				if have[k] != v {
-					continue metrics
-				}
-			}
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// metricValue sums the samples of the named counter or gauge whose labels include labels.
-func metricValue(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) float64 {
-	t.Helper()
-	var sum float64
-	for _, m := range matchingMetrics(t, g, name, labels) {
-		switch {
-		case m.GetCounter() != nil:
-			sum += m.GetCounter().GetValue()
-		case m.GetGauge() != nil:
-			sum += m.GetGauge().GetValue()
-		}
-	}
-	return sum
-}
-
-func ctxFor(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// eventually polls cond until it holds or wait passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return testutil.MetricValue(t, h.reg, name, labels)
 }
 
 func groupCommand(text string, mentions ...dingtalktest.Mention) dingtalktest.Message {
@@ -318,13 +248,13 @@ func TestRedeliveredMessageIsHandledOnce(t *testing.T) {
 	h.wire(t)
 
 	d := h.send(t, groupCommand(`/newgroup Ops`))
-	if code, err := d.WaitAck(ctxFor(t)); err != nil || code != 200 {
+	if code, err := d.WaitAck(testutil.Ctx(t)); err != nil || code != 200 {
 		t.Fatalf("first delivery ACK = %d, %v; want 200", code, err)
 	}
 	if err := h.fake.Redeliver(d); err != nil {
 		t.Fatalf("Redeliver: %v", err)
 	}
-	eventually(t, "the redelivery's ACK", func() bool { return len(d.Acks()) == 2 })
+	testutil.WaitFor(t, wait, "the redelivery's ACK", func() bool { return len(d.Acks()) == 2 })
 	if acks := d.Acks(); acks[1].Code != 200 {
 		t.Errorf("redelivery ACK code = %d, want 200 (a duplicate is accepted, not refused)", acks[1].Code)
 	}
@@ -390,7 +320,11 @@ func TestNonTextMessageGetsHint(t *testing.T) {
 	if n := len(h.fake.CreateRequests()); n != 0 {
 		t.Errorf("DingTalk got %d create-group requests, want none", n)
 	}
-	if want := commands.NonTextReply().Text; replies[0].Text != want {
+	lang, err := commands.New(commands.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := lang.NonTextReply("").Text; replies[0].Text != want {
 		t.Errorf("reply = %q, want %q", replies[0].Text, want)
 	}
 	if replies[0].Via != dingtalktest.ViaSession || replies[0].MsgID != msg.MsgID {
@@ -545,7 +479,7 @@ func TestShutdownWaitsForInFlightCommand(t *testing.T) {
 
 	d := h.send(t, groupCommand(`/newgroup Ops`))
 	receive(t, arrived, "the create-group call")
-	if err := h.bot.Shutdown(ctxFor(t)); err != nil {
+	if err := h.bot.Shutdown(testutil.Ctx(t)); err != nil {
 		t.Fatalf("Shutdown = %v, want nil", err)
 	}
 
@@ -565,7 +499,7 @@ func TestShutdownWaitsForInFlightCommand(t *testing.T) {
 	// A message DingTalk pushes now is refused with an error ACK, so DingTalk
 	// can deliver it again (to another instance) instead of losing it.
 	late := h.send(t, groupCommand(`/newgroup Late`))
-	if code, err := late.WaitAck(ctxFor(t)); err != nil || code != 500 {
+	if code, err := late.WaitAck(testutil.Ctx(t)); err != nil || code != 500 {
 		t.Errorf("ACK of a message pushed after Shutdown = %d, %v; want 500", code, err)
 	}
 	if n := len(h.fake.CreateRequests()); n != 1 {
@@ -596,7 +530,7 @@ func TestShutdownDeadlineCancelsDingTalkCall(t *testing.T) {
 
 	// The bot hung up on DingTalk: the fake saw the client give up during
 	// its delay, and no group was created.
-	eventually(t, "the create-group call to end", func() bool { return len(h.fake.CreateRequests()) == 1 })
+	testutil.WaitFor(t, wait, "the create-group call to end", func() bool { return len(h.fake.CreateRequests()) == 1 })
 	rec := h.fake.CreateRequests()[0]
 	if rec.Status != 0 || !strings.Contains(rec.Reason, "client gave up") {
 		t.Errorf("create-group call ended with status %d (%s), want the client to have given up", rec.Status, rec.Reason)
@@ -702,7 +636,7 @@ func TestClaimedCommandsQueueInMemoryThenInTheInbox(t *testing.T) {
 		rest = append(rest, h.send(t, groupCommand(fmt.Sprintf(`/newgroup g%02d`, i))))
 	}
 	for _, d := range rest {
-		if code, err := d.WaitAck(ctxFor(t)); err != nil || code != 200 {
+		if code, err := d.WaitAck(testutil.Ctx(t)); err != nil || code != 200 {
 			t.Fatalf("ACK = %d, %v", code, err)
 		}
 	}
@@ -710,7 +644,7 @@ func TestClaimedCommandsQueueInMemoryThenInTheInbox(t *testing.T) {
 	// process, the 3 beyond are stored for anyone.
 	held, free := 0, 0
 	for _, d := range rest {
-		it, err := h.db.Get(ctxFor(t), d.MsgID())
+		it, err := h.db.Get(testutil.Ctx(t), d.MsgID())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -724,7 +658,7 @@ func TestClaimedCommandsQueueInMemoryThenInTheInbox(t *testing.T) {
 	if held != 8 || free != 3 {
 		t.Errorf("while the worker is busy: %d commands held in memory, %d stored for anyone; want 8 and 3", held, free)
 	}
-	eventually(t, "every command to be answered", func() bool { return len(h.fake.Replies()) == 12 })
+	testutil.WaitFor(t, wait, "every command to be answered", func() bool { return len(h.fake.Replies()) == 12 })
 	if n := len(h.fake.Groups()); n != 12 {
 		t.Errorf("%d groups, want 12", n)
 	}
@@ -741,15 +675,15 @@ func TestShutdownReleasesQueuedCommands(t *testing.T) {
 	receive(t, arrived, "the first create-group call")
 	queued := []*dingtalktest.Delivery{h.send(t, groupCommand(`/newgroup second`)), h.send(t, groupCommand(`/newgroup third`))}
 	for _, d := range queued {
-		if _, err := d.WaitAck(ctxFor(t)); err != nil {
+		if _, err := d.WaitAck(testutil.Ctx(t)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := h.bot.Shutdown(ctxFor(t)); err != nil {
+	if err := h.bot.Shutdown(testutil.Ctx(t)); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range queued {
-		it, err := h.db.Get(ctxFor(t), d.MsgID())
+		it, err := h.db.Get(testutil.Ctx(t), d.MsgID())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -760,7 +694,7 @@ func TestShutdownReleasesQueuedCommands(t *testing.T) {
 	// The next process (same database, an hour-long lease) runs them at once.
 	next := bot.New(bot.Options{DingTalk: newClient(t, h.fake, nil), Store: h.db, Lease: time.Hour, PollInterval: 50 * time.Millisecond})
 	t.Cleanup(func() { _ = next.Shutdown(context.Background()) })
-	eventually(t, "the queued commands to run after the restart", func() bool { return len(h.fake.Groups()) == 3 })
+	testutil.WaitFor(t, wait, "the queued commands to run after the restart", func() bool { return len(h.fake.Groups()) == 3 })
 }
 
 // TestShutdownStopsTakingInboxItems: a worker draining items from the inbox
@@ -781,7 +715,7 @@ func TestShutdownStopsTakingInboxItems(t *testing.T) {
 		}
 	}
 	receive(t, arrived, "the first create-group call")
-	if err := h.bot.Shutdown(ctxFor(t)); err != nil {
+	if err := h.bot.Shutdown(testutil.Ctx(t)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(h.fake.CreateRequests()); n != 1 {
@@ -804,8 +738,8 @@ func (s *commitThenFail) Claim(ctx context.Context, id string, m []byte, owner s
 	return ok, it, err
 }
 
-func (s *commitThenFail) Finish(ctx context.Context, id, owner string, st store.State, reply string, now time.Time, records ...store.Record) error {
-	err := s.Store.Finish(ctx, id, owner, st, reply, now, records...)
+func (s *commitThenFail) Finish(ctx context.Context, o store.Outcome) error {
+	err := s.Store.Finish(ctx, o)
 	if err == nil && s.finish.CompareAndSwap(true, false) {
 		return context.DeadlineExceeded
 	}
@@ -831,12 +765,12 @@ func TestClaimErrorThatStoredTheMessage(t *testing.T) {
 	if err := h.bot.Handle(m); err != nil { // DingTalk redelivers the unACKed message
 		t.Fatal(err)
 	}
-	eventually(t, "the command to be answered", func() bool { return len(h.fake.Replies()) == 1 })
+	testutil.WaitFor(t, wait, "the command to be answered", func() bool { return len(h.fake.Replies()) == 1 })
 	time.Sleep(200 * time.Millisecond)
 	if n := len(h.fake.Replies()); n != 1 {
 		t.Errorf("%d replies, want 1", n)
 	}
-	if it, err := h.db.Get(ctxFor(t), m.MsgID); err != nil || it.State != store.Done {
+	if it, err := h.db.Get(testutil.Ctx(t), m.MsgID); err != nil || it.State != store.Done {
 		t.Errorf("item = %+v, %v; want done", it, err)
 	}
 }

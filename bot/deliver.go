@@ -48,11 +48,12 @@ func (b *Bot) post(item *store.Item, msg Message) {
 	b.log.Info("replied", "msg_id", item.MsgID, "state", item.State, "via", via, "reply_error", errText(err))
 }
 
-// interruptedReply tells the user that a create call was cut off by a dead
-// process: the group may exist, so they must check before trying again.
+// interruptedReply tells the user that a command's DingTalk call was cut off
+// by a dead process: it may have taken effect, so they must check before
+// trying again.
 func (b *Bot) interruptedReply(msg Message) string {
 	act := b.lang.Interpret(b.commandMessage(msg))
-	return b.lang.FailedReply(act.CreateGroup, context.Canceled).Text
+	return b.lang.FailedReply(act.Plan, context.Canceled).Text
 }
 
 // Reply paths, the label values of dingbot_replies_total.

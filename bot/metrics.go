@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dingbot/dingbot/commands"
+	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/store"
 )
 
@@ -20,8 +21,6 @@ type Metrics struct {
 	apiCalls   *prometheus.CounterVec
 	replies    *prometheus.CounterVec
 	duplicates prometheus.Counter
-	reconnects prometheus.Counter
-	connected  prometheus.Gauge
 
 	// knownCommands are the command labels: the canonical command names and commandOther.
 	knownCommands map[string]bool
@@ -60,20 +59,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "dingbot_duplicate_messages_total",
 			Help: "Redelivered messages dropped because their msgId was already handled.",
 		}),
-		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "dingbot_stream_reconnects_total",
-			Help: "Times the Stream connection was lost and opened again.",
-		}),
-		connected: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "dingbot_stream_connected",
-			Help: "1 while the Stream connection is up.",
-		}),
 	}
 	m.knownCommands = map[string]bool{commandOther: true}
-	for _, d := range commands.Commands() {
-		m.knownCommands[d.Name] = true
-	}
-	reg.MustRegister(m.commands, m.duration, m.inbox, m.rateWait, m.apiCalls, m.replies, m.duplicates, m.reconnects, m.connected)
+	reg.MustRegister(m.commands, m.duration, m.inbox, m.rateWait, m.apiCalls, m.replies, m.duplicates)
 	return m
 }
 
@@ -88,10 +76,10 @@ const labelOther = "other"
 // apiLabel bounds the api label to the API names dingclient reports to
 // Config.Observe (also the rate limiter's keys).
 func apiLabel(api string) string {
-	switch api {
-	case "token", "group.create", "group.update", "robot.group_send", "robot.oto_send",
-		"session.reply", "user.by_mobile", "user.search", "user.get":
-		return api
+	for _, known := range dingclient.APIs() {
+		if string(known) == api {
+			return api
+		}
 	}
 	return labelOther
 }
@@ -129,10 +117,22 @@ func apiCodeLabel(code string) string {
 	return labelOther
 }
 
+// knowCommands adds the registered commands' names to the command labels;
+// bot.New calls it before any command runs.
+func (m *Metrics) knowCommands(names []string) {
+	if m == nil {
+		return
+	}
+	for _, n := range names {
+		m.knownCommands[n] = true
+	}
+}
+
 // outcomeLabel bounds the outcome label of a command.
 func outcomeLabel(outcome string) string {
-	switch outcome {
-	case outcomeCreated, outcomeRefused, outcomeUnknown, outcomeAnswered, outcomeDenied, outcomeInternal:
+	switch commands.Outcome(outcome) {
+	case commands.OutcomeCreated, commands.OutcomeRefused, commands.OutcomeUnknown, commands.OutcomeAnswered,
+		commands.OutcomeDenied, commands.OutcomeInternal:
 		return outcome
 	}
 	return labelOther
@@ -209,24 +209,5 @@ func (m *Metrics) reply(via string, err error) {
 func (m *Metrics) duplicate() {
 	if m != nil {
 		m.duplicates.Inc()
-	}
-}
-
-// StreamReconnected counts one reopened Stream connection.
-func (m *Metrics) StreamReconnected() {
-	if m != nil {
-		m.reconnects.Inc()
-	}
-}
-
-// StreamConnected sets whether the Stream connection is up.
-func (m *Metrics) StreamConnected(up bool) {
-	if m == nil {
-		return
-	}
-	if up {
-		m.connected.Set(1)
-	} else {
-		m.connected.Set(0)
 	}
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"github.com/dingbot/dingbot/commands"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -111,7 +112,8 @@ func TestAPICallLabels(t *testing.T) {
 func TestCommandAndReplyLabelsAreBounded(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
-	m.command("newgroup", outcomeCreated)
+	m.knowCommands([]string{"newgroup", "help", "groups"})
+	m.command("newgroup", string(commands.OutcomeCreated))
 	m.command(commandOther, outcomeDenied)
 	m.commandDuration("help", 0)
 	m.rateLimitWait("group.create", 0)

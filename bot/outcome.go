@@ -29,13 +29,12 @@ type result struct {
 	group                      *store.Group // recorded with the outcome
 }
 
-// Command outcomes, the label values of dingbot_commands_total.
+// Command outcomes the pipeline itself decides (commands.Outcome has them all).
 const (
-	outcomeAnswered = "answered" // help, dry run, usage error, hint or unresolved people: no group created
-	outcomeCreated  = "created"
-	outcomeRefused  = "refused" // DingTalk said no; nothing was created
-	outcomeUnknown  = "unknown" // the group may or may not exist
-	outcomeInternal = "internal_error"
+	outcomeAnswered = string(commands.OutcomeAnswered)
+	outcomeRefused  = string(commands.OutcomeRefused)
+	outcomeUnknown  = string(commands.OutcomeUnknown)
+	outcomeInternal = string(commands.OutcomeInternal)
 )
 
 // finish records the outcome durably, with the command's audit record and
@@ -44,11 +43,9 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	reply := r.reply.Text
-	records := []store.Record{b.commandRecord(item, msg, r)}
-	if r.group != nil {
-		records = append(records, *r.group)
-	}
-	err := b.store.Finish(ctx, item.MsgID, b.owner, r.state, reply, b.now(), records...)
+	audit := b.commandRecord(item, msg, r)
+	err := b.store.Finish(ctx, store.Outcome{MsgID: item.MsgID, Owner: b.owner, State: r.state, Reply: reply,
+		Now: b.now(), Audit: &audit, Group: r.group})
 	if err != nil && (errors.Is(err, store.ErrLeaseLost) || !b.finishedAnyway(item.MsgID, r.state, reply)) {
 		// Our lease ran out and another process took the item: it owns the
 		// reply now. The group exists all the same: keep it in the audit.

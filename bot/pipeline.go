@@ -1,5 +1,7 @@
-// This file runs one message through the command language, the access
-// policy and people look-ups to the command's executor.
+// This file runs one message through the pipeline, the same for every
+// command: the command language, the access policy (a middleware for plans
+// that ask for it), people look-ups (for plans that name people), and the
+// command's own Run through an Env.
 
 package bot
 
@@ -14,8 +16,8 @@ import (
 	"github.com/dingbot/dingbot/store"
 )
 
-// process runs one message: interpret, look people up, call DingTalk. It
-// does not reply; the caller records the outcome first.
+// process runs one message: interpret, admit, look people up, run the
+// command. It does not reply; the caller records the outcome first.
 func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r result) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -31,15 +33,15 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 		msg.IsAdmin = b.verifiedAdmin(ctx, log, msg.SenderStaffID)
 	}
 	action := b.lang.Interpret(b.commandMessage(msg))
-	if cg := action.CreateGroup; cg != nil {
-		if denied := b.admit(ctx, log, msg, cg); denied != nil {
+	if g, ok := action.Plan.(commands.Guarded); ok {
+		if denied := b.admit(ctx, log, msg, g); denied != nil {
 			return *denied
 		}
 	}
 	var lookupErr error // a failed look-up, for the audit
-	if cg := action.CreateGroup; cg != nil && len(cg.Pending) > 0 {
-		lookups := b.people.resolve(ctx, cg.Pending)
-		action = b.lang.Complete(cg, lookups)
+	if pp, ok := action.Plan.(commands.PeoplePlan); ok && len(pp.PendingPeople()) > 0 {
+		lookups := b.people.resolve(ctx, pp.PendingPeople())
+		action = b.lang.Complete(pp, lookups)
 		if ctx.Err() != nil {
 			return result{release: true}
 		}
@@ -50,32 +52,55 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 		}
 	}
 	switch {
-	case action.CreateGroup != nil:
-		return b.createGroup(ctx, log, item, msg, action.CreateGroup)
-	case action.ListGroups != nil:
-		return b.listGroups(ctx, log, msg, action.ListGroups)
 	case action.Reply != nil:
 		return result{reply: *action.Reply, state: store.Done, outcome: outcomeAnswered, err: lookupErr}
+	case action.Plan != nil:
+		cmd := b.lang.Command(action.Plan.Command())
+		if cmd == nil || cmd.Run == nil {
+			break
+		}
+		env := &env{b: b, item: item, msg: msg, log: log}
+		return resultOf(cmd.Run(ctx, env, action.Plan))
 	}
 	log.Error("command language returned no action")
 	return result{reply: b.lang.FailedReply(nil, errors.New("no action")), state: store.Failed, outcome: outcomeInternal}
 }
 
+// resultOf is the pipeline's record of what a command's Run decided.
+func resultOf(r commands.Result) result {
+	res := result{reply: r.Reply, outcome: string(r.Outcome), release: r.Release, err: r.Err, group: r.Group}
+	switch r.Outcome {
+	case commands.OutcomeRefused, commands.OutcomeInternal:
+		res.state = store.Failed
+	case commands.OutcomeUnknown:
+		res.state = store.Unknown
+	default:
+		res.state = store.Done
+	}
+	if r.Group != nil {
+		res.openConversationID, res.chatID = r.Group.OpenConversationID, r.Group.ChatID
+	}
+	return res
+}
+
 func (b *Bot) commandMessage(msg Message) commands.Message {
 	return commands.Message{
-		Text:          msg.Text,
-		SenderStaffID: msg.SenderStaffID,
-		SenderNick:    msg.SenderNick,
-		Group:         msg.Group,
-		BotUserID:     msg.BotUserID,
-		Mentions:      msg.Mentions,
+		MsgID:          msg.MsgID,
+		ConversationID: msg.ConversationID,
+		Text:           msg.Text,
+		SenderStaffID:  msg.SenderStaffID,
+		SenderNick:     msg.SenderNick,
+		Group:          msg.Group,
+		BotUserID:      msg.BotUserID,
+		Mentions:       msg.Mentions,
 	}
 }
 
-// isAdmin reports whether the sender of msg may read everyone's groups
-// (/groups --all): an organisation admin by DingTalk's isAdmin, or an admin of
-// the access policy (access.admins). Listing is a read, so DingTalk's flag
-// counts even without trust_dingtalk_admins, which governs creating.
+// isAdmin reports whether the sender of msg is an admin for commands that
+// ask (e.g. /groups --all): an organisation admin by DingTalk's isAdmin
+// (verified in HTTP mode), or an admin of the access policy (access.admins).
+// Reading is no create, so DingTalk's flag counts even without
+// trust_dingtalk_admins, which governs the access rules.
 func (b *Bot) isAdmin(msg Message) bool {
 	id := strings.TrimSpace(msg.SenderStaffID)
 	if id == "" {

@@ -10,19 +10,18 @@ import (
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
+	"github.com/dingbot/dingbot/internal/testutil/fakeclient"
 	"github.com/dingbot/dingbot/store"
 )
 
 func preflightClient(t *testing.T, fake *dingtalktest.Server, secret string) *dingclient.Client {
 	t.Helper()
-	dt, err := dingclient.New(dingclient.Config{
-		APIURL: fake.URL(), OAPIURL: fake.URL(), ClientID: fake.ClientID(), ClientSecret: secret,
-		HTTPClient: &http.Client{Timeout: wait}, Retry: dingclient.RetryPolicy{BaseDelay: 10 * time.Millisecond},
+	return fakeclient.ClientFor(t, fake, func(c *dingclient.Config) {
+		c.ClientSecret = secret
+		c.HTTPClient = &http.Client{Timeout: wait}
+		c.Retry = dingclient.RetryPolicy{BaseDelay: 10 * time.Millisecond}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dt
 }
 
 func statuses(checks []bot.Check) map[string]bot.CheckStatus {
@@ -44,7 +43,7 @@ func TestPreflight(t *testing.T) {
 	opts := bot.PreflightOptions{DingTalk: preflightClient(t, fake, fake.ClientSecret()), ClientID: fake.ClientID(),
 		Store: db, StoreName: "SQLite test.db"}
 
-	checks := bot.Preflight(ctxFor(t), opts)
+	checks := bot.Preflight(testutil.Ctx(t), opts)
 	want := map[string]bot.CheckStatus{
 		"credentials": bot.CheckOK, "storage": bot.CheckOK,
 		"qyapi_addresslist_search": bot.CheckOK, "qyapi_get_member_by_mobile": bot.CheckOK, "qyapi_get_member": bot.CheckOK,
@@ -80,7 +79,7 @@ func TestPreflight(t *testing.T) {
 	// The app lacks the search and the user-details permissions.
 	fake.DenyScope(dingtalktest.PathUserSearch)
 	fake.DenyScope(dingtalktest.PathUserGet)
-	checks = bot.Preflight(ctxFor(t), opts)
+	checks = bot.Preflight(testutil.Ctx(t), opts)
 	got := statuses(checks)
 	if got["qyapi_addresslist_search"] != bot.CheckMissing || got["qyapi_get_member"] != bot.CheckMissing ||
 		got["qyapi_get_member_by_mobile"] != bot.CheckOK || !bot.PreflightFailed(checks) {
@@ -90,13 +89,13 @@ func TestPreflight(t *testing.T) {
 		t.Errorf("checklist:\n%s", list)
 	}
 	fake.AllowScope(dingtalktest.PathUserSearch)
-	if got := statuses(bot.Preflight(ctxFor(t), opts)); got["qyapi_addresslist_search"] != bot.CheckOK || got["qyapi_get_member"] != bot.CheckMissing {
+	if got := statuses(bot.Preflight(testutil.Ctx(t), opts)); got["qyapi_addresslist_search"] != bot.CheckOK || got["qyapi_get_member"] != bot.CheckMissing {
 		t.Errorf("after AllowScope: %v", got)
 	}
 
 	// Wrong credentials: the token is refused and nothing else is called.
 	opts.DingTalk = preflightClient(t, fake, "wrong-secret")
-	checks = bot.Preflight(ctxFor(t), opts)
+	checks = bot.Preflight(testutil.Ctx(t), opts)
 	got = statuses(checks)
 	if got["credentials"] != bot.CheckMissing || got["qyapi_addresslist_search"] != bot.CheckUnknown {
 		t.Errorf("with wrong credentials: %v", got)

@@ -145,7 +145,7 @@ func TestMoreThanFortyMembers(t *testing.T) {
 	text := "/newgroup Big userid:" + strings.Join(ids, " userid:")
 	reply := h.say(t, direct(text))
 	reqs := h.fake.CreateRequests()
-	if len(reqs) != 1 || len(reqs[0].Request.UserIDs) != bot.MaxMembersPerCreate || reqs[0].Request.UserIDs[0] != "alice" {
+	if len(reqs) != 1 || len(reqs[0].Request.UserIDs) != commands.MaxMembers || reqs[0].Request.UserIDs[0] != "alice" {
 		t.Fatalf("create request: %+v", reqs)
 	}
 	updates := h.fake.UpdateRequests()

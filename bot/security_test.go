@@ -6,12 +6,10 @@ package bot_test
 // run shows nobody's user ID to a sender who may not run the command.
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,25 +17,8 @@ import (
 	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
 )
-
-// syncBuffer is a log sink safe for the workers' concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestForeignSessionWebhookIsNeverPosted(t *testing.T) {
 	var hits atomic.Int32
@@ -58,7 +39,7 @@ func TestForeignSessionWebhookIsNeverPosted(t *testing.T) {
 		{"an internal address", func(string) string { return "http://169.254.169.254/latest/meta-data/" }, true, dingtalktest.ViaGroupAPI},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &syncBuffer{}
+			logs := &testutil.SyncBuffer{}
 			h := newHarness(t, func(o *bot.Options) { o.Logger = slog.New(slog.NewJSONHandler(logs, nil)) })
 			next := h.capture(t)
 			msg := next(dingtalktest.Message{Text: `/newgroup "Forged"`, SenderID: alice.UserID, Group: tc.group})
@@ -102,7 +83,7 @@ func TestRedeliveredReplyGoesToTheStoredChat(t *testing.T) {
 	if err := h.bot.Handle(original); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the failed reply", func() bool {
+	testutil.WaitFor(t, wait, "the failed reply", func() bool {
 		return h.metric(t, "dingbot_replies_total", map[string]string{"result": "error"}) == 1
 	})
 	if n := len(h.fake.Replies()); n != 0 {

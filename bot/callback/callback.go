@@ -3,8 +3,9 @@
 // developer console's 消息接收地址), which ends in /dingtalk/callback on
 // dingbot's HTTP listener. It is the HTTP counterpart of bot/stream and, like
 // it, a transport adapter: it converts the message with package robotmsg and
-// passes it to the core's Handle, which stores it and returns at once; the
-// reply is posted later through the session webhook or the robot API.
+// passes it to a bot.HandlerFunc (the core's Handle), which stores it and
+// returns at once; the reply is posted later through the session webhook or
+// the robot API. A *Callback is an http.Handler, to be mounted on POST Path.
 //
 // Every request is checked in this order, failing closed:
 //
@@ -57,7 +58,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/gin-gonic/gin"
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/chatbot"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -66,7 +66,8 @@ import (
 )
 
 const (
-	// Path is where the callback is mounted on the HTTP listener.
+	// Path is where the callback is mounted on the HTTP listener, for
+	// POST requests only (http.MethodPost + " " + Path).
 	Path = "/dingtalk/callback"
 	// DefaultMaxBody is the default limit of a callback body: 64 KiB. A
 	// text message is about 1–2 KiB; DingTalk caps text at 20 000 characters.
@@ -88,9 +89,6 @@ type Signatures interface {
 	// one only while fewer than max are recorded.
 	AdmitSigned(ctx context.Context, key, msgID string, max int, expires, now time.Time) (bool, error)
 }
-
-// Handler takes one chat message and must return quickly; *bot.Bot's Handle fits.
-type Handler func(bot.Message) error
 
 // Options configures a Callback.
 type Options struct {
@@ -125,7 +123,7 @@ type Options struct {
 // Callback is the HTTP callback endpoint. It is safe for concurrent use.
 type Callback struct {
 	opts     Options
-	handle   Handler
+	handle   bot.HandlerFunc
 	log      *slog.Logger
 	stopped  atomic.Bool
 	requests *prometheus.CounterVec
@@ -137,8 +135,10 @@ type Callback struct {
 	proxies []netip.Prefix
 }
 
+var _ http.Handler = (*Callback)(nil)
+
 // New returns a Callback that passes verified messages to handle.
-func New(opts Options, handle Handler) *Callback {
+func New(opts Options, handle bot.HandlerFunc) *Callback {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
 	}
@@ -237,20 +237,31 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
-// Handle is the gin handler of POST Path.
-func (c *Callback) Handle(g *gin.Context) {
-	status, reason := c.serve(g.Writer, g.Request)
+// ServeHTTP answers one callback: 200 with the body {} once the message is
+// stored, else the status and a JSON {"error": reason}. It does not look at
+// the method: mount it on POST Path only.
+func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	status, reason := c.serve(w, r)
 	if c.requests != nil {
 		c.requests.WithLabelValues(strconv.Itoa(status)).Inc()
 	}
 	if status == http.StatusOK {
-		g.JSON(status, struct{}{})
+		writeJSON(w, status, struct{}{})
 		return
 	}
 	if status < 500 {
-		c.logRejected(g.Request, status, reason)
+		c.logRejected(r, status, reason)
 	}
-	g.JSON(status, errorBody{Error: reason})
+	writeJSON(w, status, errorBody{Error: reason})
+}
+
+// writeJSON writes v as the response body, byte for byte what gin's JSON
+// rendering writes: Content-Type application/json; charset=utf-8, no newline.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v) // cannot fail: v is struct{} or errorBody
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // serve checks and hands on one request; it returns the status and, unless

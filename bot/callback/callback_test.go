@@ -1,7 +1,6 @@
 package callback_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -20,19 +18,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/bot/callback"
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 const secret = "app-secret-0123456789"
-
-func TestMain(m *testing.M) {
-	gin.SetMode(gin.TestMode)
-	os.Exit(m.Run())
-}
 
 // now is the fixed clock of every test.
 var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -53,7 +46,7 @@ const validBody = `{"conversationId":"cidGroup==","atUsers":[{"dingtalkId":"$:LW
 "sessionWebhook":"https://oapi.dingtalk.com/robot/sendBySession?session=abc","text":{"content":" /newgroup Ops @Bob"},
 "robotCode":"dingbot","msgtype":"text"}`
 
-// recorder is a Handler that records messages and fails with err if set.
+// recorder is a bot.HandlerFunc that records messages and fails with err if set.
 type recorder struct {
 	mu   sync.Mutex
 	msgs []bot.Message
@@ -76,35 +69,24 @@ func (r *recorder) got() []bot.Message {
 	return append([]bot.Message(nil), r.msgs...)
 }
 
-// logBuffer is a concurrency-safe log sink.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type fixture struct {
 	cb       *callback.Callback
 	rec      *recorder
-	logs     *logBuffer
+	logs     *testutil.SyncBuffer
 	registry *prometheus.Registry
-	engine   *gin.Engine
+	mux      *http.ServeMux
+}
+
+// mount serves cb on POST callback.Path, as dingbot's HTTP listener does.
+func mount(cb *callback.Callback) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle(http.MethodPost+" "+callback.Path, cb)
+	return mux
 }
 
 func newFixture(t *testing.T, maxBody int64) *fixture {
 	t.Helper()
-	f := &fixture{rec: &recorder{}, logs: &logBuffer{}, registry: prometheus.NewRegistry()}
+	f := &fixture{rec: &recorder{}, logs: &testutil.SyncBuffer{}, registry: prometheus.NewRegistry()}
 	f.cb = callback.New(callback.Options{
 		AppSecret:  secret,
 		MaxBody:    maxBody,
@@ -112,8 +94,7 @@ func newFixture(t *testing.T, maxBody int64) *fixture {
 		Registerer: f.registry,
 		Now:        func() time.Time { return now },
 	}, f.rec.handle)
-	f.engine = gin.New()
-	f.engine.POST(callback.Path, f.cb.Handle)
+	f.mux = mount(f.cb)
 	return f
 }
 
@@ -126,7 +107,7 @@ func (f *fixture) post(t *testing.T, headers map[string]string, body string) (in
 		req.Header.Set(k, v)
 	}
 	w := httptest.NewRecorder()
-	f.engine.ServeHTTP(w, req)
+	f.mux.ServeHTTP(w, req)
 	return w.Code, w.Body.String()
 }
 
@@ -224,8 +205,7 @@ func TestVerify(t *testing.T) {
 func TestEmptySecretRejectsEverything(t *testing.T) {
 	rec := &recorder{}
 	cb := callback.New(callback.Options{Now: func() time.Time { return now }}, rec.handle)
-	e := gin.New()
-	e.POST(callback.Path, cb.Handle)
+	e := mount(cb)
 	ts := ms(now)
 	req := httptest.NewRequest(http.MethodPost, callback.Path, strings.NewReader(validBody))
 	req.Header.Set("timestamp", ts)
@@ -256,7 +236,7 @@ func TestBodyLimit(t *testing.T) {
 		req.Header.Set(k, v)
 	}
 	w := httptest.NewRecorder()
-	f.engine.ServeHTTP(w, req)
+	f.mux.ServeHTTP(w, req)
 	if w.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("chunked: status %d, want 413", w.Code)
 	}
@@ -411,9 +391,35 @@ func TestMetricsCountStatuses(t *testing.T) {
 func TestOnlyPOST(t *testing.T) {
 	f := newFixture(t, 0)
 	w := httptest.NewRecorder()
-	f.engine.ServeHTTP(w, httptest.NewRequest(http.MethodGet, callback.Path, nil))
+	f.mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, callback.Path, nil))
 	if w.Code == http.StatusOK {
 		t.Errorf("GET answered 200")
+	}
+	if mfs, err := f.registry.Gather(); err != nil || len(mfs) != 0 {
+		t.Errorf("a GET was counted as a callback: %v %v", mfs, err)
+	}
+}
+
+// TestResponsesAreCompactJSON pins the bytes DingTalk and operators see.
+func TestResponsesAreCompactJSON(t *testing.T) {
+	f := newFixture(t, 0)
+	for _, tc := range []struct {
+		headers map[string]string
+		code    int
+		body    string
+	}{
+		{signed(now), 200, `{}`},
+		{nil, 401, `{"error":"missing timestamp header"}`},
+	} {
+		req := httptest.NewRequest(http.MethodPost, callback.Path, strings.NewReader(validBody))
+		for k, v := range tc.headers {
+			req.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		f.cb.ServeHTTP(w, req)
+		if w.Code != tc.code || w.Body.String() != tc.body || w.Header().Get("Content-Type") != "application/json; charset=utf-8" {
+			t.Errorf("%d %q %q, want %d %q application/json; charset=utf-8", w.Code, w.Header().Get("Content-Type"), w.Body.String(), tc.code, tc.body)
+		}
 	}
 }
 
@@ -476,8 +482,7 @@ func TestHeaderPairsAreCountedInTheConfiguredStore(t *testing.T) {
 	rec := &recorder{}
 	cb := callback.New(callback.Options{AppSecret: secret, Now: func() time.Time { return now },
 		Window: time.Hour, MaxPerSign: 3, Signatures: sigs}, rec.handle)
-	e := gin.New()
-	e.POST(callback.Path, cb.Handle)
+	e := mount(cb)
 	at := now.Add(-30 * time.Minute) // inside the configured hour
 	h := signed(at)
 	req := httptest.NewRequest(http.MethodPost, callback.Path, strings.NewReader(validBody))
@@ -573,7 +578,7 @@ func TestRejectionLogsTheRemoteAddressNotAForwardedHeader(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, callback.Path, strings.NewReader(validBody))
 	req.RemoteAddr = "203.0.113.9:4431"
 	req.Header.Set("X-Forwarded-For", "6.6.6.6")
-	f.engine.ServeHTTP(httptest.NewRecorder(), req)
+	f.mux.ServeHTTP(httptest.NewRecorder(), req)
 	logs := f.logs.String()
 	if !strings.Contains(logs, `"remote":"203.0.113.9"`) || strings.Contains(logs, "6.6.6.6") {
 		t.Errorf("log should name the connection's address only: %s", logs)

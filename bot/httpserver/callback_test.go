@@ -1,14 +1,12 @@
 package httpserver_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +16,13 @@ import (
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/bot/callback"
 	"github.com/dingbot/dingbot/bot/httpserver"
+	"github.com/dingbot/dingbot/internal/testutil"
 )
+
+// routes mounts cb as main does in HTTP mode.
+func routes(cb *callback.Callback) map[string]http.Handler {
+	return map[string]http.Handler{http.MethodPost + " " + callback.Path: cb}
+}
 
 func TestCallbackRouteIsMountedOnlyInHTTPMode(t *testing.T) {
 	post := func(h http.Handler, sign bool) int {
@@ -38,7 +42,7 @@ func TestCallbackRouteIsMountedOnlyInHTTPMode(t *testing.T) {
 	}
 	var got []bot.Message
 	cb := callback.New(callback.Options{AppSecret: "s3cret-app"}, func(m bot.Message) error { got = append(got, m); return nil })
-	h := httpserver.Routes(httpserver.Options{Ready: cb.Accepting, NotReadyReason: "shutting down", Callback: cb.Handle})
+	h := httpserver.Routes(httpserver.Options{Ready: cb.Accepting, NotReadyReason: "shutting down", Routes: routes(cb)})
 	if code := post(h, false); code != http.StatusUnauthorized {
 		t.Errorf("unsigned: %d, want 401", code)
 	}
@@ -63,9 +67,9 @@ func TestCallbackRouteIsMountedOnlyInHTTPMode(t *testing.T) {
 // another address.
 func TestCallbackOnlyListenerServesNothingElse(t *testing.T) {
 	cb := callback.New(callback.Options{AppSecret: "s3cret-app"}, func(bot.Message) error { return nil })
-	h := httpserver.Routes(httpserver.Options{Callback: cb.Handle, CallbackOnly: true,
+	h := httpserver.Routes(httpserver.Options{Routes: routes(cb), RoutesOnly: true,
 		Ready: func() bool { return true }, Gatherer: prometheus.NewRegistry()})
-	for _, path := range []string{"/metrics", "/healthz", "/readyz", "/debug/pprof/"} {
+	for _, path := range []string{"/metrics", "/healthz", "/readyz", "/debug/pprof/", callback.Path} {
 		if code, _, _ := get(t, h, path); code != http.StatusNotFound {
 			t.Errorf("GET %s on the callback listener = %d, want 404", path, code)
 		}
@@ -82,12 +86,12 @@ func TestCallbackOnlyListenerServesNothingElse(t *testing.T) {
 // request header, and a callback's sign header can be replayed for the
 // whole window.
 func TestPanicIsLoggedWithoutHeaders(t *testing.T) {
-	var ginOut, logs safeBuffer
+	var ginOut, logs testutil.SyncBuffer
 	defer func(w io.Writer) { gin.DefaultErrorWriter = w }(gin.DefaultErrorWriter)
 	gin.DefaultErrorWriter = &ginOut
 	h := httpserver.Routes(httpserver.Options{
-		Callback: func(*gin.Context) { panic("boom") },
-		Logger:   slog.New(slog.NewJSONHandler(&logs, nil)),
+		Routes: map[string]http.Handler{"POST " + callback.Path: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })},
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 	})
 	req := httptest.NewRequest(http.MethodPost, callback.Path, strings.NewReader(`{}`))
 	req.Header.Set("timestamp", "1748779200000")
@@ -111,19 +115,35 @@ func TestPanicIsLoggedWithoutHeaders(t *testing.T) {
 	}
 }
 
-type safeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// TestRoutes: a Routes key is "METHOD /path" or "/path" (any method), and
+// anything else is refused when the routes are built, as http.ServeMux does.
+func TestRoutes(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	h := httpserver.Routes(httpserver.Options{Routes: map[string]http.Handler{"PUT /put": ok, "/any": ok}})
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodPut, "/put", http.StatusTeapot},
+		{http.MethodGet, "/put", http.StatusNotFound},
+		{http.MethodGet, "/any", http.StatusTeapot},
+		{http.MethodDelete, "/any", http.StatusTeapot},
+		{http.MethodGet, "/healthz", http.StatusOK},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		if rec.Code != tc.want {
+			t.Errorf("%s %s = %d, want %d", tc.method, tc.path, rec.Code, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "POST", "POST dingtalk/callback", "POST /users/{id}", "GET /a/:b", "example.com/x"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("route %q was accepted", bad)
+				}
+			}()
+			httpserver.Routes(httpserver.Options{Routes: map[string]http.Handler{bad: ok}})
+		}()
+	}
 }

@@ -1,11 +1,12 @@
-// Package httpserver is dingbot's HTTP side, built on gin: liveness
+// Package httpserver is dingbot's HTTP listener, built on gin: liveness
 // (/healthz), readiness (/readyz, tied to the DingTalk connection in Stream
-// mode), Prometheus metrics (/metrics) and, in HTTP callback mode, DingTalk's
-// robot callback (POST /dingtalk/callback, package bot/callback). In HTTP
-// mode the callback gets a listener of its own (CallbackOnly) and the probes
-// and metrics another one, so the public address serves nothing else. It is a
-// transport adapter: it depends on the core through small function values and
-// the core knows nothing of it.
+// mode), Prometheus metrics (/metrics) and the routes an intake brings, such
+// as DingTalk's robot callback in HTTP mode (POST /dingtalk/callback, an
+// http.Handler from package bot/callback, mounted with gin.WrapH). In HTTP
+// mode the callback gets a listener of its own (RoutesOnly) and the probes
+// and metrics another one, so the public address serves nothing else. It
+// knows no transport: it takes readiness as a function and routes as
+// http.Handlers, and the core knows nothing of it.
 package httpserver
 
 import (
@@ -13,32 +14,38 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/dingbot/dingbot/bot/callback"
 )
 
 // Options configures a Server.
 type Options struct {
 	// Addr is the listen address, e.g. ":8080".
 	Addr string
-	// Ready reports whether the bot can take messages (the Stream connection is up).
+	// Ready reports whether the bot can take messages (in Stream mode: the
+	// connection is up; in HTTP mode: shutdown has not begun).
 	Ready func() bool
 	// NotReadyReason is the reason /readyz gives when Ready is false
 	// (default "the DingTalk connection is not up").
 	NotReadyReason string
-	// Callback, if set, serves POST /dingtalk/callback (callback.Path): HTTP callback mode.
-	Callback gin.HandlerFunc
-	// CallbackOnly serves the callback and nothing else: no /healthz,
-	// /readyz or /metrics (those are on another listener).
-	CallbackOnly bool
+	// Routes are handlers to mount besides the probes, keyed by a pattern of
+	// the Go 1.22 http.ServeMux form "METHOD /path", e.g.
+	// "POST /dingtalk/callback" for HTTP mode's callback. The path is taken
+	// literally (no wildcards); without a method every method is served. A
+	// path's other methods are 404, as every unknown path.
+	Routes map[string]http.Handler
+	// RoutesOnly serves Routes and nothing else: no /healthz, /readyz or
+	// /metrics (those are on another listener).
+	RoutesOnly bool
 	// TrustedProxies are the IPs or CIDRs whose X-Forwarded-For gin believes
 	// for the client address; none by default.
 	TrustedProxies []string
@@ -60,6 +67,7 @@ func Listen(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	handler := Routes(opts) // before listening: it panics on a malformed route
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return nil, err
@@ -68,7 +76,7 @@ func Listen(opts Options) (*Server, error) {
 		ln:  ln,
 		log: opts.Logger,
 		srv: &http.Server{
-			Handler:           Routes(opts),
+			Handler:           handler,
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      15 * time.Second,
@@ -91,10 +99,16 @@ func Routes(opts Options) http.Handler {
 		_ = r.SetTrustedProxies(nil)
 	}
 	r.Use(Recovery(opts.Logger))
-	if opts.Callback != nil {
-		r.POST(callback.Path, opts.Callback)
+	for _, pattern := range slices.Sorted(maps.Keys(opts.Routes)) {
+		method, path := splitPattern(pattern)
+		h := gin.WrapH(opts.Routes[pattern])
+		if method == "" {
+			r.Any(path, h)
+		} else {
+			r.Handle(method, path, h)
+		}
 	}
-	if opts.CallbackOnly {
+	if opts.RoutesOnly {
 		return r
 	}
 	r.GET("/healthz", func(c *gin.Context) {
@@ -115,6 +129,19 @@ func Routes(opts Options) http.Handler {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{})))
 	}
 	return r
+}
+
+// splitPattern splits a Routes key into its method ("" for any) and path. It
+// panics on a key that is not "[METHOD ]/path", as http.ServeMux.Handle does.
+func splitPattern(pattern string) (method, path string) {
+	path = pattern
+	if m, p, ok := strings.Cut(pattern, " "); ok {
+		method, path = m, strings.TrimLeft(p, " \t")
+	}
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "{}:* \t") || strings.ContainsAny(method, "/ \t") {
+		panic(fmt.Sprintf("httpserver: route %q is not \"[METHOD ]/literal/path\"", pattern))
+	}
+	return method, path
 }
 
 // Recovery answers 500 to a request whose handler panicked and logs the

@@ -28,13 +28,10 @@ package stream
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +42,7 @@ import (
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/handler"
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/payload"
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/utils"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/bot/robotmsg"
@@ -67,10 +65,6 @@ const (
 	// ever more slowly.
 	stableAfter = time.Minute
 )
-
-// Handler takes one chat message; it must return quickly, because DingTalk
-// gets the ACK only after it returns. *bot.Bot's Handle fits.
-type Handler func(bot.Message) error
 
 // Options configures a Stream.
 type Options struct {
@@ -107,15 +101,17 @@ type Options struct {
 	MaxPendingHandlers int
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
-	// Metrics records connection state; nil records nothing.
-	Metrics *bot.Metrics
+	// Registerer, if set, gets dingbot_stream_connected and
+	// dingbot_stream_reconnects_total.
+	Registerer prometheus.Registerer
 }
 
 // Stream is a supervised Stream-mode connection.
 type Stream struct {
 	opts     Options
-	handle   Handler
+	handle   bot.HandlerFunc
 	log      *slog.Logger
+	metrics  *metrics
 	ready    atomic.Bool
 	pingSeen atomic.Bool // the server sends SYSTEM pings: IdleTimeout is armed
 	seq      atomic.Uint64
@@ -125,8 +121,9 @@ type Stream struct {
 	wg   sync.WaitGroup           // goroutines Run waits for
 }
 
-// New returns a Stream that passes chat messages to handle. Call Run to connect.
-func New(opts Options, handle Handler) *Stream {
+// New returns a Stream that passes chat messages to handle. Call Run to
+// connect. DingTalk gets a message's ACK only once handle returns.
+func New(opts Options, handle bot.HandlerFunc) *Stream {
 	if opts.CheckInterval <= 0 {
 		opts.CheckInterval = DefaultCheckInterval
 	}
@@ -148,11 +145,16 @@ func New(opts Options, handle Handler) *Stream {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	var m *metrics
+	if opts.Registerer != nil {
+		m = newMetrics(opts.Registerer)
+	}
 	return &Stream{
-		opts:   opts,
-		handle: handle,
-		log:    opts.Logger,
-		gens:   make(map[*generation]struct{}),
+		opts:    opts,
+		handle:  handle,
+		log:     opts.Logger,
+		metrics: m,
+		gens:    make(map[*generation]struct{}),
 	}
 }
 
@@ -278,7 +280,7 @@ func (s *Stream) replace(ctx context.Context, old *generation, c cause, bo *back
 		g, err := s.open(ctx)
 		if err == nil {
 			s.setReady(true)
-			s.opts.Metrics.StreamReconnected()
+			s.metrics.reconnected()
 			s.log.Info("stream reconnected", "generation", g.id, "replaces", old.id)
 			if c.kind == causeLost {
 				s.closeGen(old)
@@ -371,7 +373,7 @@ func (s *Stream) closeAll() {
 
 func (s *Stream) setReady(up bool) {
 	s.ready.Store(up)
-	s.opts.Metrics.StreamConnected(up)
+	s.metrics.connected(up)
 }
 
 // generation is one connection: its own SDK client, opened once.
@@ -493,58 +495,6 @@ func (s *Stream) onMessage(g *generation) chatbot.IChatBotMessageHandler {
 	}
 }
 
-// explainStartError turns the SDK's first-connection error into one line an
-// admin can act on. The SDK returns a refused gateway call as the raw response
-// body, which for DingTalk is {"code","message","requestid"}.
-func explainStartError(err error) error {
-	var body struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		RequestID string `json:"requestid"`
-	}
-	if json.Unmarshal([]byte(err.Error()), &body) == nil && body.Code != "" {
-		hint := ""
-		if strings.Contains(strings.ToLower(body.Code), "auth") || strings.Contains(strings.ToLower(body.Code), "client") {
-			hint = "; check DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET"
-		}
-		return fmt.Errorf("DingTalk refused the Stream connection: %s: %s (requestid %s)%s", body.Code, body.Message, body.RequestID, hint)
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return fmt.Errorf("cannot reach the DingTalk Stream gateway (check DINGTALK_API_URL and the network): %w", err)
-	}
-	return err
-}
-
-// sanitize drops the client secret from SDK errors, which can echo the
-// gateway's response, and connection tickets (see redactTickets), which a dial
-// error can carry in the websocket URL. Secrets shorter than 8 bytes are not
-// real AppSecrets and would match ordinary words.
-func sanitize(err error, secret string) error {
-	msg := redactTickets(err.Error())
-	if len(secret) >= 8 {
-		msg = strings.ReplaceAll(msg, secret, "[redacted]")
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return errors.New(msg)
-}
-
-// ticketValue matches the value of a Stream connection ticket as the SDK
-// writes it: the ticket query parameter of the websocket URL
-// (wss://…/connect?ticket=…), "sessionId=[…]" (the SDK's session id is the
-// ticket) and the gateway's JSON answer ("ticket":"…", also quoted again
-// as \"ticket\":\"…\"). Group 1 is the name and separator, kept; the value
-// is what follows, up to a delimiter.
-var ticketValue = regexp.MustCompile(`(?i)(\b(?:ticket|session_?id)\\?["']?\s*[=:]\s*\\?["'\[]?)[^\s"'\\\]&#,;}]+`)
-
-// redactTickets replaces every connection ticket in s with [redacted]: a
-// ticket opens a websocket that receives the app's chat messages until it is used.
-func redactTickets(s string) string {
-	return ticketValue.ReplaceAllString(s, "${1}[redacted]")
-}
-
 // backoff yields exponentially growing waits with ±20% jitter.
 type backoff struct {
 	base, max, cur time.Duration
@@ -562,34 +512,3 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.cur = b.base }
-
-// SDKLogger adapts slog to the SDK's logger interface, for logger.SetLogger.
-// Debug lines are dropped: at debug level the SDK dumps the gateway open
-// request, client secret included. Connection tickets are redacted from the
-// other lines: the SDK logs "connect success, sessionId=[<ticket>]" on every
-// connect, and its errors can quote the websocket URL, ?ticket=… included.
-func SDKLogger(l *slog.Logger) SDKLog { return SDKLog{l: l.With("component", "stream-sdk")} }
-
-// SDKLog is the SDK logger returned by SDKLogger.
-type SDKLog struct{ l *slog.Logger }
-
-// Debugf drops the line (see SDKLogger).
-func (SDKLog) Debugf(string, ...any) {}
-
-// Infof logs at info level.
-func (s SDKLog) Infof(format string, args ...any) { s.l.Info(sdkLine(format, args)) }
-
-// Warningf logs at warn level.
-func (s SDKLog) Warningf(format string, args ...any) { s.l.Warn(sdkLine(format, args)) }
-
-// Errorf logs at warn level: the SDK reports every closed socket as an error,
-// even one the supervisor closed on purpose; real failures surface as lost connections.
-func (s SDKLog) Errorf(format string, args ...any) { s.l.Warn(sdkLine(format, args)) }
-
-// Fatalf logs at error level; it does not exit, the supervisor recovers.
-func (s SDKLog) Fatalf(format string, args ...any) { s.l.Error(sdkLine(format, args)) }
-
-// sdkLine formats an SDK log line without its connection tickets.
-func sdkLine(format string, args []any) string {
-	return redactTickets(fmt.Sprintf(format, args...))
-}

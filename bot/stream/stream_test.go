@@ -20,6 +20,7 @@ import (
 	"github.com/dingbot/dingbot/bot/stream"
 	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 // wait bounds every wait; it is generous and never used to assert speed.
@@ -27,29 +28,11 @@ const wait = 10 * time.Second
 
 // sdkOutput captures everything the SDK logs during the package's tests. The
 // SDK's logger is global, so it is set once, before any test starts a client.
-var sdkOutput = &lockedBuffer{}
+var sdkOutput = &testutil.SyncBuffer{}
 
 func TestMain(m *testing.M) {
 	sdklogger.SetLogger(stream.SDKLogger(slog.New(slog.NewTextHandler(sdkOutput, nil))))
 	os.Exit(m.Run())
-}
-
-// lockedBuffer is an io.Writer whose contents can be read while it is written to.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func newFake(t *testing.T) *dingtalktest.Server {
@@ -59,13 +42,13 @@ func newFake(t *testing.T) *dingtalktest.Server {
 	return fake
 }
 
-func options(fake *dingtalktest.Server, m *bot.Metrics) stream.Options {
+func options(fake *dingtalktest.Server, reg prometheus.Registerer) stream.Options {
 	return stream.Options{
 		ClientID:      fake.ClientID(),
 		ClientSecret:  fake.ClientSecret(),
 		APIURL:        fake.URL(),
 		CheckInterval: 100 * time.Millisecond,
-		Metrics:       m,
+		Registerer:    reg,
 	}
 }
 
@@ -115,7 +98,7 @@ func (r *running) stop(t *testing.T) error {
 	}
 }
 
-func collect() (stream.Handler, chan bot.Message) {
+func collect() (bot.HandlerFunc, chan bot.Message) {
 	ch := make(chan bot.Message, 16)
 	return func(m bot.Message) error {
 		ch <- m
@@ -134,52 +117,11 @@ func receive(t *testing.T, ch <-chan bot.Message) bot.Message {
 	}
 }
 
-func ctxFor(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-func metricValue(t *testing.T, g prometheus.Gatherer, name string) float64 {
-	t.Helper()
-	families, err := g.Gather()
-	if err != nil {
-		t.Fatalf("Gather: %v", err)
-	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			switch {
-			case m.GetCounter() != nil:
-				sum += m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				sum += m.GetGauge().GetValue()
-			}
-		}
-	}
-	return sum
-}
-
 func TestReadyFollowsConnection(t *testing.T) {
 	fake := newFake(t)
 	reg := prometheus.NewRegistry()
 	handle, _ := collect()
-	s := stream.New(options(fake, bot.NewMetrics(reg)), handle)
+	s := stream.New(options(fake, reg), handle)
 
 	if s.Ready() {
 		t.Fatal("Ready() = true before Run")
@@ -188,10 +130,10 @@ func TestReadyFollowsConnection(t *testing.T) {
 	if !s.Ready() {
 		t.Error("Ready() = false after Run reported the connection")
 	}
-	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+	if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
-	if got := metricValue(t, reg, "dingbot_stream_connected"); got != 1 {
+	if got := testutil.MetricValue(t, reg, "dingbot_stream_connected", nil); got != 1 {
 		t.Errorf("dingbot_stream_connected = %v while connected, want 1", got)
 	}
 
@@ -201,10 +143,10 @@ func TestReadyFollowsConnection(t *testing.T) {
 	if s.Ready() {
 		t.Error("Ready() = true after Run returned")
 	}
-	if got := metricValue(t, reg, "dingbot_stream_connected"); got != 0 {
+	if got := testutil.MetricValue(t, reg, "dingbot_stream_connected", nil); got != 0 {
 		t.Errorf("dingbot_stream_connected = %v after Run returned, want 0", got)
 	}
-	eventually(t, "the connection to close", func() bool { return fake.Connections() == 0 })
+	testutil.WaitFor(t, wait, "the connection to close", func() bool { return fake.Connections() == 0 })
 	opens := fake.Opens()
 	time.Sleep(time.Second) // nothing may reopen the connection now
 	if got := fake.Opens(); got != opens {
@@ -230,9 +172,9 @@ func TestReconnectsAfterConnectionLoss(t *testing.T) {
 			fake := newFake(t)
 			reg := prometheus.NewRegistry()
 			handle, msgs := collect()
-			s := stream.New(options(fake, bot.NewMetrics(reg)), handle)
+			s := stream.New(options(fake, reg), handle)
 			run(t, s)
-			if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+			if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 				t.Fatalf("WaitConnections: %v", err)
 			}
 			// A message on the first connection works.
@@ -247,19 +189,19 @@ func TestReconnectsAfterConnectionLoss(t *testing.T) {
 			if n := tc.lose(fake); n != 1 {
 				t.Fatalf("%s affected %d connections, want 1", tc.name, n)
 			}
-			eventually(t, "Ready() to turn false", func() bool { return !s.Ready() })
-			eventually(t, "Ready() to turn true again", s.Ready)
-			if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+			testutil.WaitFor(t, wait, "Ready() to turn false", func() bool { return !s.Ready() })
+			testutil.WaitFor(t, wait, "Ready() to turn true again", s.Ready)
+			if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 				t.Fatalf("no connection after the loss: %v", err)
 			}
 			if got := fake.Opens(); got <= opens {
 				t.Errorf("gateway opens = %d, want more than %d (a new connection)", got, opens)
 			}
-			eventually(t, "dingbot_stream_reconnects_total to count the reconnect", func() bool {
-				return metricValue(t, reg, "dingbot_stream_reconnects_total") >= 1
+			testutil.WaitFor(t, wait, "dingbot_stream_reconnects_total to count the reconnect", func() bool {
+				return testutil.MetricValue(t, reg, "dingbot_stream_reconnects_total", nil) >= 1
 			})
-			eventually(t, "dingbot_stream_connected to be 1", func() bool {
-				return metricValue(t, reg, "dingbot_stream_connected") == 1
+			testutil.WaitFor(t, wait, "dingbot_stream_connected to be 1", func() bool {
+				return testutil.MetricValue(t, reg, "dingbot_stream_connected", nil) == 1
 			})
 
 			// A message sent after the reconnect reaches the handler.
@@ -270,7 +212,7 @@ func TestReconnectsAfterConnectionLoss(t *testing.T) {
 			if m := receive(t, msgs); m.MsgID != "after" {
 				t.Errorf("handler got msgId %q, want %q", m.MsgID, "after")
 			}
-			if code, err := d.WaitAck(ctxFor(t)); err != nil || code != 200 {
+			if code, err := d.WaitAck(testutil.Ctx(t)); err != nil || code != 200 {
 				t.Errorf("ACK after reconnect = %d, %v; want 200", code, err)
 			}
 		})
@@ -326,14 +268,14 @@ func TestHandlerResultIsTheAck(t *testing.T) {
 			fake := newFake(t)
 			s := stream.New(options(fake, nil), func(bot.Message) error { return tc.err })
 			run(t, s)
-			if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+			if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 				t.Fatalf("WaitConnections: %v", err)
 			}
 			d, err := fake.Send(dingtalktest.Message{Text: "/help", SenderID: "alice"})
 			if err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			code, err := d.WaitAck(ctxFor(t))
+			code, err := d.WaitAck(testutil.Ctx(t))
 			if err != nil {
 				t.Fatalf("WaitAck: %v", err)
 			}
@@ -349,7 +291,7 @@ func TestMessageReachesHandlerConverted(t *testing.T) {
 	fake.AddUser(dingtalktest.User{UserID: "alice", Name: "Alice", Active: true, Visible: true})
 	handle, msgs := collect()
 	run(t, stream.New(options(fake, nil), handle))
-	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+	if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
 
@@ -427,17 +369,6 @@ func TestSDKLogger(t *testing.T) {
 	}
 }
 
-func eventuallyWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // serveOne sends a message and checks it reaches the handler and is ACKed.
 func serveOne(t *testing.T, fake *dingtalktest.Server, msgs <-chan bot.Message, id string) {
 	t.Helper()
@@ -448,7 +379,7 @@ func serveOne(t *testing.T, fake *dingtalktest.Server, msgs <-chan bot.Message, 
 	if m := receive(t, msgs); m.MsgID != id {
 		t.Errorf("handler got msgId %q, want %q", m.MsgID, id)
 	}
-	if code, err := d.WaitAck(ctxFor(t)); err != nil || code != 200 {
+	if code, err := d.WaitAck(testutil.Ctx(t)); err != nil || code != 200 {
 		t.Errorf("ACK of %s = %d, %v; want 200", id, code, err)
 	}
 }
@@ -460,26 +391,26 @@ func TestReconnectsWhenPingsGoUnanswered(t *testing.T) {
 	fake := newFake(t)
 	reg := prometheus.NewRegistry()
 	handle, msgs := collect()
-	opts := options(fake, bot.NewMetrics(reg))
+	opts := options(fake, reg)
 	opts.KeepAlive = time.Second // the SDK raises it to 3s
 	s := stream.New(opts, handle)
 	run(t, s)
-	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+	if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
 	opens := fake.Opens()
 
 	fake.SetSwallowPings(true)
-	eventuallyWithin(t, 4*wait, "Ready() to turn false after the keepalive failed", func() bool { return !s.Ready() })
+	testutil.WaitFor(t, 4*wait, "Ready() to turn false after the keepalive failed", func() bool { return !s.Ready() })
 	fake.SetSwallowPings(false)
-	eventually(t, "Ready() to turn true again", s.Ready)
+	testutil.WaitFor(t, wait, "Ready() to turn true again", s.Ready)
 	if got := fake.Opens(); got <= opens {
 		t.Errorf("gateway opens = %d, want more than %d", got, opens)
 	}
-	if got := metricValue(t, reg, "dingbot_stream_reconnects_total"); got < 1 {
+	if got := testutil.MetricValue(t, reg, "dingbot_stream_reconnects_total", nil); got < 1 {
 		t.Errorf("dingbot_stream_reconnects_total = %v, want ≥ 1", got)
 	}
-	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+	if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
 	serveOne(t, fake, msgs, "after-keepalive")
@@ -491,9 +422,9 @@ func TestNoticesDropBeforeAnyFrame(t *testing.T) {
 	fake := newFake(t)
 	reg := prometheus.NewRegistry()
 	handle, msgs := collect()
-	s := stream.New(options(fake, bot.NewMetrics(reg)), handle)
+	s := stream.New(options(fake, reg), handle)
 	run(t, s)
-	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+	if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
 	opens := fake.Opens()
@@ -501,21 +432,21 @@ func TestNoticesDropBeforeAnyFrame(t *testing.T) {
 	if n := fake.DropConnections(); n != 1 {
 		t.Fatalf("DropConnections = %d, want 1", n)
 	}
-	eventually(t, "Ready() to turn false", func() bool { return !s.Ready() })
-	eventually(t, "dingbot_stream_connected to be 0", func() bool {
-		return metricValue(t, reg, "dingbot_stream_connected") == 0
+	testutil.WaitFor(t, wait, "Ready() to turn false", func() bool { return !s.Ready() })
+	testutil.WaitFor(t, wait, "dingbot_stream_connected to be 0", func() bool {
+		return testutil.MetricValue(t, reg, "dingbot_stream_connected", nil) == 0
 	})
-	eventually(t, "Ready() to turn true again", s.Ready)
+	testutil.WaitFor(t, wait, "Ready() to turn true again", s.Ready)
 	if got := fake.Opens(); got <= opens {
 		t.Errorf("gateway opens = %d, want more than %d", got, opens)
 	}
-	if got := metricValue(t, reg, "dingbot_stream_reconnects_total"); got != 1 {
+	if got := testutil.MetricValue(t, reg, "dingbot_stream_reconnects_total", nil); got != 1 {
 		t.Errorf("dingbot_stream_reconnects_total = %v, want 1", got)
 	}
-	if got := metricValue(t, reg, "dingbot_stream_connected"); got != 1 {
+	if got := testutil.MetricValue(t, reg, "dingbot_stream_connected", nil); got != 1 {
 		t.Errorf("dingbot_stream_connected = %v, want 1", got)
 	}
-	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+	if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
 	serveOne(t, fake, msgs, "after-drop")
@@ -529,28 +460,28 @@ func TestReplacesSilentConnection(t *testing.T) {
 	t.Cleanup(fake.Close)
 	reg := prometheus.NewRegistry()
 	handle, msgs := collect()
-	opts := options(fake, bot.NewMetrics(reg))
+	opts := options(fake, reg)
 	opts.IdleTimeout = time.Second
 	opts.RecycleOverlap = 100 * time.Millisecond
 	s := stream.New(opts, handle)
 	run(t, s)
-	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+	if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
-	eventually(t, "a SYSTEM ping to be answered", func() bool { return len(fake.Pongs()) > 0 })
+	testutil.WaitFor(t, wait, "a SYSTEM ping to be answered", func() bool { return len(fake.Pongs()) > 0 })
 	opens := fake.Opens()
 
 	// The zombie is replaced by a working connection.
 	if n := fake.SetSilent(true); n != 1 {
 		t.Fatalf("SetSilent(true) = %d, want 1", n)
 	}
-	eventually(t, "the bot to open a new connection", func() bool { return fake.Opens() > opens })
-	eventually(t, "the zombie to be closed", func() bool { return fake.SilentConnections() == 0 })
-	eventually(t, "dingbot_stream_reconnects_total to count the replacement", func() bool {
-		return metricValue(t, reg, "dingbot_stream_reconnects_total") >= 1
+	testutil.WaitFor(t, wait, "the bot to open a new connection", func() bool { return fake.Opens() > opens })
+	testutil.WaitFor(t, wait, "the zombie to be closed", func() bool { return fake.SilentConnections() == 0 })
+	testutil.WaitFor(t, wait, "dingbot_stream_reconnects_total to count the replacement", func() bool {
+		return testutil.MetricValue(t, reg, "dingbot_stream_reconnects_total", nil) >= 1
 	})
-	eventually(t, "Ready() to be true", s.Ready)
-	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+	testutil.WaitFor(t, wait, "Ready() to be true", s.Ready)
+	if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
 	serveOne(t, fake, msgs, "after-zombie")
@@ -560,15 +491,15 @@ func TestReplacesSilentConnection(t *testing.T) {
 	if n := fake.SetSilent(true); n != 1 {
 		t.Fatalf("SetSilent(true) = %d, want 1", n)
 	}
-	eventually(t, "Ready() to turn false for a zombie", func() bool { return !s.Ready() })
-	eventually(t, "dingbot_stream_connected to be 0", func() bool {
-		return metricValue(t, reg, "dingbot_stream_connected") == 0
+	testutil.WaitFor(t, wait, "Ready() to turn false for a zombie", func() bool { return !s.Ready() })
+	testutil.WaitFor(t, wait, "dingbot_stream_connected to be 0", func() bool {
+		return testutil.MetricValue(t, reg, "dingbot_stream_connected", nil) == 0
 	})
 	fake.SetRefuseOpens(false)
-	eventually(t, "Ready() to turn true again", s.Ready)
+	testutil.WaitFor(t, wait, "Ready() to turn true again", s.Ready)
 	fake.SetSilent(false) // in case the zombie is still there: it must not lose the next message
-	eventually(t, "the zombie to be closed", func() bool { return fake.Connections() == 1 })
-	if got := metricValue(t, reg, "dingbot_stream_reconnects_total"); got < 2 {
+	testutil.WaitFor(t, wait, "the zombie to be closed", func() bool { return fake.Connections() == 1 })
+	if got := testutil.MetricValue(t, reg, "dingbot_stream_reconnects_total", nil); got < 2 {
 		t.Errorf("dingbot_stream_reconnects_total = %v, want ≥ 2", got)
 	}
 	serveOne(t, fake, msgs, "after-second-zombie")
@@ -597,7 +528,7 @@ func TestRecycleIsMakeBeforeBreak(t *testing.T) {
 	opts.RecycleOverlap = 200 * time.Millisecond
 	s := stream.New(opts, handle)
 	run(t, s)
-	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+	if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
 	opens := fake.Opens()
@@ -659,7 +590,7 @@ func TestRecycleIsMakeBeforeBreak(t *testing.T) {
 	if len(sendErrs) > 0 {
 		t.Errorf("%d sends failed during recycling, first: %v", len(sendErrs), sendErrs[0])
 	}
-	eventuallyWithin(t, 3*wait, "every message to reach the handler", func() bool {
+	testutil.WaitFor(t, 3*wait, "every message to reach the handler", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, id := range sent {
@@ -684,15 +615,15 @@ func TestNoReconnectAfterRunReturns(t *testing.T) {
 	opts.IdleTimeout = 500 * time.Millisecond
 	s := stream.New(opts, handle)
 	r := run(t, s)
-	eventually(t, "a few recycles", func() bool { return fake.Opens() >= 3 })
-	eventually(t, "two connections at once", func() bool { return fake.Connections() >= 2 })
+	testutil.WaitFor(t, wait, "a few recycles", func() bool { return fake.Opens() >= 3 })
+	testutil.WaitFor(t, wait, "two connections at once", func() bool { return fake.Connections() >= 2 })
 	if err := r.stop(t); err != nil {
 		t.Errorf("Run after cancel = %v, want nil", err)
 	}
 	if s.Ready() {
 		t.Error("Ready() = true after Run returned")
 	}
-	eventually(t, "every connection to close", func() bool { return fake.Connections() == 0 })
+	testutil.WaitFor(t, wait, "every connection to close", func() bool { return fake.Connections() == 0 })
 	opens := fake.Opens()
 	time.Sleep(1500 * time.Millisecond) // longer than RecycleEvery, IdleTimeout and the back-off
 	if got := fake.Opens(); got != opens {

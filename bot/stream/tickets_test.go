@@ -15,6 +15,7 @@ import (
 
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/bot/stream"
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 const fakeTicket = "8e2f6a4c-51d7-4bb3-9c0e-TICKET123"
@@ -82,14 +83,14 @@ func TestSDKNeverLogsTheFakesTickets(t *testing.T) {
 	handle, _ := collect()
 	s := stream.New(options(fake, nil), handle)
 	r := run(t, s)
-	if err := fake.WaitConnections(ctxFor(t), 1); err != nil {
+	if err := fake.WaitConnections(testutil.Ctx(t), 1); err != nil {
 		t.Fatalf("WaitConnections: %v", err)
 	}
 	if n := fake.DropConnections(); n != 1 {
 		t.Fatalf("dropped %d connections, want 1", n)
 	}
-	eventually(t, "a second ticket", func() bool { return fake.Opens() >= 2 })
-	eventually(t, "the reconnect", s.Ready)
+	testutil.WaitFor(t, wait, "a second ticket", func() bool { return fake.Opens() >= 2 })
+	testutil.WaitFor(t, wait, "the reconnect", s.Ready)
 	if err := r.stop(t); err != nil {
 		t.Fatal(err)
 	}
