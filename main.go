@@ -23,7 +23,6 @@ import (
 
 	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/bot"
-	"github.com/dingbot/dingbot/bot/callback"
 	"github.com/dingbot/dingbot/bot/httpserver"
 	"github.com/dingbot/dingbot/bot/stream"
 	"github.com/dingbot/dingbot/commands"
@@ -33,12 +32,11 @@ import (
 	"github.com/dingbot/dingbot/store"
 )
 
-const usage = `dingbot: a DingTalk ChatOps bot that creates groups from chat commands.
+// usageFormat is the help text; %s is serve's, written from the table of intakes.
+const usageFormat = `dingbot: a DingTalk ChatOps bot that creates groups from chat commands.
 
 Usage:
-  dingbot serve [--mode stream|http]
-                    answer commands: connect to DingTalk in Stream mode (default),
-                    or take DingTalk's HTTP callback on POST /dingtalk/callback
+%s
   dingbot demo [--addr 127.0.0.1:8080] [--data DIR] [--terminal]
                     try the bot against a local fake DingTalk, on a DingTalk-like
                     web page (or in this terminal with --terminal)
@@ -54,6 +52,9 @@ Settings come from the environment (see README.md), e.g.
   DINGTALK_CLIENT_ID=... DINGTALK_CLIENT_SECRET=... dingbot serve
 `
 
+// usage is the help text.
+func usage() string { return fmt.Sprintf(usageFormat, serveUsage()) }
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
@@ -61,7 +62,7 @@ func main() {
 // run is main with its dependencies passed in; it returns the exit status.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return 2
 	}
 	switch args[0] {
@@ -106,10 +107,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case "preflight":
 		return runPreflight(args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return 0
 	default:
-		fmt.Fprintf(stderr, "dingbot: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "dingbot: unknown command %q\n\n%s", args[0], usage())
 		return 2
 	}
 }
@@ -121,21 +122,21 @@ func serveFlags(args []string, getenv func(string) string) (func(string) string,
 		switch a := args[i]; {
 		case a == "--mode" || a == "-mode":
 			if i+1 >= len(args) {
-				return nil, errors.New("--mode needs a value: stream or http")
+				return nil, errors.New("--mode needs a value: " + strings.Join(modes(), " or "))
 			}
 			i++
 			mode = args[i]
 		case strings.HasPrefix(a, "--mode=") || strings.HasPrefix(a, "-mode="):
 			mode = a[strings.IndexByte(a, '=')+1:]
 		default:
-			return nil, fmt.Errorf("unknown argument %q (want --mode stream or --mode http)", a)
+			return nil, fmt.Errorf("unknown argument %q (want --mode %s)", a, strings.Join(modes(), " or --mode "))
 		}
 	}
 	if mode == "" {
 		return getenv, nil
 	}
-	if mode != config.ModeStream && mode != config.ModeHTTP {
-		return nil, fmt.Errorf("--mode: %q is not stream or http", mode)
+	if _, ok := intakeFor(mode); !ok {
+		return nil, fmt.Errorf("--mode: %q is not %s", mode, strings.Join(modes(), " or "))
 	}
 	return func(k string) string {
 		if k == "DINGBOT_MODE" {
@@ -225,6 +226,7 @@ func newLanguage(cfg *config.Config) (*commands.Language, error) {
 		Names:          cfg.Names,
 		Templates:      templates,
 		CommandAliases: cfg.CommandAliases,
+		Commands:       commands.Builtin(), // every command dingbot answers, in /help order
 	})
 	if err != nil {
 		return nil, fmt.Errorf("DINGBOT_CONFIG: %w", err)
@@ -289,9 +291,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Observe:      metrics.ObserveAPICall,
 		Retry:        dingclient.RetryPolicy{BaseDelay: cfg.RetryBaseDelay},
 		// DingTalk's limit is per app and API; every API the bot calls in bulk gets one.
-		RateLimits: map[string]float64{
-			"group.create": cfg.CreateRate, "group.update": cfg.CreateRate,
-			"user.search": cfg.CreateRate, "user.by_mobile": cfg.CreateRate, "user.get": cfg.CreateRate,
+		// group.create has none here: the bot waits for its own create limiter
+		// (bot.Options.CreateRate) before the call, one limiter per call.
+		RateLimits: map[dingclient.API]float64{
+			dingclient.APIGroupUpdate: cfg.CreateRate, dingclient.APIUserSearch: cfg.CreateRate,
+			dingclient.APIUserByMobile: cfg.CreateRate, dingclient.APIUserGet: cfg.CreateRate,
 		},
 	})
 	if err != nil {
@@ -318,41 +322,27 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		// HTTP callback's signature does not cover the body.
 		VerifyAdmin: cfg.Mode == config.ModeHTTP,
 	})
-	// The intake: a Stream connection, or (http mode) DingTalk's HTTP callback
-	// on its own listener, which is ready from the start and stops taking
-	// messages when intake's context ends. Probes and metrics are served on
-	// DINGBOT_HTTP_ADDR in stream mode, unless DINGBOT_METRICS_ADDR moves
-	// them; in http mode always on DINGBOT_METRICS_ADDR, so the public
-	// callback listener serves the callback and nothing else.
-	probes := httpserver.Options{Addr: cfg.HTTPAddr, Gatherer: registry, Logger: log, TrustedProxies: cfg.TrustedProxies}
-	if cfg.MetricsAddr != "" {
-		probes.Addr = cfg.MetricsAddr
+	// The intake, picked by mode. Probes and metrics are served on
+	// DINGBOT_HTTP_ADDR together with the intake's routes, unless
+	// DINGBOT_METRICS_ADDR moves them (in http mode it always does): then
+	// DINGBOT_HTTP_ADDR serves the intake's routes and nothing else, and is
+	// not listened on at all if there are none (stream mode).
+	kind, ok := intakeFor(cfg.Mode)
+	if !ok {
+		return fmt.Errorf("DINGBOT_MODE: %q has no intake", cfg.Mode) // config checked it against config.Modes
 	}
-	var callbackSrv *httpserver.Options
-	var intake func(context.Context) error
-	if cfg.Mode == config.ModeHTTP {
-		cb := callback.New(callback.Options{
-			AppSecret: cfg.ClientSecret, MaxBody: cfg.CallbackMaxBody, Logger: log, Registerer: registry,
-			Window: cfg.CallbackWindow, MaxPerSign: cfg.CallbackMaxPerSign, Signatures: db,
-			TrustedProxies: cfg.TrustedProxies,
-		}, core.Handle)
-		probes.Ready, probes.NotReadyReason = cb.Accepting, "shutting down"
-		callbackSrv = &httpserver.Options{Addr: cfg.HTTPAddr, Callback: cb.Handle, CallbackOnly: true,
-			Logger: log, TrustedProxies: cfg.TrustedProxies}
-		intake = func(ctx context.Context) error { <-ctx.Done(); cb.Stop(); return nil }
+	in := kind.new(intakeDeps{cfg: cfg, handle: core.Handle, log: log, registry: registry, signatures: db})
+	probes := httpserver.Options{Addr: cfg.HTTPAddr, Gatherer: registry, Logger: log, TrustedProxies: cfg.TrustedProxies,
+		Ready: in.Ready, NotReadyReason: in.NotReadyReason()}
+	var public *httpserver.Options // DINGBOT_HTTP_ADDR when probes are elsewhere
+	if routes := in.Routes(); cfg.MetricsAddr == "" {
+		probes.Routes = routes
 	} else {
-		conn := stream.New(stream.Options{
-			ClientID:      cfg.ClientID,
-			ClientSecret:  cfg.ClientSecret,
-			APIURL:        cfg.APIURL,
-			CheckInterval: cfg.StreamCheckInterval,
-			IdleTimeout:   cfg.StreamIdleTimeout,
-			RecycleEvery:  cfg.StreamRecycle,
-			Logger:        log,
-			Metrics:       metrics,
-		}, core.Handle)
-		probes.Ready = conn.Ready
-		intake = func(ctx context.Context) error { return conn.Run(ctx, nil) }
+		probes.Addr = cfg.MetricsAddr
+		if len(routes) > 0 {
+			public = &httpserver.Options{Addr: cfg.HTTPAddr, Routes: routes, RoutesOnly: true,
+				Logger: log, TrustedProxies: cfg.TrustedProxies}
+		}
 	}
 
 	webDone := make(chan error, 2)
@@ -390,12 +380,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// listen elsewhere.
 	listening := []any{"mode", cfg.Mode}
 	switch {
-	case callbackSrv != nil:
-		cbSrv, err := listen(*callbackSrv, "DINGBOT_HTTP_ADDR")
+	case public != nil:
+		publicSrv, err := listen(*public, "DINGBOT_HTTP_ADDR")
 		if err != nil {
 			return err
 		}
-		listening = append(listening, "addr", cbSrv.Addr(), "metrics_addr", probeSrv.Addr())
+		listening = append(listening, "addr", publicSrv.Addr(), "metrics_addr", probeSrv.Addr())
 	case cfg.MetricsAddr != "":
 		listening = append(listening, "addr", "", "metrics_addr", probeSrv.Addr())
 	default:
@@ -403,15 +393,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	log.Info("http server listening", listening...)
 
-	streamCtx, stopStream := context.WithCancel(ctx)
-	defer stopStream()
-	streamDone := make(chan error, 1)
-	go func() { streamDone <- intake(streamCtx) }()
+	intakeCtx, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	intakeDone := make(chan error, 1)
+	go func() { intakeDone <- in.Run(intakeCtx) }()
 
 	var runErr error
-	intakeEnded := false // streamDone was received from
+	intakeEnded := false // intakeDone was received from
 	select {
-	case err := <-streamDone:
+	case err := <-intakeDone:
 		intakeEnded = true
 		if err != nil {
 			runErr = fmt.Errorf("connecting to %s: %w", cfg.APIURL, err)
@@ -421,12 +411,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	case <-ctx.Done():
 		log.Info("shutting down: no new messages; finishing in-flight commands", "timeout", cfg.ShutdownTimeout)
 	}
-	stopStream()
+	stopIntake()
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if runErr == nil && !intakeEnded {
-		<-streamDone
+		<-intakeDone
 	}
 	if err := core.Shutdown(shutdownCtx); err != nil {
 		log.Warn("shutdown deadline passed; unfinished commands were cancelled", "error", err.Error())

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 // binary is the dingbot executable built once for all end-to-end tests.
@@ -49,8 +49,7 @@ type process struct {
 	exited      chan struct{}
 	exitErr     error
 
-	mu   sync.Mutex
-	logs bytes.Buffer
+	logs testutil.SyncBuffer
 }
 
 // startProcess runs `dingbot serve` with env (on top of a minimal environment)
@@ -78,9 +77,7 @@ func startProcess(t testing.TB, env map[string]string) *process {
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			p.mu.Lock()
-			p.logs.WriteString(line + "\n")
-			p.mu.Unlock()
+			_, _ = p.logs.Write([]byte(line + "\n"))
 			var rec struct {
 				Msg         string `json:"msg"`
 				Addr        string `json:"addr"`
@@ -114,8 +111,6 @@ func startProcess(t testing.TB, env map[string]string) *process {
 
 // Logs returns everything the process printed so far.
 func (p *process) Logs() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	return p.logs.String()
 }
 

@@ -19,6 +19,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 // TestBrowserDemo drives `dingbot demo`'s page in headless Chromium, as a
@@ -187,9 +189,8 @@ func startDemo(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var logs strings.Builder
-	cmd.Stderr = &lockedWriter{mu: &mu, b: &logs}
+	var logs testutil.SyncBuffer
+	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -199,16 +200,14 @@ func startDemo(t *testing.T) string {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			mu.Lock()
-			logs.WriteString(sc.Text() + "\n")
-			mu.Unlock()
+			_, _ = logs.Write([]byte(sc.Text() + "\n"))
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				urls <- m[1]
 			}
 		}
 		exited <- cmd.Wait()
 	}()
-	printed := func() string { mu.Lock(); defer mu.Unlock(); return logs.String() }
+	printed := logs.String
 	var url string
 	select {
 	case url = <-urls:
@@ -234,17 +233,6 @@ func startDemo(t *testing.T) string {
 		}
 	})
 	return url
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 // browser is one headless Chromium with one tab.
