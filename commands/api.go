@@ -72,14 +72,10 @@ type CreateGroup struct {
 	DryRun bool
 	// Template is the name of the template used (--template), or "".
 	Template string
-	// Pending are the people the bot must look up before the request is
-	// final; empty means final.
-	Pending []PersonRef
-	// Names maps user IDs to display names known so far (the typed @mention
-	// text, the configuration's Names, look-ups), for replies.
-	Names map[string]string
-
-	plan *plan // how Complete orders the members; nil for a CreateGroup built elsewhere
+	// People are the people the command names: Pending are those the bot
+	// must look up before the request is final (empty means final), Names
+	// their display names known so far.
+	People
 }
 
 // Lang is a reply language.

@@ -64,11 +64,19 @@ func New(s Settings) (*Language, error) {
 	if l.cmds == nil {
 		l.cmds = Builtin()
 	}
-	if err := checkCommands(l.cmds); err != nil {
-		return nil, err
+	if len(l.cmds) == 0 {
+		return nil, errors.New("Commands: no commands registered")
+	}
+	for _, cmd := range l.cmds {
+		if cmd.Name == "" || cmd.Define == nil {
+			return nil, fmt.Errorf("Commands: a command needs a Name and a Define (got %q)", cmd.Name)
+		}
 	}
 	l.catEN, l.catZH = catalogueOf(English, l.cmds), catalogueOf(Chinese, l.cmds)
 	builtin := buildDefinitions(l.cat(English), l)
+	if err := checkCommands(l.cmds, builtin); err != nil {
+		return nil, err
+	}
 
 	for _, k := range sortedKeys(s.CommandAliases) {
 		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(k), "/"))
@@ -167,15 +175,12 @@ func New(s Settings) (*Language, error) {
 	return l, nil
 }
 
-// checkCommands refuses a command list with a nameless command, one without
-// a definition, or a name or alias given twice.
-func checkCommands(cmds []Command) error {
+// checkCommands refuses a command whose definition has another name, and a
+// name or alias given to two commands; defs are cmds' definitions, in order.
+func checkCommands(cmds []Command, defs []Definition) error {
 	seen := map[string]string{}
-	for _, cmd := range cmds {
-		if cmd.Name == "" || cmd.Define == nil {
-			return fmt.Errorf("Commands: a command needs a Name and a Define (got %q)", cmd.Name)
-		}
-		def := cmd.Define(catalogueOf(English, cmds), &Language{defaultLang: English, cmds: cmds})
+	for i, cmd := range cmds {
+		def := &defs[i]
 		if def.Name != cmd.Name {
 			return fmt.Errorf("Commands: /%s defines itself as /%s", cmd.Name, def.Name)
 		}

@@ -258,7 +258,7 @@ func TestCompleteEdgeCases(t *testing.T) {
 		t.Errorf("Complete(nil) = %+v", a)
 	}
 	// A CreateGroup built elsewhere (no plan): resolved people are appended.
-	cg := &CreateGroup{Request: req("X", "", "u1"), Pending: []PersonRef{{Text: "Carol", Kind: RefName, Value: "Carol", Owner: true}}}
+	cg := &CreateGroup{Request: req("X", "", "u1"), People: People{Pending: []PersonRef{{Text: "Carol", Kind: RefName, Value: "Carol", Owner: true}}}}
 	a := l.Complete(cg, []Lookup{{Ref: cg.Pending[0], Candidates: []Person{{"carol03", "Carol"}}}})
 	if a.CreateGroup() == nil {
 		t.Fatalf("replied %q", a.Reply.Text)
@@ -299,4 +299,70 @@ func NonTextReply() Reply {
 		panic(err)
 	}
 	return l.NonTextReply("")
+}
+
+// TestPeopleForAnyCommand: the people rules are a building block; a command
+// without --owner resolves its words the same way /newgroup does.
+func TestPeopleForAnyCommand(t *testing.T) {
+	l := testLanguage(t)
+	def := &Definition{Name: "addmember"}
+	var pp People
+	var p plan
+	msg := Message{Text: "/addmember x", SenderStaffID: "lead01", SenderNick: "Lead", Group: true,
+		Mentions: []Mention{{DingtalkID: "d1", StaffID: "alice01"}}}
+	owner, ids, err := l.resolvePeople(def, peopleWords([]string{"@Alice", "userid:u9", "13800000000", "Carol"}), "", nil, msg, &pp, &p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if owner != "lead01" || jsonOf(ids) != `["lead01","alice01","u9"]` {
+		t.Errorf("owner %q, members %s; want the sender, then the known people in order", owner, jsonOf(ids))
+	}
+	if got := jsonOf(pp.Pending); got != `[{"text":"13800000000","kind":"mobile","value":"13800000000"},{"text":"Carol","kind":"name","value":"Carol"}]` {
+		t.Errorf("pending %s", got)
+	}
+	resolved, names, reply := l.resolveLookups(c(English), &pp, []Lookup{
+		{Ref: pp.Pending[0], Candidates: []Person{{"mob01", "Mo"}}},
+		{Ref: pp.Pending[1], Candidates: []Person{{"carol03", "Carol Chen"}}},
+	})
+	if reply != "" {
+		t.Fatalf("reply %q", reply)
+	}
+	owner, ids, _ = pp.members(resolved, "", nil)
+	if owner != "lead01" || jsonOf(ids) != `["lead01","alice01","u9","mob01","carol03"]` || names["carol03"] != "Carol Chen" {
+		t.Errorf("after look-ups: owner %q, members %s, names %v", owner, jsonOf(ids), names)
+	}
+	if _, _, reply := l.resolveLookups(c(English), &pp, nil); !strings.Contains(reply, "13800000000") {
+		t.Errorf("a missing look-up should be named in the reply: %q", reply)
+	}
+}
+
+func TestCommandRegistration(t *testing.T) {
+	for _, tc := range []struct {
+		cmds []Command
+		want string
+	}{
+		{[]Command{HelpCommand(), HelpCommand()}, "is a name of both /help and /help"},
+		{[]Command{{Name: "x"}}, "needs a Name and a Define"},
+		{[]Command{{Name: "x", Define: helpDefinition}}, "/x defines itself as /help"},
+		{[]Command{GroupsCommand()}, ""}, // a bot with /groups only
+	} {
+		_, err := New(Settings{Commands: tc.cmds})
+		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("New(%d commands) = %v, want %q", len(tc.cmds), err, tc.want)
+		}
+	}
+	// Only registered commands are answered and listed.
+	l, err := New(Settings{Commands: []Command{HelpCommand(), GroupsCommand()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := l.Interpret(groupMsg("/newgroup X")); a.Plan != nil || !strings.Contains(a.Reply.Text, "I don't know the command /newgroup") {
+		t.Errorf("/newgroup without it registered: %+v", a)
+	}
+	if a := l.Interpret(groupMsg("/help")); strings.Contains(a.Reply.Text, "/newgroup ") || !strings.Contains(a.Reply.Text, "/groups") {
+		t.Errorf("/help lists %q", a.Reply.Text)
+	}
+	if _, err := New(Settings{Commands: []Command{HelpCommand()}, Templates: map[string]Template{"r": {Args: "userid:a"}}}); err == nil {
+		t.Error("templates without /newgroup were accepted")
+	}
 }

@@ -242,10 +242,17 @@ func (l *Language) newGroup(req *Request) (Action, error) {
 	if s.moSet {
 		s.req.ManagementOptions = &s.vals.mo
 	}
-	cg, err := l.resolvePeople(def, s, msg)
+	// One allocation for the CreateGroup and its people's plan, which live together.
+	both := &struct {
+		cg CreateGroup
+		p  plan
+	}{cg: CreateGroup{Request: s.req}}
+	cg := &both.cg
+	owner, ids, err := l.resolvePeople(def, s.people, s.name, s.nameRun, msg, &cg.People, &both.p)
 	if err != nil {
 		return Action{}, err
 	}
+	cg.Request.Owner, cg.Request.UserIDs = owner, ids
 	cg.Lang, cg.DryRun, cg.Template = req.lang, s.dryRun, s.template
 	if cg.Lang == "" {
 		cg.Lang = l.defaultLang

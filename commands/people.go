@@ -59,17 +59,52 @@ type plan struct {
 	name     string
 }
 
+// People is the people a command names, resolved as far as the command
+// language can (the rules above): the user IDs known from mentions, aliases
+// and userid:, the people only DingTalk can resolve (Pending), their
+// display names, and the order the members take once all are known. A
+// command that takes people keeps it in its plan and implements PeoplePlan:
+// the bot looks Pending up and the plan's completion calls Resolve.
+type People struct {
+	// Pending are the people the bot must look up; empty means none.
+	Pending []PersonRef
+	// Names maps user IDs to display names known so far (the typed @mention
+	// text, the configuration's Names, look-ups), for replies.
+	Names map[string]string
+
+	plan *plan // how the members are ordered; nil for People built elsewhere
+}
+
+// peopleWords are the people a command's user typed as plain words (not an
+// --owner), for resolvePeople.
+func peopleWords(words []string) []personWord {
+	out := make([]personWord, len(words))
+	for i, w := range words {
+		out[i] = personWord{text: w, typed: true}
+	}
+	return out
+}
+
 // entry is people known by ID, or a pending PersonRef.
 type entry struct {
 	ids []string
 	ref int // index into CreateGroup.Pending; -1 for ids
 }
 
-// resolvePeople applies the rules above to s's people.
-func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) (*CreateGroup, error) {
+// resolvePeople applies the rules above to words, the people a command of
+// def names (the word of an --owner option flagged owner; name and nameRun
+// are the command's NAME and the bare words right after it, for hints, or
+// empty). It fills pp, using p for its plan (the caller allocates both, often
+// together with its own plan), and returns the owner (the sender unless an
+// owner word was given, "" while that one is pending) and the members known
+// so far, in order.
+func (l *Language) resolvePeople(def *Definition, words []personWord, name string, nameRun []string, msg Message, pp *People, p *plan) (string, []string, error) {
 	sender := strings.TrimSpace(msg.SenderStaffID)
 	ownerErr := func(id msgID, args ...any) error {
-		return optionError(def, def.option(optOwner, false), id, args...)
+		if opt := def.option(optOwner, false); opt != nil {
+			return optionError(def, opt, id, args...)
+		}
+		return newUsageError(id, args...)
 	}
 	wordErr := func(w personWord, id msgID, args ...any) error {
 		if w.owner {
@@ -77,16 +112,16 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		}
 		return newUsageError(id, args...)
 	}
-	for _, w := range s.people {
+	for _, w := range words {
 		bare := strings.TrimPrefix(w.text, "@")
 		if id, ok := userIDValue(w.text); ok {
 			if !validID(id) {
-				return nil, wordErr(w, msgBadUserID, w.text)
+				return "", nil, wordErr(w, msgBadUserID, w.text)
 			}
 			continue
 		}
 		if strings.TrimSpace(bare) == "" || hasControl(bare) || utf8.RuneCountInString(bare) > maxPersonRunes {
-			return nil, wordErr(w, msgBadPerson, w.text)
+			return "", nil, wordErr(w, msgBadPerson, w.text)
 		}
 	}
 
@@ -105,19 +140,19 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		}
 		ments = append(ments, m)
 	}
-	// all and textual index s.people: the typed @words, and those of them
+	// all and textual index words: the typed @words, and those of them
 	// that are no aliases or mobiles. mention[i] says what became of
-	// s.people[i]: k+1 if it is paired with ments[k], coveredMention if it
+	// words[i]: k+1 if it is paired with ments[k], coveredMention if it
 	// is taken to be among the mentions, 0 otherwise.
 	const coveredMention = -1
-	n := len(s.people)
+	n := len(words)
 	var small [24]int
 	idx := small[:]
 	if 3*n > len(small) {
 		idx = make([]int, 3*n)
 	}
 	all, textual, mention := idx[:0:n], idx[n:n:2*n], idx[2*n:3*n]
-	for i, w := range s.people {
+	for i, w := range words {
 		if !w.typed || !strings.HasPrefix(w.text, "@") {
 			continue
 		}
@@ -133,11 +168,11 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 			}
 			return true
 		}
-		words := make([]string, len(idx))
+		texts := make([]string, len(idx))
 		for k, i := range idx {
-			words[k] = s.people[i].text
+			texts[k] = words[i].text
 		}
-		d := distinctIndex(words)
+		d := distinctIndex(texts)
 		if d.count != len(ments) {
 			return false
 		}
@@ -146,7 +181,7 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		}
 		return true
 	}
-	// paired returns the mention paired with s.people[i], if any.
+	// paired returns the mention paired with words[i], if any.
 	paired := func(i int) (Mention, bool) {
 		if k := mention[i]; k > 0 {
 			return ments[k-1], true
@@ -167,14 +202,14 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		}
 		switch {
 		case noID == 1:
-			return nil, newUsageError(msgMentionsOutsideCountOne)
+			return "", nil, newUsageError(msgMentionsOutsideCountOne)
 		case noID > 1:
-			return nil, newUsageError(msgMentionsOutsideCountMany, noID)
+			return "", nil, newUsageError(msgMentionsOutsideCountMany, noID)
 		}
 		if len(textual) < len(ments) {
 			for _, i := range textual {
-				if s.people[i].owner {
-					return nil, newUsageError(msgOwnerAmbiguous, s.people[i].text)
+				if words[i].owner {
+					return "", nil, newUsageError(msgOwnerAmbiguous, words[i].text)
 				}
 				mention[i] = coveredMention
 			}
@@ -182,30 +217,23 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 	}
 	var outside []string
 	for _, i := range all {
-		if m, ok := paired(i); ok && strings.TrimSpace(m.StaffID) == "" && !contains(outside, s.people[i].text) {
-			outside = append(outside, s.people[i].text)
+		if m, ok := paired(i); ok && strings.TrimSpace(m.StaffID) == "" && !contains(outside, words[i].text) {
+			outside = append(outside, words[i].text)
 		}
 	}
 	switch len(outside) {
 	case 0:
 	case 1:
-		return nil, newUsageError(msgMentionOutsideOne, outside[0])
+		return "", nil, newUsageError(msgMentionOutsideOne, outside[0])
 	default:
-		return nil, newUsageError(msgMentionOutsideMany, andList(outside))
+		return "", nil, newUsageError(msgMentionOutsideMany, andList(outside))
 	}
 
-	// One allocation for the CreateGroup and its plan, which live together.
-	both := &struct {
-		cg CreateGroup
-		p  plan
-	}{
-		CreateGroup{Request: s.req, Names: make(map[string]string, len(s.people)+1)},
-		plan{sender: sender, owner: entry{ref: -1}, name: s.name, nameRun: s.nameRun, allMents: allMents,
-			people: make([]entry, 0, len(s.people))},
-	}
-	cg, p := &both.cg, &both.p
+	*p = plan{sender: sender, owner: entry{ref: -1}, name: name, nameRun: nameRun, allMents: allMents,
+		people: make([]entry, 0, len(words))}
+	pp.Names = make(map[string]string, len(words)+1)
 	// One backing array for the mentions' IDs and the single IDs of the people below.
-	strs := make([]string, 0, len(ments)+len(s.people))
+	strs := make([]string, 0, len(ments)+len(words))
 	single := strs[len(ments):len(ments)]
 	p.mentions = strs[:0:len(ments)]
 	one := func(id string) []string {
@@ -218,8 +246,8 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		}
 	}
 	setName := func(id, name string) {
-		if _, ok := cg.Names[id]; !ok && name != "" {
-			cg.Names[id] = name
+		if _, ok := pp.Names[id]; !ok && name != "" {
+			pp.Names[id] = name
 		}
 	}
 	var pending map[PersonRef]int // by Kind and Value; made at the first reference
@@ -230,15 +258,15 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 		}
 		if i, ok := pending[key]; ok {
 			if w.owner {
-				cg.Pending[i].Owner = true
+				pp.Pending[i].Owner = true
 			}
 			return i
 		}
-		pending[key] = len(cg.Pending)
-		cg.Pending = append(cg.Pending, PersonRef{Text: w.text, Kind: kind, Value: value, Owner: w.owner})
-		return len(cg.Pending) - 1
+		pending[key] = len(pp.Pending)
+		pp.Pending = append(pp.Pending, PersonRef{Text: w.text, Kind: kind, Value: value, Owner: w.owner})
+		return len(pp.Pending) - 1
 	}
-	for i, w := range s.people {
+	for i, w := range words {
 		if mention[i] == coveredMention {
 			continue
 		}
@@ -251,7 +279,7 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 			e.ids = one(id)
 		} else if ids := l.alias(w.text); ids != nil {
 			if w.owner && len(ids) > 1 {
-				return nil, ownerErr(msgOwnerNotOne, w.text, len(ids))
+				return "", nil, ownerErr(msgOwnerNotOne, w.text, len(ids))
 			}
 			e.ids = ids
 			if len(ids) == 1 {
@@ -268,21 +296,20 @@ func (l *Language) resolvePeople(def *Definition, s *newGroupSpec, msg Message) 
 			p.people = append(p.people, e)
 		}
 	}
-	cg.plan = p
+	pp.plan = p
 	if msg.SenderNick != "" {
 		setName(sender, sanitizeName(msg.SenderNick))
 	}
 	owner, ids := p.assemble(nil)
-	cg.Request.Owner, cg.Request.UserIDs = owner, ids
 	for _, id := range ids {
 		if n, ok := l.names[id]; ok {
-			cg.Names[id] = n
+			pp.Names[id] = n
 		}
 	}
-	if n := len(ids) + len(cg.Pending); n > MaxTotalMembers {
-		return nil, newUsageError(msgTooManyPeople, n, MaxTotalMembers)
+	if n := len(ids) + len(pp.Pending); n > MaxTotalMembers {
+		return "", nil, newUsageError(msgTooManyPeople, n, MaxTotalMembers)
 	}
-	return cg, nil
+	return owner, ids, nil
 }
 
 // alias returns the IDs of the configured alias w (with or without @), or nil.

@@ -41,9 +41,57 @@ func (l *Language) completeGroup(cg *CreateGroup, lookups []Lookup) (act Action)
 		return replyAction(c.f(msgInternal))
 	}
 	c = l.cat(l.replyLang(cg.Lang))
-	resolved := make([]string, len(cg.Pending))
-	names := make(map[string]string, len(cg.Names)+len(cg.Pending))
-	for id, n := range cg.Names {
+	resolved, names, reply := l.resolveLookups(c, &cg.People, lookups)
+	if reply != "" {
+		return replyAction(reply)
+	}
+
+	final := *cg
+	final.Request = copyRequest(cg.Request)
+	final.People = People{Names: names}
+	final.Request.Owner, final.Request.UserIDs, final.plan = cg.People.members(resolved, cg.Request.Owner, cg.Request.UserIDs)
+	if final.Request.Owner == "" || len(final.Request.UserIDs) == 0 {
+		return replyAction(c.f(msgInternal))
+	}
+	if n := len(final.Request.UserIDs); n > MaxTotalMembers {
+		return replyAction(c.f(msgTooManyPeople, n, MaxTotalMembers))
+	}
+	if final.DryRun {
+		return Action{Reply: &Reply{Text: l.DryRunReply(&final).Text}}
+	}
+	return Action{Plan: &final}
+}
+
+// members returns the owner and the members in order once the pending
+// people are resolved (resolved: their user IDs, by Pending index), and a
+// copy of the plan for the final People. People built without a plan (not
+// by resolvePeople) start from owner and ids, the pending owner replacing
+// owner and the other pending people appended.
+func (pp *People) members(resolved []string, owner string, ids []string) (string, []string, *plan) {
+	if pp.plan != nil {
+		p := *pp.plan
+		o, m := pp.plan.assemble(resolved)
+		return o, m, &p
+	}
+	for i, ref := range pp.Pending {
+		if ref.Owner {
+			owner = resolved[i]
+		}
+	}
+	known := append([]string(nil), ids...)
+	_, m := (&plan{sender: owner, owner: entry{ref: -1}, people: []entry{{ids: known, ref: -1}, {ids: resolved, ref: -1}}}).assemble(nil)
+	return owner, m, nil
+}
+
+// resolveLookups matches the bot's answers to pp's pending people: it
+// returns the user ID of each (by Pending index) and the display names known
+// now, or the reply text when a look-up failed, someone was not found or a
+// name matched several people (listed with their user IDs; a candidate who
+// was also mentioned settles it). It never returns people half right.
+func (l *Language) resolveLookups(c catalogue, pp *People, lookups []Lookup) (resolved []string, names map[string]string, reply string) {
+	resolved = make([]string, len(pp.Pending))
+	names = make(map[string]string, len(pp.Names)+len(pp.Pending))
+	for id, n := range pp.Names {
 		names[id] = n
 	}
 	var (
@@ -53,10 +101,10 @@ func (l *Language) completeGroup(cg *CreateGroup, lookups []Lookup) (act Action)
 		ambiguous []ambiguity
 	)
 	var mentioned []string
-	if cg.plan != nil {
-		mentioned = cg.plan.mentions
+	if pp.plan != nil {
+		mentioned = pp.plan.mentions
 	}
-	for i, ref := range cg.Pending {
+	for i, ref := range pp.Pending {
 		lk, ok := findLookup(lookups, ref)
 		if !ok || lk.Err != nil {
 			failed = append(failed, ref.Text)
@@ -101,40 +149,10 @@ func (l *Language) completeGroup(cg *CreateGroup, lookups []Lookup) (act Action)
 		}
 	}
 	if len(failed) > 0 {
-		return replyAction(lookupFailedText(c, failed, failErr))
+		return nil, nil, lookupFailedText(c, failed, failErr)
 	}
 	if len(notFound) > 0 || len(ambiguous) > 0 {
-		return replyAction(unresolvedText(c, cg, notFound, ambiguous))
+		return nil, nil, unresolvedText(c, pp, notFound, ambiguous)
 	}
-
-	final := *cg
-	final.Request = copyRequest(cg.Request)
-	final.Pending = nil
-	final.Names = names
-	final.plan = nil
-	if cg.plan != nil {
-		p := *cg.plan
-		final.plan = &p
-		final.Request.Owner, final.Request.UserIDs = cg.plan.assemble(resolved)
-	} else {
-		owner := cg.Request.Owner
-		ids := append([]string(nil), cg.Request.UserIDs...)
-		for i, ref := range cg.Pending {
-			if ref.Owner {
-				owner = resolved[i]
-			}
-		}
-		_, final.Request.UserIDs = (&plan{sender: owner, owner: entry{ref: -1}, people: []entry{{ids: ids, ref: -1}, {ids: resolved, ref: -1}}}).assemble(nil)
-		final.Request.Owner = owner
-	}
-	if final.Request.Owner == "" || len(final.Request.UserIDs) == 0 {
-		return replyAction(c.f(msgInternal))
-	}
-	if n := len(final.Request.UserIDs); n > MaxTotalMembers {
-		return replyAction(c.f(msgTooManyPeople, n, MaxTotalMembers))
-	}
-	if final.DryRun {
-		return Action{Reply: &Reply{Text: l.DryRunReply(&final).Text}}
-	}
-	return Action{Plan: &final}
+	return resolved, names, ""
 }

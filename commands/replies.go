@@ -225,7 +225,7 @@ func lookupFailedText(c catalogue, who []string, err error) string {
 }
 
 // unresolvedText is the reply listing the people who could not be resolved.
-func unresolvedText(c catalogue, cg *CreateGroup, notFound []PersonRef, ambiguous []ambiguity) string {
+func unresolvedText(c catalogue, pp *People, notFound []PersonRef, ambiguous []ambiguity) string {
 	lines := []string{c.f(msgUnresolvedIntro)}
 	for _, ref := range notFound {
 		if ref.Kind == RefMobile {
@@ -244,10 +244,10 @@ func unresolvedText(c catalogue, cg *CreateGroup, notFound []PersonRef, ambiguou
 		}
 		lines = append(lines, "- "+c.f(msgAmbiguous, a.ref.Text, len(a.cands), shortList(c, cands, 10)))
 	}
-	if cg.plan != nil && len(cg.plan.nameRun) > 1 {
+	if pp.plan != nil && len(pp.plan.nameRun) > 1 {
 		for _, ref := range notFound {
-			if ref.Kind == RefName && contains(cg.plan.nameRun[1:], ref.Text) {
-				lines = append(lines, c.f(msgQuoteHint, ref.Text, `"`+strings.Join(cg.plan.nameRun, " ")+`"`))
+			if ref.Kind == RefName && contains(pp.plan.nameRun[1:], ref.Text) {
+				lines = append(lines, c.f(msgQuoteHint, ref.Text, `"`+strings.Join(pp.plan.nameRun, " ")+`"`))
 				break
 			}
 		}
