@@ -39,7 +39,8 @@ const (
 	kindDefault callKind = iota
 	// kindNonIdempotent: a failure after sending is *OutcomeUnknownError (group creation).
 	kindNonIdempotent
-	// kindRead: a read-only call; an HTTP 5xx is retried like throttling.
+	// kindRead: a call that is safe to repeat (a read, or a write that sets a
+	// value, such as a rename or adding the robot); an HTTP 5xx is retried like throttling.
 	kindRead
 )
 

@@ -1,5 +1,6 @@
 // Package dingclient is dingbot's client for the DingTalk OpenAPI: the app
-// access token, group creation, robot messages and session-webhook replies.
+// access token, group creation and updates, the robot's membership of groups,
+// robot messages and session-webhook replies.
 //
 // It follows the shape of google/go-github: one Client, one method per
 // upstream operation (each linking the DingTalk doc page), typed errors
@@ -13,8 +14,10 @@
 //   - Invalid token (InvalidAuthentication or HTTP 401): the cached token is
 //     dropped, a new one fetched, and the call retried once.
 //   - HTTP 5xx, timeouts and transport errors are never retried, except that
-//     the read-only user lookups (UserByMobile, SearchUsers, GetUser) retry an
-//     HTTP 5xx answer with the same back-off. For group creation they give
+//     the calls that are safe to repeat retry an HTTP 5xx answer with the same
+//     back-off: the read-only user lookups (UserByMobile, SearchUsers,
+//     GetUser), AddRobotToConversation, and UpdateGroup when it only sets the
+//     name or the owner. For group creation they give
 //     *OutcomeUnknownError when the request may have reached DingTalk (a group
 //     may exist); a failure to connect gives a plain error.
 //   - Any other error status gives *APIError, not retried.
@@ -82,9 +85,9 @@ const (
 	APIToken API = "token"
 	// APIGroupCreate is group creation (CreateGroup).
 	APIGroupCreate API = "group.create"
-	// APIGroupUpdate is the group update that adds members (AddGroupMembers).
+	// APIGroupUpdate is the group update (UpdateGroup, AddGroupMembers).
 	APIGroupUpdate API = "group.update"
-	// APIRobotGroupSend is a robot message to a group (SendGroupText).
+	// APIRobotGroupSend is a robot message to a group (SendGroupText, SendGroupMarkdown).
 	APIRobotGroupSend API = "robot.group_send"
 	// APIRobotOTOSend is a robot message in one-to-one chats (SendUserText).
 	APIRobotOTOSend API = "robot.oto_send"
@@ -96,11 +99,13 @@ const (
 	APIUserSearch API = "user.search"
 	// APIUserGet is the legacy user details call (GetUser).
 	APIUserGet API = "user.get"
+	// APIRobotAdd adds the app's robot to a group (AddRobotToConversation).
+	APIRobotAdd API = "robot.add"
 )
 
 // apis lists every API, in the order of the constants.
 var apis = []API{APIToken, APIGroupCreate, APIGroupUpdate, APIRobotGroupSend, APIRobotOTOSend,
-	APISessionReply, APIUserByMobile, APIUserSearch, APIUserGet}
+	APISessionReply, APIUserByMobile, APIUserSearch, APIUserGet, APIRobotAdd}
 
 // APIs returns every API the client calls: the complete set of names
 // Config.Observe reports and Config.RateLimits accepts.
@@ -137,7 +142,7 @@ type Config struct {
 	ClientID string
 	// ClientSecret is the app's AppSecret (Client Secret).
 	ClientSecret string
-	// RobotCode identifies the robot in the robot send APIs; defaults to ClientID.
+	// RobotCode identifies the robot in the robot send APIs and AddRobotToConversation; defaults to ClientID.
 	RobotCode string
 	// HTTPClient sends the requests; default NewHTTPClient(10*time.Second, 32).
 	HTTPClient *http.Client
@@ -146,7 +151,7 @@ type Config struct {
 	// Observe, if set, is called once per HTTP attempt with the API name (one
 	// of APIs(): "token", "group.create", "group.update", "robot.group_send",
 	// "robot.oto_send", "session.reply", "user.by_mobile", "user.search",
-	// "user.get") and the outcome: "ok", DingTalk's error code (or the webhook / legacy errcode, e.g.
+	// "user.get", "robot.add") and the outcome: "ok", DingTalk's error code (or the webhook / legacy errcode, e.g.
 	// "60121"), "http_<status>" when the error carried no code,
 	// "transport_error", or (session.reply and the legacy user.by_mobile and
 	// user.get) "invalid_response" for an HTTP 200 whose body is not the expected JSON.

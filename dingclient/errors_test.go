@@ -176,7 +176,7 @@ func TestNew_RateLimits(t *testing.T) {
 		limits map[API]float64
 		want   string
 	}{
-		{map[API]float64{"group_create": 20}, `dingclient: RateLimits: unknown API "group_create" (known: token, group.create, group.update, robot.group_send, robot.oto_send, session.reply, user.by_mobile, user.search, user.get)`},
+		{map[API]float64{"group_create": 20}, `dingclient: RateLimits: unknown API "group_create" (known: token, group.create, group.update, robot.group_send, robot.oto_send, session.reply, user.by_mobile, user.search, user.get, robot.add)`},
 		{map[API]float64{APIUserGet: 20, "": 1}, `dingclient: RateLimits: unknown API ""`},
 		{map[API]float64{APIGroupUpdate: 0}, `dingclient: RateLimits["group.update"]: 0 calls per second is not a positive rate`},
 		{map[API]float64{APIUserSearch: -1}, `dingclient: RateLimits["user.search"]: -1 calls per second is not a positive rate`},
@@ -198,7 +198,7 @@ func TestAPINames(t *testing.T) {
 	for _, api := range APIs() {
 		got = append(got, string(api))
 	}
-	want := "token group.create group.update robot.group_send robot.oto_send session.reply user.by_mobile user.search user.get"
+	want := "token group.create group.update robot.group_send robot.oto_send session.reply user.by_mobile user.search user.get robot.add"
 	if strings.Join(got, " ") != want {
 		t.Errorf("APIs() = %v, want %s", got, want)
 	}

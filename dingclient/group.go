@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -31,6 +32,57 @@ func (c *Client) CreateGroup(ctx context.Context, req *CreateGroupRequest) (*Cre
 		return nil, err
 	}
 	return &out, nil
+}
+
+// UpdateGroup changes the name, the owner or the members of the group
+// req.ChatID, a chatid CreateGroup returned (DingTalk refuses chatids obtained
+// through the client-side JSAPI). Empty fields are left out and keep their
+// setting. DingTalk's rules: a name has 1–20 characters; the new owner must
+// already be a member, so adding a user and making them owner takes two calls;
+// the owner cannot be removed, not even in the call that hands ownership
+// over; each list holds at most MaxMembersPerCall ids
+// (UpdateGroup sends them as given; AddGroupMembers splits longer lists) and a
+// group at most 1000 members. A request with nothing to change, or with an
+// empty id, is refused without a call.
+//
+// Retries: a request that only sets the name and/or the owner gives the same
+// group however often it runs, so an HTTP 5xx answer is retried with back-off
+// like throttling. A request that adds or removes members is not retried
+// after an HTTP 5xx: a removal repeated seconds later can undo a member's
+// re-joining in between, DingTalk does not document its answer to removing a
+// non-member, and each change posts a notice in the group; the caller gets
+// the *APIError and decides (re-adding a member is harmless, and
+// AddGroupMembers reports the ids concerned). Timeouts and transport errors
+// are never retried; calling again with a name or owner is harmless.
+// Throttled calls (403 QpsLimit*, 429) are retried; an invalid token is
+// refetched once.
+//
+// Errors are *APIError: 400 parameter.invalid (unknown chatid, unknown or
+// departed user, owner not a member, owner removed, bad name), or a missing
+// qyapi_chat_manage scope (403 Forbidden.AccessDenied.AccessTokenPermissionDenied,
+// PermissionDenied reports it).
+//
+// DingTalk docs: https://open.dingtalk.com/document/development/api-updategroup
+//
+//	POST /v1.0/im/group/update
+func (c *Client) UpdateGroup(ctx context.Context, req *UpdateGroupRequest) error {
+	switch {
+	case req == nil:
+		return errors.New("dingtalk group.update: nil request")
+	case req.ChatID == "":
+		return errors.New("dingtalk group.update: empty chatid")
+	case slices.Contains(req.AddUserIDs, "") || slices.Contains(req.DelUserIDs, ""):
+		return errors.New("dingtalk group.update: empty user id")
+	case req.Name == "" && req.Owner == "" && len(req.AddUserIDs) == 0 && len(req.DelUserIDs) == 0:
+		return errors.New("dingtalk group.update: nothing to update")
+	}
+	ep := endpoint{api: APIGroupUpdate, gen: genV1, path: "/v1.0/im/group/update", kind: kindDefault}
+	if len(req.AddUserIDs) == 0 && len(req.DelUserIDs) == 0 {
+		ep.kind = kindRead // a rename or an owner change is safe to repeat
+	}
+	// Any 2xx is success: errors of the v1.0 APIs are non-2xx, and the
+	// success body's shape ({"success":true} or similar) is not documented.
+	return c.call(ctx, ep, req, nil)
 }
 
 // MaxMembersPerCall is DingTalk's per-call member limit: the most userIds one
@@ -101,10 +153,11 @@ func (e *AddMembersError) Unwrap() []error {
 // budget, HTTP 5xx, transport error, cancelled context) stops the loop and the
 // remaining ids are reported NotAttempted.
 //
-// Adding a member twice is harmless, but an HTTP 5xx or a timeout is still not
-// retried: the chunk is reported as not added although DingTalk may have added
-// it, and the caller may call again. Throttled calls (403 QpsLimit*, 429) are
-// retried with back-off; an invalid token is refetched once.
+// Each call is an UpdateGroup adding members, so an HTTP 5xx or a timeout is
+// not retried: the chunk is reported as not added although DingTalk may have
+// added it, and the caller may call again (adding a member twice is
+// harmless). Throttled calls (403 QpsLimit*, 429) are retried with back-off;
+// an invalid token is refetched once.
 //
 // DingTalk docs: https://open.dingtalk.com/document/development/api-updategroup
 // (limits: https://open.dingtalk.com/document/development/modify-a-group-session)
@@ -129,16 +182,9 @@ func (c *Client) AddGroupMembers(ctx context.Context, chatID string, userIDs []s
 		return nil, nil
 	}
 	var failed AddMembersError
-	ep := endpoint{api: APIGroupUpdate, gen: genV1, path: "/v1.0/im/group/update", kind: kindDefault}
 	for i := 0; i < len(ids); i += MaxMembersPerCall {
 		chunk := ids[i:min(i+MaxMembersPerCall, len(ids))]
-		in := struct {
-			ChatID        string   `json:"chatid"`
-			AddUserIDList []string `json:"add_useridlist"`
-		}{chatID, chunk}
-		// Any 2xx is success: errors of the v1.0 APIs are non-2xx, and the
-		// success body's shape ({"success":true} or similar) is not documented.
-		err := c.call(ctx, ep, in, nil)
+		err := c.UpdateGroup(ctx, &UpdateGroupRequest{ChatID: chatID, AddUserIDs: chunk})
 		if err == nil {
 			continue
 		}

@@ -17,9 +17,15 @@ const (
 
 // sampleText builds the msgParam of the sampleText template: a JSON string, not an object.
 func sampleText(api API, text string) (string, error) {
-	b, err := json.Marshal(struct {
+	return msgParam(api, struct {
 		Content string `json:"content"`
 	}{text})
+}
+
+// msgParam encodes a template's parameters as the msgParam string and checks
+// DingTalk's limit on its length.
+func msgParam(api API, v any) (string, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("dingtalk %s: encoding msgParam: %w", api, err)
 	}
@@ -45,13 +51,84 @@ func (c *Client) SendGroupText(ctx context.Context, openConversationID, text str
 	if err != nil {
 		return err
 	}
+	return c.sendGroup(ctx, openConversationID, "sampleText", param)
+}
+
+// SendGroupMarkdown posts a markdown message (msgKey sampleMarkdown) as the
+// robot into the group openConversationID: title is what notifications and
+// the chat list show, text the markdown body. The robot must be in the group
+// (AddRobotToConversation, for a group the app created); otherwise DingTalk
+// answers 400 resource.not.found. An empty title or text, or a msgParam over
+// DingTalk's 15 000 bytes (title and text as a JSON string, so text alone is
+// at most a little less), is refused without a request.
+//
+// Like SendGroupText it is not retried after an HTTP 5xx, a timeout or a
+// transport error: the message may have been posted, and a duplicate kickoff
+// is worse than a missing one. Throttled sends are retried; a missing
+// qyapi_robot_sendmsg scope gives an *APIError whose PermissionDenied is true.
+//
+// DingTalk docs: https://open.dingtalk.com/document/development/the-robot-sends-a-group-message
+// (msgKey: https://open.dingtalk.com/document/development/robot-message-type)
+//
+//	POST /v1.0/robot/groupMessages/send
+func (c *Client) SendGroupMarkdown(ctx context.Context, openConversationID, title, text string) error {
+	switch {
+	case openConversationID == "":
+		return errors.New("dingtalk robot.group_send: empty openConversationId")
+	case strings.TrimSpace(title) == "":
+		return errors.New("dingtalk robot.group_send: empty markdown title")
+	case strings.TrimSpace(text) == "":
+		return errors.New("dingtalk robot.group_send: empty markdown text")
+	}
+	param, err := msgParam(APIRobotGroupSend, struct {
+		Title string `json:"title"`
+		Text  string `json:"text"`
+	}{title, text})
+	if err != nil {
+		return err
+	}
+	return c.sendGroup(ctx, openConversationID, "sampleMarkdown", param)
+}
+
+// sendGroup posts one robot message (msgKey and its msgParam) into a group.
+func (c *Client) sendGroup(ctx context.Context, openConversationID, msgKey, param string) error {
 	in := struct {
 		MsgParam           string `json:"msgParam"`
 		MsgKey             string `json:"msgKey"`
 		OpenConversationID string `json:"openConversationId"`
 		RobotCode          string `json:"robotCode"`
-	}{param, "sampleText", openConversationID, c.robotCode}
+	}{param, msgKey, openConversationID, c.robotCode}
 	ep := endpoint{api: APIRobotGroupSend, gen: genV1, path: "/v1.0/robot/groupMessages/send", kind: kindDefault}
+	return c.call(ctx, ep, in, nil)
+}
+
+// AddRobotToConversation adds the app's robot (Config.RobotCode) to the group
+// openConversationID. DingTalk does not put the robot in the groups an app
+// creates, and the robot send APIs (SendGroupText, SendGroupMarkdown) need it
+// there.
+//
+// Adding the robot is safe to repeat, so an HTTP 5xx answer is retried with
+// back-off like throttling; a timeout or transport error is returned, and
+// calling again is harmless (DingTalk does not document its answer when the
+// robot is already a member). Throttled calls are retried; an invalid token is
+// refetched once. Errors are *APIError, e.g. 400 invalidParameter.robotCode.auth
+// when the robot does not belong to the app, or a missing scope
+// (403 Forbidden.AccessDenied.AccessTokenPermissionDenied, PermissionDenied).
+//
+// DingTalk publishes no doc page for it; the API is im_1.0 AddRobotToConversation:
+// https://open-dev.dingtalk.com/apiExplorer#/?devType=org&api=im_1.0%23AddRobotToConversation
+//
+//	POST /v1.0/im/conversations/robots
+func (c *Client) AddRobotToConversation(ctx context.Context, openConversationID string) error {
+	if openConversationID == "" {
+		return errors.New("dingtalk robot.add: empty openConversationId")
+	}
+	in := struct {
+		OpenConversationID string `json:"openConversationId"`
+		RobotCode          string `json:"robotCode"`
+	}{openConversationID, c.robotCode}
+	// The answer ({"chatBotUserId":...} in DingTalk's SDK) is not needed: any 2xx is success.
+	ep := endpoint{api: APIRobotAdd, gen: genV1, path: "/v1.0/im/conversations/robots", kind: kindRead}
 	return c.call(ctx, ep, in, nil)
 }
 

@@ -66,3 +66,17 @@ const (
 	// OwnerTypeExternal is an external contact.
 	OwnerTypeExternal = "ext"
 )
+
+// UpdateGroupRequest is what POST /v1.0/im/group/update changes; empty fields are left out.
+type UpdateGroupRequest struct {
+	// ChatID is the group's chatid, as CreateGroup returned it.
+	ChatID string `json:"chatid"`
+	// Name is the new group name, 1–20 characters.
+	Name string `json:"name,omitempty"`
+	// Owner is the userId (staffId) of the new owner; it must already be a member.
+	Owner string `json:"owner,omitempty"`
+	// AddUserIDs are the staffIds to add (add_useridlist), at most MaxMembersPerCall.
+	AddUserIDs []string `json:"add_useridlist,omitempty"`
+	// DelUserIDs are the staffIds to remove (del_useridlist), at most MaxMembersPerCall; never the owner.
+	DelUserIDs []string `json:"del_useridlist,omitempty"`
+}

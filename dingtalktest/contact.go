@@ -9,7 +9,8 @@ import (
 )
 
 // Paths of the user-lookup and group-update endpoints, as passed to
-// LookupCalls, Calls, FailNext and FailNextLegacy.
+// LookupCalls, Calls, FailNext and FailNextLegacy (PathConversationRobots and
+// PathRobotGroupSend are recorded and scriptable the same way).
 const (
 	// PathUserByMobile is the legacy user-by-mobile API (oapi.dingtalk.com, access_token query parameter).
 	PathUserByMobile = "/topapi/v2/user/getbymobile"
@@ -91,6 +92,7 @@ type CallRecord struct {
 type UpdateGroupRequest struct {
 	ChatID       *string
 	Name         *string
+	Owner        *string
 	AddUserIDs   []string
 	DelUserIDs   []string
 	HasAddUserID bool
@@ -140,7 +142,9 @@ func (s *Server) UpdateRequests() []UpdateGroupRequestRecord {
 // endpoint path (one of the Path… constants). A Status of 0 processes the call
 // normally after r.Delay. For the v1.0 endpoints Code and Message build
 // DingTalk's error body; for the legacy endpoints use Body (or FailNextLegacy).
-// For PathGroupUpdate, CreateAnyway applies the update first, then answers r.
+// CreateAnyway processes the call first, then answers r: for PathGroupUpdate
+// the update is applied, for PathConversationRobots the robot is added, for
+// PathRobotGroupSend the message is posted (recorded by Replies).
 func (s *Server) FailNext(path string, r Response) {
 	s.mu.Lock()
 	s.callQueue[path] = append(s.callQueue[path], r)
@@ -215,4 +219,44 @@ func writeScripted(w http.ResponseWriter, sr *Response) {
 		return
 	}
 	writeAPIError(w, sr.Status, sr.Code, sr.Message)
+}
+
+// serveScriptable answers an authenticated call of call.Path: with the queued
+// FailNext response, if any (processing the call first when CreateAnyway),
+// else with process's outcome, whose success body is okBody. It fills call's
+// outcome; the caller records it.
+func (s *Server) serveScriptable(w http.ResponseWriter, r *http.Request, call *CallRecord, body []byte,
+	process func(body []byte) (res apiResult, okBody any)) {
+	answer := func(res apiResult, okBody any) {
+		call.Status, call.Code, call.Reason = res.status, res.code, res.reason
+		if !res.ok() {
+			s.logf("%s rejected: %d %s: %s", call.Path, res.status, res.code, res.reason)
+			writeAPIError(w, res.status, res.code, res.msg)
+			return
+		}
+		writeAPI(w, http.StatusOK, okBody)
+	}
+	if sr := s.nextScripted(call.Path); sr != nil {
+		call.Scripted = true
+		var applied func()
+		if sr.CreateAnyway {
+			res, okBody := process(body)
+			applied = func() { answer(res, okBody) }
+			s.logf("%s: scripted CreateAnyway → %d %s %s", call.Path, res.status, res.code, res.reason)
+		}
+		if !s.scriptedDelay(r, sr.Delay) {
+			call.Reason = "client gave up or server closed during scripted delay"
+			return
+		}
+		if sr.Status != 0 {
+			call.Status, call.Code, call.Reason = sr.Status, sr.Code, "scripted response"
+			writeScripted(w, sr)
+			return
+		}
+		if applied != nil { // already processed: answer with that outcome
+			applied()
+			return
+		}
+	}
+	answer(process(body))
 }

@@ -251,7 +251,7 @@ func TestGroupUpdate(t *testing.T) {
 		{"empty user", `{"chatid":"` + chat + `","add_useridlist":[""]}`},
 		{"remove owner", `{"chatid":"` + chat + `","del_useridlist":["owner1"]}`},
 		{"name too long", `{"chatid":"` + chat + `","name":"123456789012345678901"}`},
-		{"owner change not modelled", `{"chatid":"` + chat + `","owner":"alice01"}`},
+		{"ownerType not modelled", `{"chatid":"` + chat + `","ownerType":"emp"}`},
 	} {
 		status, m := do(t, "POST", u, tok, "application/json", tc.body)
 		if status != 400 || m["code"] != "parameter.invalid" {

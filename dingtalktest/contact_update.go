@@ -23,15 +23,18 @@ func decodeUpdateRequest(body []byte) (*UpdateGroupRequest, []string, error) {
 			continue
 		}
 		switch k {
-		case "chatid", "name":
+		case "chatid", "name", "owner":
 			var v string
 			if err := json.Unmarshal(raw, &v); err != nil {
 				return nil, nil, errors.New(k + " must be a string")
 			}
-			if k == "chatid" {
+			switch k {
+			case "chatid":
 				req.ChatID = &v
-			} else {
+			case "name":
 				req.Name = &v
+			default:
+				req.Owner = &v
 			}
 		case "add_useridlist", "del_useridlist":
 			var v []string
@@ -46,7 +49,7 @@ func decodeUpdateRequest(body []byte) (*UpdateGroupRequest, []string, error) {
 			} else {
 				req.DelUserIDs, req.HasDelUserID = v, true
 			}
-		case "owner", "ownerType", "add_extidlist", "del_extidlist", "icon", "managementOptions":
+		case "ownerType", "add_extidlist", "del_extidlist", "icon", "managementOptions":
 			unsupported = append(unsupported, k)
 		}
 	}
@@ -54,26 +57,41 @@ func decodeUpdateRequest(body []byte) (*UpdateGroupRequest, []string, error) {
 	return &req, unsupported, nil
 }
 
-type updateResult struct {
+// apiResult is the outcome of a v1.0 call that changes state: 200, or an
+// error answered with code and msg; reason explains it in records and logs.
+type apiResult struct {
 	status    int
 	code, msg string
 	reason    string
 }
 
-func invalidUpdate(reason string) updateResult {
-	return updateResult{status: http.StatusBadRequest, code: CodeParameterInvalid, msg: MsgParameterInvalid, reason: reason}
+func (r apiResult) ok() bool { return r.status == http.StatusOK }
+
+// invalidCall is a 400 parameter.invalid outcome.
+func invalidCall(reason string) apiResult {
+	return apiResult{status: http.StatusBadRequest, code: CodeParameterInvalid, msg: MsgParameterInvalid, reason: reason}
 }
 
 // handleGroupUpdate is POST /v1.0/im/group/update. The fake supports chatid
-// (required: the chatid of a group created through the API), add_useridlist
-// and del_useridlist (each at most 40 known userIds; added users must be
-// active; the owner cannot be removed; at most 1000 members), and name (1–20
-// characters). A call is all or nothing. The other documented fields (owner,
-// ownerType, *_extidlist, icon, managementOptions) are not modelled and are
-// rejected with parameter.invalid so that a test notices. Success answers
+// (required: the chatid of a group created through the API or seeded),
+// add_useridlist and del_useridlist (each at most 40 known userIds; added
+// users must be active; at most 1000 members), name (1–20 characters) and
+// owner. A call is all or nothing. The other documented fields (ownerType,
+// *_extidlist, icon, managementOptions) are not modelled and are rejected
+// with parameter.invalid so that a test notices. Success answers
 // {"success":true}: DingTalk's success body for this API is not documented
 // (the v1.0 APIs signal errors by HTTP status), so clients should treat any
 // 2xx as success.
+//
+// The owner rules read the doc strictly, judged against the group as it was
+// before the call: a new owner must already be a member ("该员工必须为会话
+// useridlist的成员之一"), so add_useridlist of the same call does not count
+// and adding then transferring takes two calls; neither the current nor the
+// new owner may be in del_useridlist (hand over, then remove, in two calls).
+// A new owner outside the app's visibility gets 400 permession.checkFailed
+// 群主不在应用可见性内, the rule documented for group creation, assumed here.
+// DingTalk documents no error for an unknown chatid; the fake answers the
+// closest documented one, 400 parameter.invalid.
 // DingTalk docs: https://open.dingtalk.com/document/development/api-updategroup
 func (s *Server) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
 	rec := UpdateGroupRequestRecord{Header: r.Header.Clone(), At: time.Now()}
@@ -96,7 +114,7 @@ func (s *Server) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	if sr := s.nextScripted(PathGroupUpdate); sr != nil {
 		rec.Scripted = true
-		var applied *updateResult
+		var applied *apiResult
 		if sr.CreateAnyway {
 			res := s.updateGroup(body)
 			applied = &res
@@ -119,7 +137,7 @@ func (s *Server) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
 	s.writeUpdateResult(w, &rec, s.updateGroup(body))
 }
 
-func (s *Server) writeUpdateResult(w http.ResponseWriter, rec *UpdateGroupRequestRecord, res updateResult) {
+func (s *Server) writeUpdateResult(w http.ResponseWriter, rec *UpdateGroupRequestRecord, res apiResult) {
 	rec.Status, rec.Code, rec.Reason = res.status, res.code, res.reason
 	if res.status != http.StatusOK {
 		s.logf("group-update rejected: %d %s: %s", res.status, res.code, res.reason)
@@ -130,47 +148,52 @@ func (s *Server) writeUpdateResult(w http.ResponseWriter, rec *UpdateGroupReques
 }
 
 // updateGroup validates body like DingTalk and, if valid, applies it.
-func (s *Server) updateGroup(body []byte) updateResult {
+func (s *Server) updateGroup(body []byte) apiResult {
 	req, unsupported, err := decodeUpdateRequest(body)
 	if err != nil {
-		return invalidUpdate(err.Error())
+		return invalidCall(err.Error())
 	}
 	if len(unsupported) > 0 {
-		return invalidUpdate("not modelled by dingtalktest: " + strings.Join(unsupported, ", "))
+		return invalidCall("not modelled by dingtalktest: " + strings.Join(unsupported, ", "))
 	}
 	if req.ChatID == nil || *req.ChatID == "" {
-		return invalidUpdate("chatid is required")
+		return invalidCall("chatid is required")
 	}
 	if req.Name != nil {
 		if strings.TrimSpace(*req.Name) == "" {
-			return invalidUpdate("name is blank")
+			return invalidCall("name is blank")
 		}
 		if utf8.RuneCountInString(*req.Name) > MaxGroupNameRunes {
-			return invalidUpdate("name is longer than 20 characters")
+			return invalidCall("name is longer than 20 characters")
 		}
 	}
 	if len(req.AddUserIDs) > MaxUpdateMembers {
-		return invalidUpdate("add_useridlist has more than 40 members")
+		return invalidCall("add_useridlist has more than 40 members")
 	}
 	if len(req.DelUserIDs) > MaxUpdateMembers {
-		return invalidUpdate("del_useridlist has more than 40 members")
+		return invalidCall("del_useridlist has more than 40 members")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	gi := slices.IndexFunc(s.groups, func(g Group) bool { return g.ChatID == *req.ChatID })
 	if gi < 0 {
-		return invalidUpdate("unknown chatid " + *req.ChatID)
+		return invalidCall("unknown chatid " + *req.ChatID)
 	}
 	g := s.groups[gi]
 	if problem := s.memberProblemLocked("add_useridlist", req.AddUserIDs); problem != "" {
-		return invalidUpdate(problem)
+		return invalidCall(problem)
 	}
 	for _, id := range req.DelUserIDs {
 		if _, ok := s.users[id]; !ok || id == "" {
-			return invalidUpdate("del_useridlist: unknown userid " + id)
+			return invalidCall("del_useridlist: unknown userid " + id)
 		}
 		if id == g.Owner {
-			return invalidUpdate("del_useridlist: cannot remove the owner " + id)
+			return invalidCall("del_useridlist: cannot remove the owner " + id)
+		}
+	}
+	if req.Owner != nil {
+		if res := s.checkNewOwnerLocked(g, *req.Owner, req.DelUserIDs); !res.ok() {
+			return res
 		}
 	}
 	members := append([]string(nil), g.Members...) // never mutate a slice Groups() handed out
@@ -181,13 +204,39 @@ func (s *Server) updateGroup(body []byte) updateResult {
 	}
 	members = slices.DeleteFunc(members, func(id string) bool { return slices.Contains(req.DelUserIDs, id) })
 	if len(members) > MaxGroupMembers {
-		return invalidUpdate("the group would have more than 1000 members")
+		return invalidCall("the group would have more than 1000 members")
 	}
 	g.Members = members
 	if req.Name != nil {
 		g.Name = *req.Name
 	}
+	if req.Owner != nil {
+		g.Owner = *req.Owner
+	}
 	s.groups[gi] = g
 	s.notifyLocked()
-	return updateResult{status: http.StatusOK, reason: "updated " + g.ChatID}
+	return apiResult{status: http.StatusOK, reason: "updated " + g.ChatID}
+}
+
+// checkNewOwnerLocked explains why owner cannot become the owner of g in a
+// call that removes del (see handleGroupUpdate), or returns an ok result. The
+// caller holds s.mu.
+func (s *Server) checkNewOwnerLocked(g Group, owner string, del []string) apiResult {
+	if owner == "" {
+		return invalidCall("owner is empty")
+	}
+	if problem := s.memberProblemLocked("owner", []string{owner}); problem != "" {
+		return invalidCall(problem)
+	}
+	if !slices.Contains(g.Members, owner) {
+		return invalidCall("owner " + owner + " is not a member of the group")
+	}
+	if slices.Contains(del, owner) {
+		return invalidCall("del_useridlist: cannot remove the new owner " + owner)
+	}
+	if !s.users[owner].Visible {
+		return apiResult{status: http.StatusBadRequest, code: CodePermissionFailed, msg: MsgOwnerNotVisible,
+			reason: "owner " + owner + " is outside the app's visibility scope"}
+	}
+	return apiResult{status: http.StatusOK}
 }

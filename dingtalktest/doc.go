@@ -12,8 +12,9 @@
 //     and disconnect frames;
 //   - the new-style OpenAPI on api.dingtalk.com: access tokens
 //     (/v1.0/oauth2/accessToken), group creation (/v1.0/im/group/create), group
-//     update (/v1.0/im/group/update: add/remove members, rename), directory search
-//     (/v1.0/contact/users/search) and the robot send APIs
+//     update (/v1.0/im/group/update: add/remove members, rename, new owner),
+//     adding the robot to a group (/v1.0/im/conversations/robots), directory
+//     search (/v1.0/contact/users/search) and the robot send APIs
 //     (/v1.0/robot/groupMessages/send, /v1.0/robot/oToMessages/batchSend);
 //   - the oapi.dingtalk.com role: session webhooks (/robot/sendBySession), the
 //     legacy /gettoken, and the legacy user APIs /topapi/v2/user/getbymobile and
@@ -29,6 +30,6 @@
 //
 // Tests drive it from the outside: AddUser fills the org directory, Send injects a
 // chat message exactly as DingTalk builds it, Replies/WaitReplies, Groups and
-// CreateRequests, UpdateRequests, Calls and LookupCalls show what the bot did,
+// CreateRequests, UpdateRequests, Calls, LookupCalls and RobotInGroup show what the bot did,
 // and the Fail…/Script…/Set… methods inject faults. A Server has no package-level state and is safe for concurrent use.
 package dingtalktest

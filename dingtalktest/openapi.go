@@ -52,10 +52,11 @@ type Response struct {
 	// Delay is waited before answering; a client that gives up first (request
 	// context done) or Close cut it short.
 	Delay time.Duration
-	// CreateAnyway (create-group and group-update only) validates and creates
-	// the group (applies the update) as a normal call would, then still answers
-	// with this response: it models "the call failed or timed out but the
-	// effect may have happened".
+	// CreateAnyway (create-group, group-update, add-robot and group-send
+	// only) processes the call as a normal call would (creates the group,
+	// applies the update, adds the robot, posts the message), then still
+	// answers with this response: it models "the call failed or timed out but
+	// the effect may have happened".
 	CreateAnyway bool
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // parseMsgParam validates msgKey/msgParam of the robot send APIs and returns the
@@ -47,11 +48,26 @@ func parseMsgParam(msgKey, msgParam string) (msgType, title, text string, status
 	}
 }
 
+// handleGroupSend is POST /v1.0/robot/groupMessages/send. The robot must be
+// in the group (RobotInGroup); otherwise, as for a group that does not exist,
+// the answer is 400 resource.not.found. Calls are recorded
+// (Calls(PathRobotGroupSend)) and scriptable (FailNext(PathRobotGroupSend, …));
+// every message posted is a Reply with Via ViaGroupAPI.
+// DingTalk docs: https://open.dingtalk.com/document/development/the-robot-sends-a-group-message
 func (s *Server) handleGroupSend(w http.ResponseWriter, r *http.Request) {
-	body, _, _, ok := s.authorize(w, r)
+	call := CallRecord{Path: PathRobotGroupSend, Header: r.Header.Clone(), At: time.Now(), TokenInQuery: r.URL.Query().Has("access_token")}
+	defer func() { s.addCall(call) }()
+	body, status, code, ok := s.authorize(w, r)
+	call.Raw = body
 	if !ok {
+		call.Status, call.Code, call.Reason = status, code, "rejected before validation"
 		return
 	}
+	s.serveScriptable(w, r, &call, body, s.groupSend)
+}
+
+// groupSend validates a group-send body like DingTalk and, if valid, posts the message.
+func (s *Server) groupSend(body []byte) (apiResult, any) {
 	var req struct {
 		MsgParam           *string `json:"msgParam"`
 		MsgKey             *string `json:"msgKey"`
@@ -60,32 +76,25 @@ func (s *Server) handleGroupSend(w http.ResponseWriter, r *http.Request) {
 		CoolAppCode        *string `json:"coolAppCode"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
-		writeAPIError(w, http.StatusBadRequest, CodeParameterInvalid, MsgParameterInvalid)
-		return
+		return invalidCall("body does not decode: " + err.Error()), nil
 	}
 	if req.MsgParam == nil || req.MsgKey == nil || req.OpenConversationID == nil || req.RobotCode == nil ||
 		*req.OpenConversationID == "" {
-		writeAPIError(w, http.StatusBadRequest, CodeParameterInvalid, MsgParameterInvalid)
-		return
+		return invalidCall("msgParam, msgKey, openConversationId and robotCode are required"), nil
 	}
 	if *req.RobotCode != s.opts.ClientID {
-		writeAPIError(w, http.StatusBadRequest, CodeRobotCodeAuth, MsgRobotCodeAuth)
-		return
+		return apiResult{status: http.StatusBadRequest, code: CodeRobotCodeAuth, msg: MsgRobotCodeAuth, reason: "robotCode is not the app's"}, nil
 	}
 	msgType, title, text, status, code, msg := parseMsgParam(*req.MsgKey, *req.MsgParam)
 	if status != 0 {
-		writeAPIError(w, status, code, msg)
-		return
+		return apiResult{status: status, code: code, msg: msg, reason: "bad " + *req.MsgKey + " message"}, nil
 	}
-	s.mu.Lock()
-	inGroup := s.botGroups[*req.OpenConversationID]
-	s.mu.Unlock()
-	if !inGroup {
-		writeAPIError(w, http.StatusBadRequest, CodeRobotNotInGroup, MsgRobotNotInGroup)
-		return
+	if !s.RobotInGroup(*req.OpenConversationID) {
+		return apiResult{status: http.StatusBadRequest, code: CodeRobotNotInGroup, msg: MsgRobotNotInGroup,
+			reason: "the robot is not in " + *req.OpenConversationID}, nil
 	}
-	s.addReply(Reply{Via: ViaGroupAPI, ConversationID: *req.OpenConversationID, MsgType: msgType, Title: title, Text: text, Raw: body})
-	writeAPI(w, http.StatusOK, map[string]string{"processQueryKey": randHex(32)})
+	s.addReply(Reply{Via: ViaGroupAPI, ConversationID: *req.OpenConversationID, MsgKey: *req.MsgKey, MsgType: msgType, Title: title, Text: text, Raw: body})
+	return apiResult{status: http.StatusOK, reason: "posted"}, map[string]string{"processQueryKey": randHex(32)}
 }
 
 func (s *Server) handleOTOSend(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +141,7 @@ func (s *Server) handleOTOSend(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	for _, id := range delivered {
-		s.addReply(Reply{Via: ViaOTOAPI, UserID: id, MsgType: msgType, Title: title, Text: text, Raw: body})
+		s.addReply(Reply{Via: ViaOTOAPI, UserID: id, MsgKey: *req.MsgKey, MsgType: msgType, Title: title, Text: text, Raw: body})
 	}
 	writeAPI(w, http.StatusOK, map[string]any{
 		"processQueryKey":           randHex(32),

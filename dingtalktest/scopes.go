@@ -22,12 +22,15 @@ const (
 
 // pathScopes maps each API path to the scope it needs.
 var pathScopes = map[string]string{
-	"/v1.0/im/group/create":             ScopeChatManage,
-	PathGroupUpdate:                     ScopeChatManage,
-	PathUserSearch:                      ScopeAddressListSearch,
-	PathUserByMobile:                    ScopeMemberByMobile,
-	PathUserGet:                         ScopeMember,
-	"/v1.0/robot/groupMessages/send":    ScopeRobotSend,
+	"/v1.0/im/group/create": ScopeChatManage,
+	PathGroupUpdate:         ScopeChatManage,
+	PathUserSearch:          ScopeAddressListSearch,
+	PathUserByMobile:        ScopeMemberByMobile,
+	PathUserGet:             ScopeMember,
+	PathRobotGroupSend:      ScopeRobotSend,
+	// Unverified: DingTalk documents no scope for adding the robot; the
+	// fake assumes the group-management one.
+	PathConversationRobots:              ScopeChatManage,
 	"/v1.0/robot/oToMessages/batchSend": ScopeRobotSend,
 }
 

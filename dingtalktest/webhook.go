@@ -34,6 +34,8 @@ type Reply struct {
 	UserID string
 	// MsgID is the msgId of the message whose session webhook was used ("" for API sends).
 	MsgID string
+	// MsgKey is the robot API's msgKey (e.g. "sampleText", "sampleMarkdown"); "" for session replies.
+	MsgKey string
 	// MsgType is "text", "markdown" (session and API), "link" or "image" (API).
 	MsgType string
 	// Text is text.content, or the markdown/link text.
