@@ -147,11 +147,11 @@ const auditTime = "2006-01-02T15:04:05.000Z07:00"
 
 // auditColumns are the CSV header and the JSON keys, in the audit table's order.
 var auditColumns = []string{"msg_id", "at", "sender", "sender_nick", "conversation_id", "command", "text",
-	"outcome", "group_open_conversation_id", "chatid", "request_id", "error_code"}
+	"outcome", "group_open_conversation_id", "chatid", "request_id", "error_code", "change"}
 
 func auditFields(r store.AuditRecord) []string {
 	return []string{r.MsgID, r.At.UTC().Format(auditTime), r.Sender, r.SenderNick, r.ConversationID, r.Command, r.Text,
-		r.Outcome, r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode}
+		r.Outcome, r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode, r.Change}
 }
 
 // writeAuditCSV writes the records as CSV for a spreadsheet. Chat text,
@@ -233,13 +233,14 @@ type auditJSON struct {
 	ChatID                  string `json:"chatid"`
 	RequestID               string `json:"request_id"`
 	ErrorCode               string `json:"error_code"`
+	Change                  string `json:"change"` // what a lifecycle command changed
 }
 
 func writeAuditJSON(w io.Writer, records []store.AuditRecord) error {
 	out := make([]auditJSON, 0, len(records))
 	for _, r := range records {
 		out = append(out, auditJSON{r.MsgID, r.At.UTC().Format(auditTime), r.Sender, r.SenderNick, r.ConversationID,
-			r.Command, r.Text, r.Outcome, r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode})
+			r.Command, r.Text, r.Outcome, r.GroupOpenConversationID, r.ChatID, r.RequestID, r.ErrorCode, r.Change})
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -276,11 +277,12 @@ func escapeJSONControls(js []byte) []byte {
 	return out
 }
 
-// writeAuditTable prints the records for a terminal: one line each, the text
-// last, every cell passed through terminalSafe.
+// writeAuditTable prints the records for a terminal: one line each, the
+// change a lifecycle command made and the text last (both on one line and
+// cut short), every cell passed through terminalSafe.
 func writeAuditTable(w io.Writer, records []store.AuditRecord) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME (UTC)\tSENDER\tCOMMAND\tOUTCOME\tGROUP\tREQUEST ID\tTEXT")
+	fmt.Fprintln(tw, "TIME (UTC)\tSENDER\tCOMMAND\tOUTCOME\tGROUP\tREQUEST ID\tCHANGE\tTEXT")
 	dash := func(s string) string {
 		if s == "" {
 			return "-"
@@ -288,19 +290,26 @@ func writeAuditTable(w io.Writer, records []store.AuditRecord) error {
 		return s
 	}
 	for _, r := range records {
-		text := terminalSafe(strings.Join(strings.Fields(r.Text), " "))
-		if rs := []rune(text); len(rs) > 60 {
-			text = string(rs[:59]) + "…"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.At.UTC().Format("2006-01-02 15:04:05"), dash(terminalSafe(r.Sender)),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.At.UTC().Format("2006-01-02 15:04:05"), dash(terminalSafe(r.Sender)),
 			dash(terminalSafe(r.Command)), terminalSafe(r.Outcome), dash(terminalSafe(r.GroupOpenConversationID)),
-			dash(terminalSafe(r.RequestID)), text)
+			dash(terminalSafe(r.RequestID)), dash(oneLine(r.Change, 50)), oneLine(r.Text, 60))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "%d records\n", len(records))
 	return err
+}
+
+// oneLine is s for a table cell: its whitespace runs (newlines included)
+// made one space, passed through terminalSafe and cut to at most limit
+// runes (the last one then "…").
+func oneLine(s string, limit int) string {
+	s = terminalSafe(strings.Join(strings.Fields(s), " "))
+	if rs := []rune(s); len(rs) > limit {
+		s = string(rs[:limit-1]) + "…"
+	}
+	return s
 }
 
 // storeName describes the configured store for the checklist, without a password.

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,7 @@ func hostileRecords() []store.AuditRecord {
 			MsgID: "=msg" + string(rune('a'+i)), At: at, Sender: "@user\x1b[2J", SenderNick: "=cmd|' /C calc'!A0",
 			ConversationID: "+cid\x07", Command: "-newgroup", Text: h.text, Outcome: "answered",
 			GroupOpenConversationID: "@gid", ChatID: "=chat", RequestID: "\x1b[31mreq", ErrorCode: "-1",
+			Change: h.text, // a lifecycle command's change quotes names and user IDs people typed
 		})
 	}
 	return out
@@ -129,6 +131,9 @@ func TestAuditCSVNeutralisesFormulas(t *testing.T) {
 			row[9] != "'=chat" || row[10] != "\x1b[31mreq" || row[11] != "'-1" {
 			t.Errorf("row %d = %q", i+1, row)
 		}
+		if len(row) != 13 || row[12] != hostile[i].csv {
+			t.Errorf("row %d change = %q, want %q", i+1, row[12:], hostile[i].csv)
+		}
 	}
 }
 
@@ -174,5 +179,53 @@ func TestAuditJSONEscapesControls(t *testing.T) {
 		if r.Text != want || r.Sender != records[i].Sender || r.RequestID != records[i].RequestID {
 			t.Errorf("record %d = %q, %q, %q; want %q, %q, %q", i, r.Text, r.Sender, r.RequestID, want, records[i].Sender, records[i].RequestID)
 		}
+		if wantChange := strings.ToValidUTF8(records[i].Change, "\uFFFD"); r.Change != wantChange {
+			t.Errorf("record %d change = %q, want %q", i, r.Change, wantChange)
+		}
+	}
+}
+
+// TestAuditTableChange: a lifecycle command's change has its column before
+// the text, on one line and cut short like the text; other commands show a
+// dash there.
+func TestAuditTableChange(t *testing.T) {
+	at := time.Date(2026, 11, 1, 9, 30, 0, 0, time.UTC)
+	long := "members: " + strings.Repeat("+user01, ", 10) + "+last"
+	records := []store.AuditRecord{
+		{At: at, Sender: "alice", Command: "rename", Text: `/rename "Release 4.2 hotfix"`, Outcome: "answered",
+			Change: `name: "Release 4.2" → "Release 4.2 hotfix"`},
+		{At: at, Sender: "alice", Command: "addmember", Text: "/addmember @a @b", Outcome: "answered", Change: long},
+		{At: at, Sender: "bob", Command: "rename", Text: "/rename x", Outcome: "answered", Change: "name:\n\"a\"\t→ \"x\""},
+		{At: at, Sender: "bob", Command: "help", Text: "/help", Outcome: "answered"},
+	}
+	var buf bytes.Buffer
+	if err := writeAuditTable(&buf, records); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 6 || !strings.HasSuffix(lines[5], "4 records") {
+		t.Fatalf("table =\n%s", buf.String())
+	}
+	header := strings.Fields(lines[0])
+	if !slices.Equal(header[len(header)-2:], []string{"CHANGE", "TEXT"}) {
+		t.Errorf("header = %q, want CHANGE then TEXT last", lines[0])
+	}
+	for i, want := range []struct{ change, text string }{
+		{`name: "Release 4.2" → "Release 4.2 hotfix"`, `/rename "Release 4.2 hotfix"`},
+		{string([]rune(long)[:49]) + "…", "/addmember @a @b"},
+		{`name: "a" → "x"`, "/rename x"},
+		{"-", "/help"},
+	} {
+		line := lines[i+1]
+		rest, ok := strings.CutSuffix(line, "  "+want.text)
+		if !ok || !strings.HasSuffix(strings.TrimRight(rest, " "), "  "+want.change) {
+			t.Errorf("line %d = %q, want the change %q, then the text %q last", i+1, line, want.change, want.text)
+		}
+		if bad := controls(line); bad != "" {
+			t.Errorf("line %d = %q holds %s", i+1, line, bad)
+		}
+	}
+	if strings.Contains(buf.String(), "+last") {
+		t.Errorf("a long change was not cut:\n%s", buf.String())
 	}
 }

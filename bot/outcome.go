@@ -27,6 +27,7 @@ type result struct {
 	openConversationID, chatID string
 	err                        error
 	group                      *store.Group // recorded with the outcome
+	change                     string       // what a command changed, for the audit
 }
 
 // Command outcomes the pipeline itself decides (commands.Outcome has them all).
@@ -108,7 +109,7 @@ func (b *Bot) commandRecord(item *store.Item, msg Message, r result) store.Audit
 	rec := store.AuditRecord{
 		MsgID: item.MsgID, At: at, Sender: msg.SenderStaffID, SenderNick: msg.SenderNick,
 		ConversationID: msg.ConversationID, Command: b.auditCommand(msg), Text: text, Outcome: r.outcome,
-		GroupOpenConversationID: r.openConversationID, ChatID: r.chatID,
+		GroupOpenConversationID: r.openConversationID, ChatID: r.chatID, Change: r.change,
 	}
 	rec.RequestID, rec.ErrorCode = dingTalkError(r.err)
 	return rec

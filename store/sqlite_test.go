@@ -168,7 +168,8 @@ func TestSQLiteClosed(t *testing.T) {
 
 // TestSQLiteQueryPlans: the statements run per message and by the periodic
 // chores read the inbox through an index, never by scanning or sorting it,
-// so their cost does not grow with a backlog or the retention period.
+// so their cost does not grow with a backlog or the retention period; nor
+// do the lookups of a created group by its IDs grow with the audit.
 func TestSQLiteQueryPlans(t *testing.T) {
 	s, d, _ := openTestSQLite(t)
 	ctx := context.Background()
@@ -183,6 +184,9 @@ func TestSQLiteQueryPlans(t *testing.T) {
 		{"Finish", `SELECT msg_id FROM inbox WHERE msg_id = 'm' AND owner = 'w' AND state IN ('received', 'calling')`, "sqlite_autoindex_inbox_1", nil},
 		{"AdmitSigned", admitSigned, "sqlite_autoindex_callback_signs_1", []any{"k", "m", 10, 5, 8}},
 		{"PruneSigned", `DELETE FROM callback_signs WHERE expires_at <= 5`, "callback_signs_expires", nil},
+		{"Group by openConversationId", groupQuery, "groups_open_conversation_id", []any{"cid"}},
+		{"Group by chatid", groupQuery, "groups_chatid", []any{"cid"}},
+		{"UpdateGroup", updateGroupQuery, "groups_open_conversation_id", []any{"cid", "n", "o", "[]", 5}},
 	} {
 		var plan []string
 		err := d.query(ctx, false, `EXPLAIN QUERY PLAN `+c.q, c.args, func(scan func(dest ...any) error) error {

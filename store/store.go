@@ -62,7 +62,10 @@ type Item struct {
 	UpdatedAt  time.Time
 }
 
-// Group is the audit record of a group the bot created.
+// Group is the audit record of a group the bot created. Name, Owner and
+// Members are the group's current ones: as created, then as the last
+// lifecycle command (/rename, /owner, /addmember, …) left them
+// (Audit.UpdateGroup).
 type Group struct {
 	MsgID              string
 	OpenConversationID string
@@ -73,6 +76,9 @@ type Group struct {
 	Sender             string
 	ConversationID     string // where the command was typed
 	CreatedAt          time.Time
+	// UpdatedAt is when UpdateGroup last stored the group's name, owner and
+	// members; zero until the first update (RecordGroup ignores it).
+	UpdatedAt time.Time
 }
 
 // GroupFilter selects audit records of created groups.
@@ -107,6 +113,10 @@ type AuditRecord struct {
 	// RequestID and ErrorCode are DingTalk's requestid and error code of a failed call.
 	RequestID string
 	ErrorCode string
+	// Change is what a lifecycle command changed, for people reading the
+	// audit, e.g. `name: "Release 4.2" → "Release 4.2 hotfix"` or
+	// `members: +alice01, +bob02`; "" for other commands.
+	Change string
 }
 
 // Outcome is what Finish records about an inbox item: its final state and
@@ -149,7 +159,8 @@ type AuditFilter struct {
 	Offset int
 }
 
-// ErrNotFound is returned for a msgId that is not in the inbox.
+// ErrNotFound is returned for a msgId that is not in the inbox, and by
+// Group and UpdateGroup for a group the bot did not create.
 var ErrNotFound = errors.New("store: no such message")
 
 // ErrLeaseLost is returned when a worker updates an item it no longer holds
@@ -222,12 +233,31 @@ type Inbox interface {
 // and every finished command. Pruning the inbox keeps it.
 type Audit interface {
 	// RecordGroup writes the audit record of a created group; a second
-	// record for the same MsgID is ignored (the first one wins).
+	// record for the same MsgID is ignored (the first one wins). Its
+	// UpdatedAt is not written: a new record has not been updated.
 	RecordGroup(ctx context.Context, g Group) error
-	// Groups returns audit records of created groups that match f, newest first.
+	// Groups returns audit records of created groups that match f, newest
+	// first (by CreatedAt), with their current name, owner and members.
 	Groups(ctx context.Context, f GroupFilter) ([]Group, error)
 	// CountGroups returns how many groups sender created ("" counts all).
 	CountGroups(ctx context.Context, sender string) (int, error)
+	// Group returns the audit record of the group the bot created whose
+	// openConversationId or chatid is id (either may be given), with its
+	// current name, owner and members; ErrNotFound if the bot created no such group.
+	// A record whose openConversationId is id is preferred to one whose
+	// chatid is; of several records with the same ID (which the exactly-once
+	// create should never leave) the newest is returned. An empty id is
+	// never found.
+	Group(ctx context.Context, id string) (*Group, error)
+	// UpdateGroup stores the current name, owner and members of a group the bot
+	// created (matched by g.OpenConversationID), after a lifecycle command changed
+	// them, and sets its UpdatedAt; ErrNotFound if there is no such group.
+	// UpdatedAt becomes g.UpdatedAt, or the current time if that is zero; the
+	// record's other fields (CreatedAt, Sender, ChatID, …) are kept. Of several
+	// records with that openConversationId, the newest (the one Group
+	// returns) is updated. Concurrent updates of one group are not merged:
+	// the last one stored wins.
+	UpdateGroup(ctx context.Context, g Group) error
 	// RecordCommand writes the audit record of a finished command; a second
 	// record for the same MsgID replaces the first.
 	RecordCommand(ctx context.Context, r AuditRecord) error

@@ -82,7 +82,7 @@ func TestAuditAndGroupsOnBothEngines(t *testing.T) {
 			if err != nil {
 				t.Fatalf("CSV %q: %v", out, err)
 			}
-			header := "msg_id,at,sender,sender_nick,conversation_id,command,text,outcome,group_open_conversation_id,chatid,request_id,error_code"
+			header := "msg_id,at,sender,sender_nick,conversation_id,command,text,outcome,group_open_conversation_id,chatid,request_id,error_code,change"
 			if len(rows) != 6 || strings.Join(rows[0], ",") != header {
 				t.Fatalf("CSV has %d rows, header %v; want 6 and %s:\n%s", len(rows), rows[0], header, out)
 			}

@@ -16,7 +16,7 @@ import (
 
 // Run tests that the Stores open returns behave as package store documents
 // its interfaces, each aspect in a subtest of t (ClaimHeld, Finish,
-// AdmitSigned, ConcurrentNext, …).
+// UpdateGroup, AdmitSigned, ConcurrentNext, …).
 //
 // open returns a Store on the calling subtest's own database, empty when
 // the subtest first calls it; called twice in one subtest it returns a
@@ -53,6 +53,9 @@ var tests = []struct {
 	{"Groups", testGroups},
 	{"GroupsFilter", testGroupsFilter},
 	{"Audit", testAudit},
+	{"GroupLookup", testGroupLookup},
+	{"UpdateGroup", testUpdateGroup},
+	{"AuditChange", testAuditChange},
 	{"Counts", testCounts},
 	{"Prune", testPrune},
 	{"AdmitSigned", testAdmitSigned},
