@@ -131,7 +131,7 @@ func (m *Metrics) knowCommands(names []string) {
 // outcomeLabel bounds the outcome label of a command.
 func outcomeLabel(outcome string) string {
 	switch commands.Outcome(outcome) {
-	case commands.OutcomeCreated, commands.OutcomeRefused, commands.OutcomeUnknown, commands.OutcomeAnswered,
+	case commands.OutcomeCreated, commands.OutcomeChanged, commands.OutcomeRefused, commands.OutcomeUnknown, commands.OutcomeAnswered,
 		commands.OutcomeDenied, commands.OutcomeInternal:
 		return outcome
 	}

@@ -68,7 +68,7 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 
 // resultOf is the pipeline's record of what a command's Run decided.
 func resultOf(r commands.Result) result {
-	res := result{reply: r.Reply, outcome: string(r.Outcome), release: r.Release, err: r.Err, group: r.Group}
+	res := result{reply: r.Reply, outcome: string(r.Outcome), release: r.Release, err: r.Err, group: r.Group, change: r.Change}
 	switch r.Outcome {
 	case commands.OutcomeRefused, commands.OutcomeInternal:
 		res.state = store.Failed

@@ -40,7 +40,16 @@ type Command struct {
 // Builtin returns dingbot's commands in the order /help lists them. Each call
 // builds fresh values.
 func Builtin() []Command {
-	return []Command{NewGroupCommand(), HelpCommand(), GroupsCommand()}
+	return []Command{
+		NewGroupCommand(),
+		HelpCommand(),
+		GroupsCommand(),
+		GroupInfoCommand(),
+		RenameCommand(),
+		OwnerCommand(),
+		AddMemberCommand(),
+		RemoveMemberCommand(),
+	}
 }
 
 // Plan is what a command asks the bot to do beyond replying: the bot hands
@@ -106,8 +115,10 @@ const (
 	// OutcomeAnswered: help, a dry run, a usage error, a hint or an
 	// unresolved person: nothing changed in DingTalk.
 	OutcomeAnswered Outcome = "answered"
-	// OutcomeCreated: the command changed something in DingTalk (a group was created).
+	// OutcomeCreated: a group was created.
 	OutcomeCreated Outcome = "created"
+	// OutcomeChanged: the command changed a group (its name, owner or members).
+	OutcomeChanged Outcome = "changed"
 	// OutcomeRefused: DingTalk said no; nothing changed.
 	OutcomeRefused Outcome = "refused"
 	// OutcomeUnknown: the call may or may not have taken effect.
@@ -130,6 +141,9 @@ type Result struct {
 	Err error
 	// Group is the group the command created, recorded with the outcome.
 	Group *store.Group
+	// Change says what the command changed, for the audit, e.g.
+	// `name: "Release 4.2" → "Release 4.2 hotfix"`; "" for none.
+	Change string
 	// Release is set when Run stopped before doing anything (the bot is
 	// shutting down): the message goes back to the inbox to be run again.
 	Release bool

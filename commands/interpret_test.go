@@ -213,7 +213,12 @@ func TestInterpretReplies(t *testing.T) {
 		{"help", groupMsg("/help"), "Commands:\n" +
 			"/newgroup NAME [@member ...] [userid:ID ...] [options] — Create a DingTalk group with you as owner and the people you @mention as members.\n" +
 			"/help [COMMAND] — List the commands, or explain one command.\n" +
-			"/groups [--page N] [--all] — List the groups you created through me, newest first.\n\n" +
+			"/groups [--page N] [--all] — List the groups you created through me, newest first.\n" +
+			"/groupinfo [--group ID] — Show what I know of this group: name, owner, members, who created it.\n" +
+			"/rename NAME [--group ID] — Rename a group I created.\n" +
+			"/owner PERSON [--group ID] — Make a member the owner of a group I created.\n" +
+			"/addmember PERSON... [--group ID] — Add people to a group I created.\n" +
+			"/removemember PERSON... [--group ID] — Remove people from a group I created.\n\n" +
 			"Type /help COMMAND for details, for example /help newgroup."},
 		{"help alias", groupMsg("/?"), "~Commands:\n"},
 		{"help unknown", groupMsg("/help nwegroup"),

@@ -131,6 +131,23 @@ const (
 	msgAccessPeriodCount
 	msgAccessDuration
 
+	// Managing a group dingbot created (groupmgmt.go).
+	msgManageOptGroup
+	msgManageBadGroup
+	msgManageNeedGroup
+	msgManageNotOurs
+	msgManageStoreFailed
+	msgManageNotAllowed
+	msgManageScope
+	msgManageRefused
+	msgManageUnreachable
+
+	// A group's name (/newgroup, /rename).
+	msgNameMissing
+	msgNameTooLong
+	msgNameControl
+	msgTooManyNames
+
 	msgCount // number of IDs; keep last
 )
 
@@ -357,6 +374,33 @@ func englishText(id msgID) string {
 		return "%[1]d %[2]s"
 	case msgAccessDuration:
 		return "%[1]d %[2]s"
+	case msgManageOptGroup:
+		return "The group to manage, from a one-to-one chat: its openConversationId or chatid (in the create reply and in /groups)."
+	case msgManageBadGroup:
+		return "%[1]q is not a group ID (an openConversationId or a chatid)."
+	case msgManageNeedGroup:
+		return "In a one-to-one chat, say which group with --group ID: its openConversationId or chatid, from the create reply or /groups."
+	case msgManageNotOurs:
+		return "I can only manage groups I created with /newgroup: DingTalk does not let an app change other groups. Nothing was changed."
+	case msgManageStoreFailed:
+		return "I could not read my records of the groups I created. Nothing was changed; please try again in a minute."
+	case msgManageNotAllowed:
+		return "Only the group's owner (%[1]s), the person who created it through me (%[2]s) or a bot admin may change it. Nothing was changed. (Your user ID: %[3]s)"
+	case msgManageScope:
+		return "The app lacks the DingTalk permission qyapi_chat_manage, so nothing was changed. " +
+			"An admin can grant it in the DingTalk developer console → the app → Permissions, then publish a new version of the app."
+	case msgManageRefused:
+		return "DingTalk refused the change (%[1]s). Nothing was changed."
+	case msgManageUnreachable:
+		return "I could not get an answer from DingTalk, so the change may or may not have been made. Look at the group, then try again if needed: doing it twice is harmless."
+	case msgNameMissing:
+		return "The group needs a name."
+	case msgNameTooLong:
+		return "The name %[1]q is %[2]d characters; the limit is %[3]d."
+	case msgNameControl:
+		return "The name %[1]q contains invisible control characters; type it again without them."
+	case msgTooManyNames:
+		return "I found more than one name: %[1]s. If the name has spaces, put it in quotes: %[2]s"
 	}
 	return ""
 }

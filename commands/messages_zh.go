@@ -217,6 +217,32 @@ func chineseText(id msgID) string {
 		return " %[1]d %[2]s"
 	case msgAccessDuration:
 		return "%[1]d %[2]s"
+	case msgManageOptGroup:
+		return "在单聊里指定要管理的群：群的 openConversationId 或 chatid（见建群回复和 /群列表）。"
+	case msgManageBadGroup:
+		return "%[1]q 不是群 ID（openConversationId 或 chatid）。"
+	case msgManageNeedGroup:
+		return "在单聊里请用 --group ID 指定群：群的 openConversationId 或 chatid，见建群回复或 /群列表。"
+	case msgManageNotOurs:
+		return "我只能管理我用 /建群 创建的群：钉钉不允许应用修改其他群。没有做任何修改。"
+	case msgManageStoreFailed:
+		return "我读取不了我创建的群的记录。没有做任何修改；请稍后再试。"
+	case msgManageNotAllowed:
+		return "只有群主（%[1]s）、通过我建群的人（%[2]s）或机器人管理员可以修改这个群。没有做任何修改。（你的用户 ID：%[3]s）"
+	case msgManageScope:
+		return "应用缺少钉钉权限 qyapi_chat_manage，所以没有做任何修改。请管理员在钉钉开发者后台 → 应用 → 权限管理 中开通，然后发布新版本。"
+	case msgManageRefused:
+		return "钉钉拒绝了这次修改（%[1]s）。没有做任何修改。"
+	case msgManageUnreachable:
+		return "钉钉没有回应，修改可能已完成也可能没有。请先看看群，需要的话再试一次：重复执行没有坏处。"
+	case msgNameMissing:
+		return "群需要一个名字。"
+	case msgNameTooLong:
+		return "群名 %[1]q 有 %[2]d 个字，上限是 %[3]d 个。"
+	case msgNameControl:
+		return "群名 %[1]q 含有不可见的控制字符，请去掉后重新输入。"
+	case msgTooManyNames:
+		return "我找到了不止一个群名：%[1]s。群名含空格时请加引号：%[2]s"
 	}
 	return ""
 }

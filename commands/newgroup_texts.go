@@ -28,10 +28,6 @@ const (
 	msgOptManage
 	msgOptDryRun
 	msgOptTemplate
-	msgNameMissing
-	msgNameTooLong
-	msgNameControl
-	msgTooManyNames
 	msgBadExtID
 	msgBadIcon
 	msgTooManyExt
@@ -119,14 +115,6 @@ func newgroupEnglishText(id msgID) string {
 		return "Look everyone up and check everything, then show exactly what would be sent to DingTalk, without creating the group."
 	case msgOptTemplate:
 		return "Start from a template of the bot's configuration: its people are added and its options are defaults that yours override (/help templates lists them)."
-	case msgNameMissing:
-		return "The group needs a name."
-	case msgNameTooLong:
-		return "The name %[1]q is %[2]d characters; the limit is %[3]d."
-	case msgNameControl:
-		return "The name %[1]q contains invisible control characters; type it again without them."
-	case msgTooManyNames:
-		return "I found more than one name: %[1]s. If the name has spaces, put it in quotes: %[2]s"
 	case msgBadExtID:
 		return "%[1]q is not a valid external contact ID (a unionId)."
 	case msgBadIcon:
@@ -256,14 +244,6 @@ func newgroupChineseText(id msgID) string {
 		return "查找所有人、检查所有参数，然后原样展示将发给钉钉的内容，但不建群。"
 	case msgOptTemplate:
 		return "从机器人配置里的模板开始：模板里的人会加进群，模板里的选项是默认值，你写的选项优先（/帮助 模板 可列出全部模板）。"
-	case msgNameMissing:
-		return "群需要一个名字。"
-	case msgNameTooLong:
-		return "群名 %[1]q 有 %[2]d 个字，上限是 %[3]d 个。"
-	case msgNameControl:
-		return "群名 %[1]q 含有不可见的控制字符，请去掉后重新输入。"
-	case msgTooManyNames:
-		return "我找到了不止一个群名：%[1]s。群名含空格时请加引号：%[2]s"
 	case msgBadExtID:
 		return "%[1]q 不是有效的外部联系人 ID（unionId）。"
 	case msgBadIcon:

@@ -57,6 +57,9 @@ type plan struct {
 	allMents bool     // every mention is a member
 	nameRun  []string // NAME and the bare words right after it; nil if there are none
 	name     string
+	// onlyNamed leaves the owner and the sender out of the members unless
+	// they were named: the people a command acts on, not a new group's members.
+	onlyNamed bool
 }
 
 // People is the people a command names, resolved as far as the command
@@ -372,8 +375,10 @@ func (p *plan) assemble(resolved []string) (string, []string) {
 		}
 		ids = append(ids, id)
 	}
-	add(owner)
-	add(p.sender)
+	if !p.onlyNamed {
+		add(owner)
+		add(p.sender)
+	}
 	if p.allMents {
 		for _, id := range p.mentions {
 			add(id)

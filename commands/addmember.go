@@ -1,0 +1,143 @@
+package commands
+
+import (
+	"context"
+	"strings"
+
+	"github.com/dingbot/dingbot/dingclient"
+)
+
+// AddMemberCommand is /addmember PEOPLE… (/加人): adds people to a group
+// dingbot created, named as in /newgroup. Adding someone who is already a
+// member changes nothing, so the call is safe to repeat.
+func AddMemberCommand() Command {
+	return Command{
+		Name:   cmdAddMember,
+		Define: addMemberDefinition,
+		Texts:  Texts{First: msgAddMemberSummary, Last: msgAddMemberTextsEnd, English: addMemberEnglish, Chinese: addMemberChinese},
+		Handle: func(l *Language, req *Request) (Action, error) { return l.membersRequest(req) },
+		Run:    runAddMember,
+	}
+}
+
+const (
+	cmdAddMember   = "addmember"
+	cmdAddMemberZh = "加人"
+)
+
+func addMemberDefinition(c catalogue, _ *Language) Definition {
+	d := Definition{
+		Name:        cmdAddMember,
+		Aliases:     []string{"add", cmdAddMemberZh},
+		Summary:     c.f(msgAddMemberSummary),
+		Usage:       c.f(msgMembersUsage),
+		Description: c.f(msgAddMemberDescription),
+		Examples:    []string{"/addmember @carol 13800000000", "/addmember userid:carol03 --group cidX8k...=="},
+		Options:     []Option{groupOption(c), helpOption(c)},
+	}
+	if c.lang == Chinese {
+		d.shown = cmdAddMemberZh
+		d.Examples = []string{"/加人 @王五 13800000000", "/加人 userid:carol03 --group cidX8k...=="}
+	}
+	return d
+}
+
+// membersRequest is the plan of /addmember and /removemember: the group and
+// at least one person.
+func (l *Language) membersRequest(req *Request) (Action, error) {
+	pos := req.Positionals()
+	if len(pos) == 0 {
+		return Action{}, newUsageError(msgMembersNone)
+	}
+	m, err := l.manageRequest(req, pos)
+	if err != nil {
+		return Action{}, err
+	}
+	return Action{Plan: m}, nil
+}
+
+func runAddMember(ctx context.Context, env Env, plan Plan) Result {
+	l := env.Language()
+	m, ok := plan.(*ManageGroup)
+	if !ok || m == nil || len(m.UserIDs) == 0 {
+		return Result{Reply: Reply{Text: l.cat(l.defaultLang).f(msgInternal)}, Outcome: OutcomeInternal}
+	}
+	g, refused := manageTarget(ctx, env, m, true)
+	if refused != nil {
+		return *refused
+	}
+	c := l.cat(l.replyLang(m.Lang))
+	add := without(m.UserIDs, g.Members)
+	if len(add) == 0 {
+		return Result{Reply: Reply{Text: c.f(msgAddMemberNone, c.list(labels(l, m.Names, m.UserIDs), msgAnd))}, Outcome: OutcomeAnswered}
+	}
+	after := *g
+	var added []string
+	for _, part := range chunks(add) {
+		after.Members = append(append([]string(nil), after.Members...), part...)
+		if err := updateGroup(ctx, env, m, g, &dingclient.UpdateGroupRequest{AddUserIDs: part}, after); err != nil {
+			r := manageFailed(l, m, err)
+			if len(added) > 0 {
+				r.Reply.Text = c.f(msgAddMemberPartly, c.list(labels(l, m.Names, added), msgAnd)) + "\n" + r.Reply.Text
+				r.Outcome, r.Change = OutcomeChanged, "members: +"+strings.Join(added, ", +")
+			}
+			return r
+		}
+		added = append(added, part...)
+		g = &after
+	}
+	return Result{Reply: Reply{Text: c.f(msgAddMemberDone, len(added), c.list(labels(l, m.Names, added), msgAnd))},
+		Outcome: OutcomeChanged, Change: "members: +" + strings.Join(added, ", +")}
+}
+
+const (
+	msgAddMemberSummary msgID = 7000 + iota
+	msgAddMemberDescription
+	msgMembersUsage
+	msgMembersNone
+	msgAddMemberNone
+	msgAddMemberPartly
+	msgAddMemberDone
+	msgAddMemberTextsEnd
+)
+
+func addMemberEnglish(id msgID) string {
+	switch id {
+	case msgAddMemberSummary:
+		return "Add people to a group I created."
+	case msgAddMemberDescription:
+		return "Name people as in /newgroup: @mentions, aliases, mobile numbers, userid:ID or names. " +
+			"If anyone can't be found, nobody is added. Only the group's owner, the person who created it through me and bot admins may add people."
+	case msgMembersUsage:
+		return "PERSON... [--group ID]"
+	case msgMembersNone:
+		return "Name at least one person."
+	case msgAddMemberNone:
+		return "%[1]s already belong to the group. Nothing was changed."
+	case msgAddMemberPartly:
+		return "Added %[1]s before DingTalk stopped:"
+	case msgAddMemberDone:
+		return "Added %[1]d to the group: %[2]s."
+	}
+	return ""
+}
+
+func addMemberChinese(id msgID) string {
+	switch id {
+	case msgAddMemberSummary:
+		return "往我创建的群里加人。"
+	case msgAddMemberDescription:
+		return "写法同 /建群：@提及、别名、手机号、userid:ID 或姓名。只要有一个人找不到，就谁也不加。只有群主、通过我建群的人和机器人管理员可以加人。"
+	case msgMembersUsage:
+		return "成员... [--group ID]"
+	case msgMembersNone:
+		return "请至少指定一个人。"
+	case msgAddMemberNone:
+		return "%[1]s 已经在群里。没有做任何修改。"
+	case msgAddMemberPartly:
+		return "钉钉中断之前已加入：%[1]s。"
+	case msgAddMemberDone:
+		return "已把 %[1]d 人加进群：%[2]s。"
+	}
+	return ""
+}

@@ -1,0 +1,232 @@
+package commands
+
+// This file is the building block of the commands that manage a group
+// dingbot created (/addmember, /removemember, /rename, /owner, /groupinfo):
+// which group (the chat they are typed in, or --group ID in a one-to-one
+// chat), who may change it (its owner, the person who created it through
+// dingbot, a bot admin), and the replies when DingTalk says no. DingTalk's
+// group-update API only takes chatids of groups the app created, so the
+// store's record of those groups is the source of truth.
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/dingbot/dingbot/dingclient"
+	"github.com/dingbot/dingbot/store"
+)
+
+// optGroup names the group to manage from a one-to-one chat.
+const optGroup = "group"
+
+// groupOption is the --group option of the management commands.
+func groupOption(c catalogue) Option {
+	return Option{Name: optGroup, Aliases: []string{"群"}, Kind: TextOption, Placeholder: "ID",
+		Summary: c.f(msgManageOptGroup), Example: "--group cidX8k...=="}
+}
+
+// ManageGroup is the plan of a command that changes or shows a group
+// dingbot created.
+type ManageGroup struct {
+	// Cmd is the command's canonical name.
+	Cmd string
+	// Lang is the language of the replies.
+	Lang Lang
+	// Target is the group: the chat's openConversationId, or the --group
+	// ID (openConversationId or chatid).
+	Target string
+	// Sender is the sender's userId.
+	Sender string
+	// Name is the new name (/rename).
+	Name string
+	// People are the people named (/addmember, /removemember, /owner);
+	// UserIDs are their user IDs once Pending is empty.
+	People
+	UserIDs []string
+
+	plan plan // the order of the people named
+}
+
+// Command implements Plan.
+func (m *ManageGroup) Command() string {
+	if m == nil {
+		return ""
+	}
+	return m.Cmd
+}
+
+// ReplyLang implements Plan.
+func (m *ManageGroup) ReplyLang() Lang {
+	if m == nil {
+		return ""
+	}
+	return m.Lang
+}
+
+// PendingPeople implements PeoplePlan.
+func (m *ManageGroup) PendingPeople() []PersonRef {
+	if m == nil {
+		return nil
+	}
+	return m.Pending
+}
+
+func (m *ManageGroup) complete(l *Language, lookups []Lookup) Action {
+	c := l.cat(l.replyLang(m.Lang))
+	resolved, names, reply := l.resolveLookups(c, &m.People, lookups)
+	if reply != "" {
+		return replyAction(reply)
+	}
+	final := *m
+	p := m.plan
+	final.plan = p
+	_, final.UserIDs = p.assemble(resolved)
+	final.People = People{Names: names}
+	return Action{Plan: &final}
+}
+
+// manageRequest builds the plan of a management command from req: the
+// target group and, when people is not nil, the people named.
+func (l *Language) manageRequest(req *Request, people []string) (*ManageGroup, error) {
+	sender := strings.TrimSpace(req.Message.SenderStaffID)
+	if !validID(sender) {
+		e := newUsageError(msgExternalSender)
+		e.plain = true
+		return nil, e
+	}
+	m := &ManageGroup{Cmd: req.Definition.Name, Lang: req.lang, Sender: sender}
+	if m.Lang == "" {
+		m.Lang = l.defaultLang
+	}
+	if v := req.Values(optGroup); len(v) > 0 {
+		m.Target = strings.TrimSpace(v[0])
+		if !validID(m.Target) {
+			return nil, optionError(req.Definition, req.Definition.option(optGroup, false), msgManageBadGroup, v[0])
+		}
+	} else if req.Message.Group {
+		m.Target = req.Message.ConversationID
+	}
+	if m.Target == "" {
+		e := newUsageError(msgManageNeedGroup)
+		e.example = req.Definition.Examples[len(req.Definition.Examples)-1]
+		return nil, e
+	}
+	if people != nil {
+		_, _, err := l.resolvePeople(req.Definition, peopleWords(people), "", nil, req.Message, &m.People, &m.plan)
+		if err != nil {
+			return nil, err
+		}
+		m.plan.onlyNamed = true
+		_, m.UserIDs = m.plan.assemble(nil)
+	}
+	return m, nil
+}
+
+// manageTarget finds the plan's group in the store and checks that the
+// sender may manage it (its owner, its creator, a bot admin). On a refusal
+// it returns the result to reply with.
+func manageTarget(ctx context.Context, env Env, m *ManageGroup, mustManage bool) (*store.Group, *Result) {
+	l := env.Language()
+	c := l.cat(l.replyLang(m.Lang))
+	g, err := env.Audit().Group(ctx, m.Target)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, &Result{Reply: Reply{Text: c.f(msgManageNotOurs)}, Outcome: OutcomeAnswered}
+	case err != nil:
+		if ctx.Err() != nil {
+			return nil, &Result{Release: true}
+		}
+		env.Log().Error("reading the groups audit failed", "error", err.Error())
+		return nil, &Result{Reply: Reply{Text: c.f(msgManageStoreFailed)}, Outcome: OutcomeInternal}
+	}
+	if mustManage && m.Sender != g.Owner && m.Sender != g.Sender && !env.SenderIsAdmin() {
+		text := c.f(msgManageNotAllowed, personLabel(l.names, g.Owner), personLabel(l.names, g.Sender), m.Sender)
+		return nil, &Result{Reply: Reply{Text: text}, Outcome: OutcomeDenied}
+	}
+	return g, nil
+}
+
+// updateGroup sends one change to DingTalk's group-update API and, when it
+// is done, records the group's new state; after records what changed.
+func updateGroup(ctx context.Context, env Env, m *ManageGroup, g *store.Group, req *dingclient.UpdateGroupRequest, after store.Group) error {
+	req.ChatID = g.ChatID
+	if err := env.DingTalk().UpdateGroup(ctx, req); err != nil {
+		env.Log().Warn("group update failed", "command", m.Cmd, "chatid", g.ChatID, "error", err.Error())
+		return err
+	}
+	if err := env.Audit().UpdateGroup(ctx, after); err != nil {
+		env.Log().Error("recording the group's new state failed", "chatid", g.ChatID, "error", err.Error())
+	}
+	return nil
+}
+
+// manageFailed is the reply when DingTalk refused or did not answer a
+// change: nothing (or, after a time-out, maybe something) changed.
+func manageFailed(l *Language, m *ManageGroup, err error) Result {
+	c := l.cat(l.replyLang(m.Lang))
+	var apiErr *dingclient.APIError
+	hasAPI := errors.As(err, &apiErr) && apiErr != nil
+	outcome := OutcomeRefused
+	var text string
+	switch {
+	case hasAPI && apiErr.Throttled():
+		text = c.f(msgFailThrottled)
+	case hasAPI && apiErr.PermissionDenied():
+		text = c.f(msgManageScope)
+	case hasAPI:
+		detail := safeToken(apiErr.Code)
+		if msg := sanitizeName(apiErr.Message); msg != "" {
+			detail += ": " + msg
+		}
+		text = c.f(msgManageRefused, detail)
+	default:
+		var unknown *dingclient.OutcomeUnknownError
+		if errors.As(err, &unknown) || errors.Is(err, context.DeadlineExceeded) {
+			outcome = OutcomeUnknown
+		}
+		text = c.f(msgManageUnreachable)
+	}
+	if hasAPI {
+		if id := safeToken(apiErr.RequestID); id != "" {
+			text += "\n" + c.f(msgRequestID, id)
+		}
+	}
+	return Result{Reply: Reply{Text: text}, Outcome: outcome, Err: err}
+}
+
+// labels names user IDs for a reply: "Name (id)" where a name is known.
+func labels(l *Language, names map[string]string, ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		if n, ok := l.names[id]; ok {
+			out[i] = personLabel(map[string]string{id: n}, id)
+			continue
+		}
+		out[i] = personLabel(names, id)
+	}
+	return out
+}
+
+// chunks splits ids into calls of at most MaxMembers.
+func chunks(ids []string) [][]string {
+	var out [][]string
+	for len(ids) > 0 {
+		n := min(len(ids), MaxMembers)
+		out = append(out, ids[:n])
+		ids = ids[n:]
+	}
+	return out
+}
+
+// without returns list without the ids in drop.
+func without(list, drop []string) []string {
+	var out []string
+	for _, id := range list {
+		if !slices.Contains(drop, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,136 @@
+package commands
+
+import (
+	"context"
+	"slices"
+
+	"github.com/dingbot/dingbot/dingclient"
+)
+
+// OwnerCommand is /owner PERSON (/转让群主): hands a group dingbot created to
+// one of its members. Setting the owner is safe to repeat.
+func OwnerCommand() Command {
+	return Command{
+		Name:   cmdOwner,
+		Define: ownerDefinition,
+		Texts:  Texts{First: msgOwnerSummary, Last: msgOwnerTextsEnd, English: ownerEnglish, Chinese: ownerChinese},
+		Handle: func(l *Language, req *Request) (Action, error) {
+			pos := req.Positionals()
+			if len(pos) != 1 {
+				return Action{}, newUsageError(msgOwnerOnePerson)
+			}
+			m, err := l.manageRequest(req, pos)
+			if err != nil {
+				return Action{}, err
+			}
+			if len(m.UserIDs)+len(m.Pending) != 1 {
+				return Action{}, newUsageError(msgOwnerNotOne, pos[0], len(m.UserIDs)+len(m.Pending))
+			}
+			return Action{Plan: m}, nil
+		},
+		Run: runOwner,
+	}
+}
+
+const (
+	cmdOwner   = "owner"
+	cmdOwnerZh = "转让群主"
+)
+
+func ownerDefinition(c catalogue, _ *Language) Definition {
+	d := Definition{
+		Name:        cmdOwner,
+		Aliases:     []string{"transfer", cmdOwnerZh},
+		Summary:     c.f(msgOwnerSummary),
+		Usage:       c.f(msgOwnerUsage),
+		Description: c.f(msgOwnerDescription),
+		Examples:    []string{"/owner @bob", "/owner userid:bob02 --group cidX8k...=="},
+		Options:     []Option{groupOption(c), helpOption(c)},
+	}
+	if c.lang == Chinese {
+		d.shown = cmdOwnerZh
+		d.Examples = []string{"/转让群主 @李四", "/转让群主 userid:bob02 --group cidX8k...=="}
+	}
+	return d
+}
+
+func runOwner(ctx context.Context, env Env, plan Plan) Result {
+	l := env.Language()
+	m, ok := plan.(*ManageGroup)
+	if !ok || m == nil || len(m.UserIDs) != 1 {
+		return Result{Reply: Reply{Text: l.cat(l.defaultLang).f(msgInternal)}, Outcome: OutcomeInternal}
+	}
+	g, refused := manageTarget(ctx, env, m, true)
+	if refused != nil {
+		return *refused
+	}
+	c := l.cat(l.replyLang(m.Lang))
+	id := m.UserIDs[0]
+	who := labels(l, m.Names, []string{id})[0]
+	switch {
+	case id == g.Owner:
+		return Result{Reply: Reply{Text: c.f(msgOwnerAlready, who)}, Outcome: OutcomeAnswered}
+	case !slices.Contains(g.Members, id):
+		return Result{Reply: Reply{Text: c.f(msgOwnerNotMember, who, "/"+cmdAddMember+" userid:"+id)}, Outcome: OutcomeAnswered}
+	}
+	after := *g
+	after.Owner = id
+	if err := updateGroup(ctx, env, m, g, &dingclient.UpdateGroupRequest{Owner: id}, after); err != nil {
+		return manageFailed(l, m, err)
+	}
+	before := personLabel(l.names, g.Owner)
+	return Result{Reply: Reply{Text: c.f(msgOwnerChanged, who, before)}, Outcome: OutcomeChanged,
+		Change: "owner: " + g.Owner + " → " + id}
+}
+
+const (
+	msgOwnerSummary msgID = 6000 + iota
+	msgOwnerUsage
+	msgOwnerDescription
+	msgOwnerOnePerson
+	msgOwnerAlready
+	msgOwnerNotMember
+	msgOwnerChanged
+	msgOwnerTextsEnd
+)
+
+func ownerEnglish(id msgID) string {
+	switch id {
+	case msgOwnerSummary:
+		return "Make a member the owner of a group I created."
+	case msgOwnerUsage:
+		return "PERSON [--group ID]"
+	case msgOwnerDescription:
+		return "PERSON is an @mention, an alias, a mobile number, userid:ID or a name, and must be a member. " +
+			"Only the group's owner, the person who created it through me and bot admins may hand it over."
+	case msgOwnerOnePerson:
+		return "Name exactly one person to make the owner."
+	case msgOwnerAlready:
+		return "%[1]s is already the owner. Nothing was changed."
+	case msgOwnerNotMember:
+		return "%[1]s is not a member of the group as far as I know, and the owner must be one. Add them first: %[2]s"
+	case msgOwnerChanged:
+		return "%[1]s is now the owner of the group (was %[2]s)."
+	}
+	return ""
+}
+
+func ownerChinese(id msgID) string {
+	switch id {
+	case msgOwnerSummary:
+		return "把我创建的群转让给一位成员。"
+	case msgOwnerUsage:
+		return "成员 [--group ID]"
+	case msgOwnerDescription:
+		return "成员可以是 @提及、别名、手机号、userid:ID 或姓名，且必须已在群里。只有群主、通过我建群的人和机器人管理员可以转让。"
+	case msgOwnerOnePerson:
+		return "请只指定一个人作为新群主。"
+	case msgOwnerAlready:
+		return "%[1]s 已经是群主。没有做任何修改。"
+	case msgOwnerNotMember:
+		return "据我所知 %[1]s 不在群里，而群主必须是群成员。请先把此人加进群：%[2]s"
+	case msgOwnerChanged:
+		return "%[1]s 现在是群主（原群主 %[2]s）。"
+	}
+	return ""
+}

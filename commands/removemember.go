@@ -1,0 +1,120 @@
+package commands
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/dingbot/dingbot/dingclient"
+)
+
+// RemoveMemberCommand is /removemember PEOPLE… (/移除成员): removes people
+// from a group dingbot created, never its owner. Removing someone who has
+// left already changes nothing, so the call is safe to repeat.
+func RemoveMemberCommand() Command {
+	return Command{
+		Name:   cmdRemoveMember,
+		Define: removeMemberDefinition,
+		Texts:  Texts{First: msgRemoveMemberSummary, Last: msgRemoveMemberTextsEnd, English: removeMemberEnglish, Chinese: removeMemberChinese},
+		Handle: func(l *Language, req *Request) (Action, error) { return l.membersRequest(req) },
+		Run:    runRemoveMember,
+	}
+}
+
+const (
+	cmdRemoveMember   = "removemember"
+	cmdRemoveMemberZh = "移除成员"
+)
+
+func removeMemberDefinition(c catalogue, _ *Language) Definition {
+	d := Definition{
+		Name:        cmdRemoveMember,
+		Aliases:     []string{"remove", cmdRemoveMemberZh},
+		Summary:     c.f(msgRemoveMemberSummary),
+		Usage:       c.f(msgMembersUsage),
+		Description: c.f(msgRemoveMemberDescription),
+		Examples:    []string{"/removemember @carol", "/removemember userid:carol03 --group cidX8k...=="},
+		Options:     []Option{groupOption(c), helpOption(c)},
+	}
+	if c.lang == Chinese {
+		d.shown = cmdRemoveMemberZh
+		d.Examples = []string{"/移除成员 @王五", "/移除成员 userid:carol03 --group cidX8k...=="}
+	}
+	return d
+}
+
+func runRemoveMember(ctx context.Context, env Env, plan Plan) Result {
+	l := env.Language()
+	m, ok := plan.(*ManageGroup)
+	if !ok || m == nil || len(m.UserIDs) == 0 {
+		return Result{Reply: Reply{Text: l.cat(l.defaultLang).f(msgInternal)}, Outcome: OutcomeInternal}
+	}
+	g, refused := manageTarget(ctx, env, m, true)
+	if refused != nil {
+		return *refused
+	}
+	c := l.cat(l.replyLang(m.Lang))
+	if slices.Contains(m.UserIDs, g.Owner) {
+		who := labels(l, m.Names, []string{g.Owner})[0]
+		return Result{Reply: Reply{Text: c.f(msgRemoveOwner, who, "/"+cmdOwner)}, Outcome: OutcomeAnswered}
+	}
+	after := *g
+	var removed []string
+	for _, part := range chunks(m.UserIDs) {
+		after.Members = without(after.Members, part)
+		if err := updateGroup(ctx, env, m, g, &dingclient.UpdateGroupRequest{DelUserIDs: part}, after); err != nil {
+			r := manageFailed(l, m, err)
+			if len(removed) > 0 {
+				r.Reply.Text = c.f(msgRemoveMemberPartly, c.list(labels(l, m.Names, removed), msgAnd)) + "\n" + r.Reply.Text
+				r.Outcome, r.Change = OutcomeChanged, "members: -"+strings.Join(removed, ", -")
+			}
+			return r
+		}
+		removed = append(removed, part...)
+		g = &after
+	}
+	return Result{Reply: Reply{Text: c.f(msgRemoveMemberDone, len(removed), c.list(labels(l, m.Names, removed), msgAnd))},
+		Outcome: OutcomeChanged, Change: "members: -" + strings.Join(removed, ", -")}
+}
+
+const (
+	msgRemoveMemberSummary msgID = 8000 + iota
+	msgRemoveMemberDescription
+	msgRemoveOwner
+	msgRemoveMemberPartly
+	msgRemoveMemberDone
+	msgRemoveMemberTextsEnd
+)
+
+func removeMemberEnglish(id msgID) string {
+	switch id {
+	case msgRemoveMemberSummary:
+		return "Remove people from a group I created."
+	case msgRemoveMemberDescription:
+		return "Name people as in /newgroup. The owner can't be removed: hand the group over with /owner first. " +
+			"Only the group's owner, the person who created it through me and bot admins may remove people."
+	case msgRemoveOwner:
+		return "%[1]s owns the group and can't be removed. Make someone else the owner first with %[2]s. Nothing was changed."
+	case msgRemoveMemberPartly:
+		return "Removed %[1]s before DingTalk stopped:"
+	case msgRemoveMemberDone:
+		return "Removed %[1]d from the group: %[2]s."
+	}
+	return ""
+}
+
+func removeMemberChinese(id msgID) string {
+	switch id {
+	case msgRemoveMemberSummary:
+		return "把人移出我创建的群。"
+	case msgRemoveMemberDescription:
+		return "写法同 /建群。群主不能被移除：请先用 /转让群主 转让。只有群主、通过我建群的人和机器人管理员可以移除成员。"
+	case msgRemoveOwner:
+		return "%[1]s 是群主，不能被移除。请先用 %[2]s 把群转让给别人。没有做任何修改。"
+	case msgRemoveMemberPartly:
+		return "钉钉中断之前已移除：%[1]s。"
+	case msgRemoveMemberDone:
+		return "已把 %[1]d 人移出群：%[2]s。"
+	}
+	return ""
+}
