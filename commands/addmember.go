@@ -2,9 +2,6 @@ package commands
 
 import (
 	"context"
-	"strings"
-
-	"github.com/dingbot/dingbot/dingclient"
 )
 
 // AddMemberCommand is /addmember PEOPLE… (/加人): adds people to a group
@@ -71,23 +68,7 @@ func runAddMember(ctx context.Context, env Env, plan Plan) Result {
 	if len(add) == 0 {
 		return Result{Reply: Reply{Text: c.f(msgAddMemberNone, c.list(labels(l, m.Names, m.UserIDs), msgAnd))}, Outcome: OutcomeAnswered}
 	}
-	after := *g
-	var added []string
-	for _, part := range chunks(add) {
-		after.Members = append(append([]string(nil), after.Members...), part...)
-		if err := updateGroup(ctx, env, m, g, &dingclient.UpdateGroupRequest{AddUserIDs: part}, after); err != nil {
-			r := manageFailed(l, m, err)
-			if len(added) > 0 {
-				r.Reply.Text = c.f(msgAddMemberPartly, c.list(labels(l, m.Names, added), msgAnd)) + "\n" + r.Reply.Text
-				r.Outcome, r.Change = OutcomeChanged, "members: +"+strings.Join(added, ", +")
-			}
-			return r
-		}
-		added = append(added, part...)
-		g = &after
-	}
-	return Result{Reply: Reply{Text: c.f(msgAddMemberDone, len(added), c.list(labels(l, m.Names, added), msgAnd))},
-		Outcome: OutcomeChanged, Change: "members: +" + strings.Join(added, ", +")}
+	return changeMembers(ctx, env, m, g, add, true, msgAddMemberDone, msgAddMemberPartly)
 }
 
 const (

@@ -209,6 +209,41 @@ func labels(l *Language, names map[string]string, ids []string) []string {
 	return out
 }
 
+// changeMembers adds ids to group g (add) or removes them, in calls of at
+// most MaxMembers, recording the group's members after each. done renders
+// the reply (count, people); partly prefixes a failure after some calls
+// went through (the people changed so far).
+func changeMembers(ctx context.Context, env Env, m *ManageGroup, g *store.Group, ids []string, add bool, done, partly msgID) Result {
+	l := env.Language()
+	c := l.cat(l.replyLang(m.Lang))
+	sign := "-"
+	if add {
+		sign = "+"
+	}
+	after := *g
+	var changed []string
+	change := func() string { return "members: " + sign + strings.Join(changed, ", "+sign) }
+	for _, part := range chunks(ids) {
+		req := &dingclient.UpdateGroupRequest{DelUserIDs: part}
+		after.Members = without(after.Members, part) // a new slice: g's is not touched
+		if add {
+			req = &dingclient.UpdateGroupRequest{AddUserIDs: part}
+			after.Members = append(after.Members, part...)
+		}
+		if err := updateGroup(ctx, env, m, g, req, after); err != nil {
+			r := manageFailed(l, m, err)
+			if len(changed) > 0 {
+				r.Reply.Text = c.f(partly, c.list(labels(l, m.Names, changed), msgAnd)) + "\n" + r.Reply.Text
+				r.Outcome, r.Change = OutcomeChanged, change()
+			}
+			return r
+		}
+		changed = append(changed, part...)
+	}
+	return Result{Reply: Reply{Text: c.f(done, len(changed), c.list(labels(l, m.Names, changed), msgAnd))},
+		Outcome: OutcomeChanged, Change: change()}
+}
+
 // chunks splits ids into calls of at most MaxMembers.
 func chunks(ids []string) [][]string {
 	var out [][]string

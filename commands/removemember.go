@@ -3,9 +3,6 @@ package commands
 import (
 	"context"
 	"slices"
-	"strings"
-
-	"github.com/dingbot/dingbot/dingclient"
 )
 
 // RemoveMemberCommand is /removemember PEOPLE… (/移除成员): removes people
@@ -58,23 +55,7 @@ func runRemoveMember(ctx context.Context, env Env, plan Plan) Result {
 		who := labels(l, m.Names, []string{g.Owner})[0]
 		return Result{Reply: Reply{Text: c.f(msgRemoveOwner, who, "/"+cmdOwner)}, Outcome: OutcomeAnswered}
 	}
-	after := *g
-	var removed []string
-	for _, part := range chunks(m.UserIDs) {
-		after.Members = without(after.Members, part)
-		if err := updateGroup(ctx, env, m, g, &dingclient.UpdateGroupRequest{DelUserIDs: part}, after); err != nil {
-			r := manageFailed(l, m, err)
-			if len(removed) > 0 {
-				r.Reply.Text = c.f(msgRemoveMemberPartly, c.list(labels(l, m.Names, removed), msgAnd)) + "\n" + r.Reply.Text
-				r.Outcome, r.Change = OutcomeChanged, "members: -"+strings.Join(removed, ", -")
-			}
-			return r
-		}
-		removed = append(removed, part...)
-		g = &after
-	}
-	return Result{Reply: Reply{Text: c.f(msgRemoveMemberDone, len(removed), c.list(labels(l, m.Names, removed), msgAnd))},
-		Outcome: OutcomeChanged, Change: "members: -" + strings.Join(removed, ", -")}
+	return changeMembers(ctx, env, m, g, m.UserIDs, false, msgRemoveMemberDone, msgRemoveMemberPartly)
 }
 
 const (
