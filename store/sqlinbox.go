@@ -56,6 +56,29 @@ func (s *sqlStore) items(ctx context.Context, write bool, q string, args ...any)
 	return out, err
 }
 
+// insertItem is the statement that stores a new received item, leased to
+// owner until until (0 and "" for none), unless its msgID is in the inbox
+// already: Claim's insert, and that of Finish's follow-ups.
+func insertItem(msgID string, message []byte, owner string, until, now int64) statement {
+	return statement{`INSERT INTO inbox (msg_id, message, state, owner, lease_until, received_at, updated_at)
+		VALUES ($1, $2, 'received', $3, $4, $5, $5) ON CONFLICT (msg_id) DO NOTHING`,
+		[]any{msgID, string(message), owner, until, now}}
+}
+
+// followUpInserts are the statements Finish runs after the outcome's
+// update and its audit records to store o's follow-ups, as Claim with no
+// owner at o.Now would, in o.FollowUps' order.
+func followUpInserts(o Outcome) ([]statement, error) {
+	var out []statement
+	for i, f := range o.FollowUps {
+		if f.MsgID == "" {
+			return nil, fmt.Errorf("follow-up %d: empty msgID", i)
+		}
+		out = append(out, insertItem(f.MsgID, f.Message, "", 0, ms(o.Now)))
+	}
+	return out, nil
+}
+
 // Claim implements Store.
 func (s *sqlStore) Claim(ctx context.Context, msgID string, message []byte, owner string, now time.Time, lease time.Duration) (bool, *Item, error) {
 	if msgID == "" {
@@ -68,9 +91,8 @@ func (s *sqlStore) Claim(ctx context.Context, msgID string, message []byte, owne
 	}
 	// A missing row after a conflict means it was pruned in between: try again.
 	for range 3 {
-		n, err := s.db.exec(ctx, `INSERT INTO inbox (msg_id, message, state, owner, lease_until, received_at, updated_at)
-			VALUES ($1, $2, 'received', $3, $4, $5, $5) ON CONFLICT (msg_id) DO NOTHING`,
-			msgID, string(message), owner, until, t)
+		st := insertItem(msgID, message, owner, until, t)
+		n, err := s.db.exec(ctx, st.q, st.args...)
 		if err != nil {
 			return false, nil, opErr("claim", err)
 		}
@@ -137,8 +159,10 @@ func (s *sqlStore) MarkCalling(ctx context.Context, msgID, owner string, now tim
 }
 
 // Finish implements Store: the outcome's update and then, only if it
-// matched the item (the lease is held), the inserts of its audit records,
-// in one transaction.
+// matched the item (the lease is held), the inserts of its audit records
+// and its follow-ups, in one transaction (execIf: in SQLite one writer
+// operation, so a failing insert rolls back the update too and, in a group
+// commit, is rerun alone without failing the batch's other writes).
 func (s *sqlStore) Finish(ctx context.Context, o Outcome) error {
 	if err := checkOwner(o.Owner); err != nil {
 		return opErr("finish", err)
@@ -150,6 +174,11 @@ func (s *sqlStore) Finish(ctx context.Context, o Outcome) error {
 	if err != nil {
 		return opErr("finish", err)
 	}
+	followUps, err := followUpInserts(o)
+	if err != nil {
+		return opErr("finish", err)
+	}
+	then = append(then, followUps...)
 	n, err := s.db.execIf(ctx, statement{`UPDATE inbox SET state = $3, reply = $4, reply_state = 'sending', owner = '', lease_until = 0, updated_at = $5
 		WHERE msg_id = $1 AND owner = $2 AND state IN ('received', 'calling')`,
 		[]any{o.MsgID, o.Owner, string(o.State), o.Reply, ms(o.Now)}}, then)

@@ -18,10 +18,10 @@ func at(d time.Duration) time.Time { return t0.Add(d) }
 
 // RunSQLTests runs, as subtests of t, the checks of the SQL implementation
 // that need its internals, so they cannot be in storetest.Run: that Finish
-// is one transaction, and that migrations run once however many replicas
-// start. open is as for storetest.Run. TestSQLite and TestPostgres (package
-// store_test, which can import storetest) call it; only test binaries have
-// it.
+// is one transaction (also when a follow-up's insert fails), and that
+// migrations run once however many replicas start. open is as for
+// storetest.Run. TestSQLite and TestPostgres (package store_test, which can
+// import storetest) call it; only test binaries have it.
 func RunSQLTests(t *testing.T, open func(t *testing.T) Store) {
 	ctx := context.Background()
 
@@ -41,6 +41,8 @@ func RunSQLTests(t *testing.T, open func(t *testing.T) Store) {
 			t.Fatalf("the update before the failing statement was kept: %+v, %v", it, err)
 		}
 	})
+
+	t.Run("FinishFollowUpFails", func(t *testing.T) { testFinishFollowUpFails(t, open(t)) })
 
 	t.Run("MigrationsIdempotent", func(t *testing.T) {
 		s1 := open(t)

@@ -143,6 +143,19 @@ type Outcome struct {
 	// created, written as RecordGroup writes it (an earlier record of its
 	// MsgID is kept). Its MsgID must not be empty.
 	Group *Group
+	// FollowUps are new inbox items Finish stores in the same transaction as
+	// the outcome: work the command continues after its reply (e.g. joining the
+	// new group and posting a kickoff), run once by any worker like a message.
+	// A follow-up whose MsgID is in the inbox already is not stored again.
+	FollowUps []FollowUp
+}
+
+// FollowUp is an inbox item a finished command leaves behind.
+type FollowUp struct {
+	// MsgID is its inbox key, e.g. the command's msgId + "#kickoff".
+	MsgID string
+	// Message is the item's message, opaque to the store like Item.Message.
+	Message []byte
 }
 
 // AuditFilter selects audit records.
@@ -203,9 +216,11 @@ type Inbox interface {
 	// its reply text, releases it and marks the reply ReplySending: the
 	// caller posts it next, then records ReplySent or ReplyFailed. In the
 	// same transaction it writes o.Audit (as RecordCommand) and o.Group (as
-	// RecordGroup); if the lease was lost, nothing is written. An invalid
-	// Outcome (no owner, a state that is not final, a record without MsgID)
-	// is refused before anything is written.
+	// RecordGroup) and stores each of o.FollowUps as Claim with owner ""
+	// would (received at o.Now, held by nobody, left alone if its MsgID is
+	// in the inbox already); if the lease was lost, nothing is written. An
+	// invalid Outcome (no owner, a state that is not final, a record or
+	// follow-up without MsgID) is refused before anything is written.
 	Finish(ctx context.Context, o Outcome) error
 	// Release gives back an item owner holds in state received (e.g. at shutdown), so another worker can take it.
 	Release(ctx context.Context, msgID, owner string) error

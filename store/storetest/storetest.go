@@ -45,6 +45,8 @@ var tests = []struct {
 	{"NextOrderLeaseAndTakeover", testNextOrderLeaseAndTakeover},
 	{"MarkCalling", testMarkCalling},
 	{"Finish", testFinish},
+	{"FinishFollowUps", testFinishFollowUps},
+	{"FinishFollowUpsAtomic", testFinishFollowUpsAtomic},
 	{"Release", testRelease},
 	{"Renew", testRenew},
 	{"ExpireCalling", testExpireCalling},
