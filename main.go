@@ -218,7 +218,7 @@ func runParse(args []string, getenv func(string) string, stdout, stderr io.Write
 func newLanguage(cfg *config.Config) (*commands.Language, error) {
 	templates := make(map[string]commands.Template, len(cfg.Templates))
 	for name, t := range cfg.Templates {
-		templates[name] = commands.Template{Description: t.Description, Args: t.Args}
+		templates[name] = commands.Template{Description: t.Description, Args: t.Args, Kickoff: t.Kickoff}
 	}
 	lang, err := commands.New(commands.Settings{
 		DefaultLang:    commands.Lang(cfg.Language),
@@ -227,6 +227,7 @@ func newLanguage(cfg *config.Config) (*commands.Language, error) {
 		Templates:      templates,
 		CommandAliases: cfg.CommandAliases,
 		Commands:       commands.Builtin(), // every command dingbot answers, in /help order
+		NoKickoff:      !cfg.Kickoff,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("DINGBOT_CONFIG: %w", err)

@@ -275,6 +275,12 @@ func (b *Bot) Handle(msg Message) error {
 	if msg.MsgID == "" {
 		msg.MsgID = "local-" + randomHex(12)
 	}
+	if isReservedMsgID(msg.MsgID) || msg.MsgType == followUpType {
+		// Only the bot stores follow-ups; one claimed from outside could
+		// take a follow-up's place or make it run with other data.
+		b.log.Warn("message with a reserved msgId or type dropped", "msg_id", msg.MsgID, "msg_type", msg.MsgType)
+		return nil
+	}
 	if msg.ReceivedAt.IsZero() {
 		msg.ReceivedAt = b.now()
 	}

@@ -66,7 +66,13 @@ func newHarness(t *testing.T, configure ...func(*bot.Options)) *harness {
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
-	opts := bot.Options{DingTalk: dt, Store: db, Metrics: metrics, Lease: 2 * time.Second, PollInterval: 50 * time.Millisecond}
+	// No kickoff unless a test asks for it (kickoff_test.go): the other
+	// tests count the messages the bot posts.
+	lang, err := commands.New(commands.Settings{NoKickoff: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := bot.Options{DingTalk: dt, Store: db, Metrics: metrics, Lease: 2 * time.Second, PollInterval: 50 * time.Millisecond, Language: lang}
 	for _, c := range configure {
 		c(&opts)
 	}

@@ -34,6 +34,13 @@ func (b *Bot) post(item *store.Item, msg Message) {
 	ctx, cancel := context.WithTimeout(withLogAttrs(context.Background(), slog.String("msg_id", item.MsgID)), 30*time.Second)
 	defer cancel()
 	text := item.Reply
+	if _, ok := followUpOf(msg); ok && text == "" {
+		// A follow-up step that went well says nothing.
+		if _, err := b.store.SetReplyState(ctx, item.MsgID, store.ReplySent, b.now()); err != nil {
+			b.log.Error("reply bookkeeping failed", "msg_id", item.MsgID, "error", err.Error())
+		}
+		return
+	}
 	if text == "" {
 		text = b.interruptedReply(msg)
 	}

@@ -28,6 +28,9 @@ type result struct {
 	err                        error
 	group                      *store.Group // recorded with the outcome
 	change                     string       // what a command changed, for the audit
+
+	command   string              // the command whose Run or Resume decided it
+	followUps []commands.FollowUp // steps to store with the outcome
 }
 
 // Command outcomes the pipeline itself decides (commands.Outcome has them all).
@@ -45,8 +48,9 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 	defer cancel()
 	reply := r.reply.Text
 	audit := b.commandRecord(item, msg, r)
+	followUps := b.followUpItems(item, msg, r)
 	err := b.store.Finish(ctx, store.Outcome{MsgID: item.MsgID, Owner: b.owner, State: r.state, Reply: reply,
-		Now: b.now(), Audit: &audit, Group: r.group})
+		Now: b.now(), Audit: &audit, Group: r.group, FollowUps: followUps})
 	if err != nil && (errors.Is(err, store.ErrLeaseLost) || !b.finishedAnyway(item.MsgID, r.state, reply)) {
 		// Our lease ran out and another process took the item: it owns the
 		// reply now. The group exists all the same: keep it in the audit.
@@ -57,6 +61,9 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 			}
 		}
 		return
+	}
+	if len(followUps) > 0 {
+		b.wake() // a worker takes them through Next
 	}
 	command := b.metricCommand(msg)
 	b.metrics.command(command, r.outcome)
@@ -103,6 +110,9 @@ func (b *Bot) commandRecord(item *store.Item, msg Message, r result) store.Audit
 		at = item.ReceivedAt
 	}
 	text := strings.TrimSpace(msg.Text)
+	if f, ok := followUpOf(msg); ok {
+		text = "(follow-up: " + f.Step + ")"
+	}
 	if len(text) > maxAuditText {
 		text = strings.ToValidUTF8(text[:maxAuditText], "")
 	}
@@ -121,6 +131,9 @@ const commandOther = "other"
 // metricCommand is the command label of msg's metrics: the canonical
 // command name, or "other" (bounded, whatever people type).
 func (b *Bot) metricCommand(msg Message) string {
+	if f, ok := followUpOf(msg); ok {
+		return f.Command
+	}
 	if msg.MsgType != "" && msg.MsgType != "text" {
 		return commandOther
 	}
@@ -134,6 +147,9 @@ func (b *Bot) metricCommand(msg Message) string {
 // name, else the first word of a /command as typed (at most 32 characters),
 // else "".
 func (b *Bot) auditCommand(msg Message) string {
+	if f, ok := followUpOf(msg); ok {
+		return f.Command
+	}
 	if msg.MsgType != "" && msg.MsgType != "text" {
 		return ""
 	}

@@ -26,6 +26,9 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 		}
 	}()
 	log := b.log.With("msg_id", msg.MsgID, "conversation", msg.ConversationID, "sender", msg.SenderStaffID)
+	if f, ok := followUpOf(msg); ok {
+		return b.runFollowUp(ctx, &env{b: b, item: item, msg: msg, log: log.With("follow_up", f.Step)}, f)
+	}
 	if msg.MsgType != "" && msg.MsgType != "text" {
 		return result{reply: b.lang.NonTextReply(b.lang.DefaultLang()), state: store.Done, outcome: outcomeAnswered}
 	}
@@ -60,7 +63,9 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 			break
 		}
 		env := &env{b: b, item: item, msg: msg, log: log}
-		return resultOf(cmd.Run(ctx, env, action.Plan))
+		r := resultOf(cmd.Run(ctx, env, action.Plan))
+		r.command = cmd.Name
+		return r
 	}
 	log.Error("command language returned no action")
 	return result{reply: b.lang.FailedReply(nil, errors.New("no action")), state: store.Failed, outcome: outcomeInternal}
@@ -68,7 +73,8 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 
 // resultOf is the pipeline's record of what a command's Run decided.
 func resultOf(r commands.Result) result {
-	res := result{reply: r.Reply, outcome: string(r.Outcome), release: r.Release, err: r.Err, group: r.Group, change: r.Change}
+	res := result{reply: r.Reply, outcome: string(r.Outcome), release: r.Release, err: r.Err, group: r.Group, change: r.Change,
+		followUps: r.FollowUps}
 	switch r.Outcome {
 	case commands.OutcomeRefused, commands.OutcomeInternal:
 		res.state = store.Failed

@@ -24,7 +24,8 @@ var directory = []dingtalktest.User{
 func newPeopleHarness(t *testing.T) *harness {
 	t.Helper()
 	lang, err := commands.New(commands.Settings{
-		People: map[string][]string{"al": {"alice"}, "team": {"alice", "bob"}},
+		People:    map[string][]string{"al": {"alice"}, "team": {"alice", "bob"}},
+		NoKickoff: true,
 	})
 	if err != nil {
 		t.Fatal(err)

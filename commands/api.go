@@ -110,6 +110,9 @@ type Settings struct {
 	// Commands are the commands the bot answers, in the order /help lists
 	// them; nil means Builtin(). Names and aliases must be unique.
 	Commands []Command
+	// NoKickoff turns off the kickoff after /newgroup: the bot neither
+	// joins the new group nor posts a kickoff message (DINGBOT_KICKOFF=off).
+	NoKickoff bool
 }
 
 // Template is a named set of default members and options for /newgroup --template NAME.
@@ -121,6 +124,11 @@ type Template struct {
 	// no group name. Options given by the user override the template's;
 	// people are added to the user's.
 	Args string
+	// Kickoff is the markdown text of the kickoff message posted into each
+	// group made with the template, with placeholders {name}, {creator},
+	// {owner}, {members} and {date}; "" uses the built-in text, "off" posts
+	// none (and the bot does not join the group).
+	Kickoff string
 }
 
 // PersonRef is a person named in a command whom only DingTalk can resolve:

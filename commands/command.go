@@ -35,6 +35,21 @@ type Command struct {
 	// Run carries out one of the command's Plans through env; nil for a
 	// command that only replies.
 	Run func(ctx context.Context, env Env, plan Plan) Result
+	// Resume carries out a follow-up step that Run left in its Result
+	// (FollowUps), once, after the reply; nil for a command that leaves none.
+	Resume func(ctx context.Context, env Env, step string, data []byte) Result
+}
+
+// FollowUp is work a command continues after it replied (e.g. posting a
+// kickoff into the group it created). The bot stores it with the command's
+// outcome, in the same transaction, and any worker later hands it to the
+// command's Resume, once; a step cut off by a crash is run again, so a step
+// must be safe to repeat.
+type FollowUp struct {
+	// Step names the step for Resume ("kickoff").
+	Step string
+	// Data is what Resume needs, in the command's own encoding.
+	Data []byte
 }
 
 // Builtin returns dingbot's commands in the order /help lists them. Each call
@@ -144,6 +159,9 @@ type Result struct {
 	// Change says what the command changed, for the audit, e.g.
 	// `name: "Release 4.2" → "Release 4.2 hotfix"`; "" for none.
 	Change string
+	// FollowUps are steps to run after the reply (see FollowUp). A
+	// Resume's Reply may be empty: then nothing is posted.
+	FollowUps []FollowUp
 	// Release is set when Run stopped before doing anything (the bot is
 	// shutting down): the message goes back to the inbox to be run again.
 	Release bool

@@ -34,6 +34,7 @@ type Language struct {
 	cmds         []Command         // the registered commands, in /help order
 	en, zh       []Definition      // their definitions in each language, in the same order
 	catEN, catZH catalogue         // the generic texts and the commands' own
+	noKickoff    bool              // Settings.NoKickoff
 }
 
 // template is a Template with its Args parsed.
@@ -60,6 +61,7 @@ func New(s Settings) (*Language, error) {
 	default:
 		return nil, fmt.Errorf("DefaultLang: %q is not a supported language (use %q or %q)", s.DefaultLang, English, Chinese)
 	}
+	l.noKickoff = s.NoKickoff
 	l.cmds = append([]Command(nil), s.Commands...)
 	if l.cmds == nil {
 		l.cmds = Builtin()
@@ -157,6 +159,12 @@ func New(s Settings) (*Language, error) {
 		args, err := parseTemplateArgs(builtin, t.Args)
 		if err != nil {
 			return nil, fmt.Errorf("Templates[%q]: %v", k, err)
+		}
+		if strings.ContainsFunc(t.Kickoff, func(r rune) bool { return r != '\n' && r != '\t' && unicode.IsControl(r) }) {
+			return nil, fmt.Errorf("Templates[%q]: the kickoff text has control characters", k)
+		}
+		if len(t.Kickoff) > maxKickoffBytes {
+			return nil, fmt.Errorf("Templates[%q]: the kickoff text is %d bytes; at most %d", k, len(t.Kickoff), maxKickoffBytes)
 		}
 		l.templates[name] = &template{name: name, Template: t, args: args}
 		l.templateList = append(l.templateList, name)

@@ -16,6 +16,7 @@ func NewGroupCommand() Command {
 		Texts:  newGroupTexts(),
 		Handle: func(l *Language, req *Request) (Action, error) { return l.newGroup(req) },
 		Run:    runNewGroup,
+		Resume: resumeNewGroup,
 	}
 }
 

@@ -54,5 +54,6 @@ func runNewGroup(ctx context.Context, env Env, plan Plan) Result {
 	}
 	log.Info("group created", "name", req.Name, "open_conversation_id", resp.OpenConversationID,
 		"chatid", resp.ChatID, "owner", req.Owner, "members", len(cg.Request.UserIDs), "not_added", len(notAdded))
-	return Result{Reply: l.createdReply(cg, resp, notAdded), Outcome: OutcomeCreated, Err: err, Group: group}
+	return Result{Reply: l.createdReply(cg, resp, notAdded), Outcome: OutcomeCreated, Err: err, Group: group,
+		FollowUps: l.kickoffFollowUp(cg, resp, msg.SenderStaffID, group.CreatedAt)}
 }

@@ -68,6 +68,14 @@ const (
 	msgValueOwner
 	msgValueEmp
 	msgValueExt
+	msgKickoffTitle
+	msgKickoffText
+	msgKickoffCommands
+	msgKickoffNoJoin
+	msgKickoffNoPost
+	msgKickoffScope
+	msgKickoffRefused
+	msgKickoffUnreachable
 	msgNewGroupTextsEnd
 )
 
@@ -197,6 +205,22 @@ func newgroupEnglishText(id msgID) string {
 		return "employee (emp)"
 	case msgValueExt:
 		return "external contact (ext)"
+	case msgKickoffTitle:
+		return "%[1]s"
+	case msgKickoffText:
+		return "### 👋 %[1]s\n\nCreated by %[2]s on %[3]s.\n\n**Owner:** %[4]s\n\n**Members (%[5]d):** %[6]s"
+	case msgKickoffCommands:
+		return "Commands that work here (type them with @ and my name): %[1]s. /help explains each."
+	case msgKickoffNoJoin:
+		return "The group %[1]q was created, but I could not join it, so there is no kickoff message in it: %[2]s"
+	case msgKickoffNoPost:
+		return "The group %[1]q was created and I joined it, but I could not post the kickoff message: %[2]s"
+	case msgKickoffScope:
+		return "the app lacks the DingTalk permission %[1]s. An admin can grant it in the DingTalk developer console → the app → Permissions, then publish a new version of the app."
+	case msgKickoffRefused:
+		return "DingTalk refused (code %[1]s)."
+	case msgKickoffUnreachable:
+		return "DingTalk did not answer. The group itself is fine."
 	}
 	return ""
 }
@@ -324,6 +348,22 @@ func newgroupChineseText(id msgID) string {
 		return "员工（emp）"
 	case msgValueExt:
 		return "外部联系人（ext）"
+	case msgKickoffTitle:
+		return "%[1]s"
+	case msgKickoffText:
+		return "### 👋 %[1]s\n\n由 %[2]s 创建于 %[3]s。\n\n**群主：** %[4]s\n\n**成员（%[5]d 人）：** %[6]s"
+	case msgKickoffCommands:
+		return "在这个群里可用的命令（@我 后输入）：%[1]s。/帮助 有每条命令的说明。"
+	case msgKickoffNoJoin:
+		return "群 “%[1]s” 已创建，但我没能加入这个群，所以群里没有开场消息：%[2]s"
+	case msgKickoffNoPost:
+		return "群 “%[1]s” 已创建，我也已加入，但没能发出开场消息：%[2]s"
+	case msgKickoffScope:
+		return "应用缺少钉钉权限 %[1]s。请管理员在钉钉开发者后台 → 应用 → 权限管理 中开通，然后发布新版本。"
+	case msgKickoffRefused:
+		return "钉钉拒绝了（错误码 %[1]s）。"
+	case msgKickoffUnreachable:
+		return "钉钉没有回应。群本身没有问题。"
 	}
 	return ""
 }

@@ -117,6 +117,9 @@ type Config struct {
 	Lease time.Duration
 	// Retention is how long finished inbox items are kept (DINGBOT_RETENTION).
 	Retention time.Duration
+	// Kickoff is whether the bot joins each group it creates and posts a
+	// kickoff message there (DINGBOT_KICKOFF: on or off).
+	Kickoff bool
 	// StreamIdleTimeout: a connection with no frame for this long is replaced (DINGBOT_STREAM_IDLE_TIMEOUT; 0 disables).
 	StreamIdleTimeout time.Duration
 	// StreamRecycle is the age at which a connection is replaced, make-before-break (DINGBOT_STREAM_RECYCLE; 0 disables).
@@ -155,6 +158,9 @@ type Template struct {
 	Description string `yaml:"description"`
 	// Args is a command-line fragment, e.g. "@release-team --history yes".
 	Args string `yaml:"args"`
+	// Kickoff is the kickoff message of groups made with the template
+	// (markdown with {name}, {creator}, {owner}, {members}, {date}), or "off".
+	Kickoff string `yaml:"kickoff"`
 }
 
 // IDList is one user ID or a list of them in YAML.
@@ -358,6 +364,13 @@ func parse(r raw) (*Config, error) {
 			return nil, fmt.Errorf("DINGBOT_METRICS_ADDR: %s is also DINGBOT_HTTP_ADDR; in http mode the callback listener serves only the callback, so give metrics another address", c.MetricsAddr)
 		}
 	}
+	switch strings.ToLower(orDefault(r["DINGBOT_KICKOFF"], "on")) {
+	case "on", "yes", "true", "1":
+		c.Kickoff = true
+	case "off", "no", "false", "0":
+	default:
+		return nil, fmt.Errorf("DINGBOT_KICKOFF: %q is not on or off", r["DINGBOT_KICKOFF"])
+	}
 	c.MaxConcurrent = DefaultMaxConcurrent
 	if v := r["DINGBOT_MAX_CONCURRENT"]; v != "" {
 		n, err := strconv.Atoi(v)
@@ -406,6 +419,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Float64("create_rate", c.CreateRate),
 		slog.Duration("lease", c.Lease),
 		slog.Duration("retention", c.Retention),
+		slog.Bool("kickoff", c.Kickoff),
 		slog.String("mode", c.Mode),
 		slog.Int64("callback_max_body", c.CallbackMaxBody),
 		slog.Duration("callback_window", c.CallbackWindow),

@@ -32,7 +32,7 @@ func TestLoadDefaults(t *testing.T) {
 		StreamIdleTimeout: 5 * time.Minute, StreamRecycle: 6 * time.Hour,
 		DataDir: "data", CreateRate: 20, Lease: 30 * time.Second, Retention: 7 * 24 * time.Hour,
 		Mode: ModeStream, CallbackMaxBody: DefaultCallbackMaxBody,
-		CallbackWindow: DefaultCallbackWindow, CallbackMaxPerSign: DefaultCallbackMaxPerSign,
+		CallbackWindow: DefaultCallbackWindow, CallbackMaxPerSign: DefaultCallbackMaxPerSign, Kickoff: true,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("got %+v\nwant %+v", *c, want)

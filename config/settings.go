@@ -50,6 +50,7 @@ func Settings() []Setting {
 		{"DINGBOT_CREATE_RATE", "create_rate", strconv.FormatFloat(DefaultCreateRate, 'f', -1, 64), "group-create calls per second this process makes at most (DingTalk allows 20 per app: divide by the replicas)"},
 		{"DINGBOT_LEASE", "lease", DefaultLease.String(), "how long a dead process's commands stay held: then waiting ones are taken over, interrupted creates reported"},
 		{"DINGBOT_RETENTION", "retention", shortDuration(DefaultRetention), "how long finished commands stay in the inbox (the audit of groups is kept)"},
+		{"DINGBOT_KICKOFF", "kickoff", "on", "on: after /newgroup the bot joins the new group and posts a kickoff message there (two more DingTalk calls); off: neither"},
 		{"DINGBOT_CONFIG", "", "none", "path of an optional YAML file with the same settings"},
 	}
 }
@@ -100,6 +101,7 @@ type fileConfig struct {
 	CreateRate          string `yaml:"create_rate"`
 	Lease               string `yaml:"lease"`
 	Retention           string `yaml:"retention"`
+	Kickoff             string `yaml:"kickoff"`
 
 	People         map[string]IDList   `yaml:"people"`
 	Names          map[string]string   `yaml:"names"`
@@ -141,5 +143,6 @@ func (f *fileConfig) raw() raw {
 		"DINGBOT_CREATE_RATE":           f.CreateRate,
 		"DINGBOT_LEASE":                 f.Lease,
 		"DINGBOT_RETENTION":             f.Retention,
+		"DINGBOT_KICKOFF":               f.Kickoff,
 	}
 }

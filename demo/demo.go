@@ -192,6 +192,7 @@ func (d *Demo) Env() map[string]string {
 		"DINGTALK_RETRY_BASE_DELAY": "200ms",
 		"DINGBOT_CONFIG":            filepath.Join(d.dir, "dingbot.yaml"),
 		"DINGBOT_DATA_DIR":          d.dataDir,
+		"DINGBOT_KICKOFF":           "off",
 	}
 }
 

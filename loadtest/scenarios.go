@@ -113,6 +113,7 @@ func (r *rig) startDingbotWith(ctx context.Context, fake *dingtalktest.Server, e
 		"DINGTALK_OAPI_URL":      fake.URL(),
 		"DINGBOT_HTTP_ADDR":      "127.0.0.1:0",
 		"DINGBOT_DATA_DIR":       data,
+		"DINGBOT_KICKOFF":        "off",
 		"DINGBOT_LOG_FORMAT":     "json",
 	}
 	for k, v := range extra {
