@@ -132,7 +132,7 @@ func TestLifecycleRefusals(t *testing.T) {
 		{in(g, alice.UserID, "/rename "+strings.Repeat("名", 21)), "is 21 characters; the limit is 20."},
 		{in(g, alice.UserID, "/addmember Nobody"), "Nobody"},
 		{in(g, alice.UserID, "/owner userid:carol03"), "carol03 is not a member of the group as far as I know, and the owner must be one. Add them first: /addmember userid:carol03"},
-		{in(g, alice.UserID, "/转让群主 userid:carol03"), "据我所知 carol03 不在群里，而群主必须是群成员。请先把此人加进群：/addmember userid:carol03"},
+		{in(g, alice.UserID, "/转让群主 userid:carol03"), "据我所知 carol03 不在群里，而群主必须是群成员。请先把此人加进群：/加人 userid:carol03"},
 		{in(g, alice.UserID, "/removemember userid:alice"), "Alice (alice) owns the group and can't be removed. Make someone else the owner first with /owner. Nothing was changed."},
 		{dingtalktest.Message{Text: "/rename X", SenderID: alice.UserID}, "In a one-to-one chat, say which group with --group ID"},
 	}

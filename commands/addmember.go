@@ -94,7 +94,7 @@ func addMemberEnglish(id msgID) string {
 	case msgMembersNone:
 		return "Name at least one person."
 	case msgAddMemberNone:
-		return "%[1]s already belong to the group. Nothing was changed."
+		return "Already in the group: %[1]s. Nothing was changed."
 	case msgAddMemberPartly:
 		return "Added %[1]s before DingTalk stopped:"
 	case msgAddMemberDone:

@@ -244,6 +244,15 @@ func changeMembers(ctx context.Context, env Env, m *ManageGroup, g *store.Group,
 		Outcome: OutcomeChanged, Change: change()}
 }
 
+// shownCommand is "/name" of the registered command name as help shows it
+// in lang ("/加人" in Chinese), or "/name" if it is not registered.
+func shownCommand(l *Language, lang Lang, name string) string {
+	if d := lookup(l.defs(l.replyLang(lang)), name); d != nil {
+		return "/" + d.shownName()
+	}
+	return "/" + name
+}
+
 // chunks splits ids into calls of at most MaxMembers.
 func chunks(ids []string) [][]string {
 	var out [][]string

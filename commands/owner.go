@@ -71,7 +71,7 @@ func runOwner(ctx context.Context, env Env, plan Plan) Result {
 	case id == g.Owner:
 		return Result{Reply: Reply{Text: c.f(msgOwnerAlready, who)}, Outcome: OutcomeAnswered}
 	case !slices.Contains(g.Members, id):
-		return Result{Reply: Reply{Text: c.f(msgOwnerNotMember, who, "/"+cmdAddMember+" userid:"+id)}, Outcome: OutcomeAnswered}
+		return Result{Reply: Reply{Text: c.f(msgOwnerNotMember, who, shownCommand(l, m.Lang, cmdAddMember)+" userid:"+id)}, Outcome: OutcomeAnswered}
 	}
 	after := *g
 	after.Owner = id

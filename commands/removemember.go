@@ -53,7 +53,7 @@ func runRemoveMember(ctx context.Context, env Env, plan Plan) Result {
 	c := l.cat(l.replyLang(m.Lang))
 	if slices.Contains(m.UserIDs, g.Owner) {
 		who := labels(l, m.Names, []string{g.Owner})[0]
-		return Result{Reply: Reply{Text: c.f(msgRemoveOwner, who, "/"+cmdOwner)}, Outcome: OutcomeAnswered}
+		return Result{Reply: Reply{Text: c.f(msgRemoveOwner, who, shownCommand(l, m.Lang, cmdOwner))}, Outcome: OutcomeAnswered}
 	}
 	return changeMembers(ctx, env, m, g, m.UserIDs, false, msgRemoveMemberDone, msgRemoveMemberPartly)
 }
