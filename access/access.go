@@ -83,7 +83,28 @@ type Config struct {
 	Contact string `yaml:"contact"`
 	// Rate are the rate limits; empty means none.
 	Rate RateConfig `yaml:"rate"`
+	// Commands narrows or widens the rules for single commands, by the
+	// command's canonical name (e.g. rename, addmember).
+	Commands map[string]CommandConfig `yaml:"commands"`
 }
+
+// CommandConfig is what one command adds to the rules above.
+type CommandConfig struct {
+	// AllowUsers, if not empty, narrows who may run the command: only these
+	// user IDs (and admins), on top of every rule above.
+	AllowUsers []string `yaml:"allow_users"`
+	// Manage widens who may change a group the bot created with the command
+	// (the lifecycle commands): "owners" (default: the group's owner, the
+	// person who created it through the bot, and admins) or "everyone"
+	// (anyone who passes the rules above).
+	Manage string `yaml:"manage"`
+}
+
+// Values of CommandConfig.Manage.
+const (
+	ManageOwners   = "owners"
+	ManageEveryone = "everyone"
+)
 
 // RateConfig are the rate limits of /newgroup.
 type RateConfig struct {
@@ -113,12 +134,21 @@ const (
 	RuleOwnerOverride       Rule = "owner_override"
 	RuleRatePerUser         Rule = "rate.per_user"
 	RuleRatePerConversation Rule = "rate.per_conversation"
+	// RuleCommandUsers is commands.NAME.allow_users; the Denial's Rule
+	// names the command (CommandRule).
+	RuleCommandUsers Rule = "commands.*.allow_users"
 )
+
+// CommandRule is the rule a command's allow_users denied by, e.g.
+// "commands.rename.allow_users".
+func CommandRule(command string) Rule {
+	return Rule("commands." + command + ".allow_users")
+}
 
 // Rules lists every rule, for completeness checks.
 func Rules() []Rule {
 	return []Rule{RuleExternal, RuleConversations, RuleUsers, RuleDepartments, RuleUsersOrDepartments,
-		RuleStandardGroups, RuleOwnerOverride, RuleRatePerUser, RuleRatePerConversation}
+		RuleStandardGroups, RuleOwnerOverride, RuleRatePerUser, RuleRatePerConversation, RuleCommandUsers}
 }
 
 // Request is what the policy needs to know about one command. The policy's
@@ -191,6 +221,9 @@ type Policy struct {
 	mu      sync.Mutex // guards the buckets, so a command takes from both or neither
 	perUser *buckets   // nil: no limit
 	perConv *buckets
+
+	cmdUsers  map[string]set  // per command: its allow_users
+	cmdManage map[string]bool // per command: manage: everyone
 }
 
 type set map[string]bool
@@ -234,7 +267,33 @@ func New(cfg Config, now func() time.Time) (*Policy, error) {
 	if p.perConv, err = newBuckets("access.rate.per_conversation", cfg.Rate.PerConversation, "access.rate.conversation_burst", cfg.Rate.ConversationBurst); err != nil {
 		return nil, err
 	}
+	p.cmdUsers, p.cmdManage = map[string]set{}, map[string]bool{}
+	for name, c := range cfg.Commands {
+		key := "access.commands." + name
+		if name == "" || name != strings.ToLower(strings.TrimSpace(name)) || strings.ContainsAny(name, " /") {
+			return nil, fmt.Errorf("%s: write the command's name in lower case without the slash, e.g. rename", key)
+		}
+		if len(c.AllowUsers) > 0 {
+			if p.cmdUsers[name], err = idSet(key+".allow_users", c.AllowUsers); err != nil {
+				return nil, err
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(c.Manage)) {
+		case "", ManageOwners:
+		case ManageEveryone:
+			p.cmdManage[name] = true
+		default:
+			return nil, fmt.Errorf("%s.manage: %q is not owners or everyone", key, c.Manage)
+		}
+	}
 	return p, nil
+}
+
+// ManagedByEveryone reports whether anyone who passes the rules may change a
+// group with command (access.commands.NAME.manage: everyone), not only its
+// owner, its creator and admins.
+func (p *Policy) ManagedByEveryone(command string) bool {
+	return p != nil && p.cmdManage[command]
 }
 
 func idSet(key string, ids []string) (set, error) {
@@ -294,6 +353,9 @@ func (p *Policy) Check(r Request) *Denial {
 	}
 	if !p.conversationAllowed(r.ConversationID) {
 		return deny(RuleConversations)
+	}
+	if users := p.cmdUsers[r.Command]; users != nil && !users[r.UserID] {
+		return deny(CommandRule(r.Command))
 	}
 	if len(p.users) > 0 || len(p.depts) > 0 {
 		if !p.users[r.UserID] && !slices.ContainsFunc(r.Departments, func(d int64) bool { return p.depts[d] }) {

@@ -397,7 +397,40 @@ func TestRulesAreListed(t *testing.T) {
 		}
 		seen[r] = true
 	}
-	if len(seen) != 9 {
+	if len(seen) != 10 {
 		t.Errorf("%d rules", len(seen))
+	}
+}
+
+func TestCommandRules(t *testing.T) {
+	t.Parallel()
+	p := mustNew(t, Config{Admins: []string{"boss"}, Commands: map[string]CommandConfig{
+		"rename":    {AllowUsers: []string{"u1"}},
+		"addmember": {Manage: "Everyone"},
+	}}, nil)
+	cases := []struct {
+		req  Request
+		want string
+	}{
+		{Request{Command: "rename", UserID: "u1"}, "allowed"},
+		{Request{Command: "rename", UserID: "u2"}, "commands.rename.allow_users"},
+		{Request{Command: "rename", UserID: "boss"}, "allowed"}, // admins pass
+		{Request{Command: "addmember", UserID: "u2"}, "allowed"},
+		{Request{Command: "newgroup", UserID: "u2"}, "allowed"}, // other commands are untouched
+	}
+	for _, tc := range cases {
+		if got := rule(p.Check(tc.req)); got != tc.want {
+			t.Errorf("Check(%+v) = %s, want %s", tc.req, got, tc.want)
+		}
+	}
+	if !p.ManagedByEveryone("addmember") || p.ManagedByEveryone("rename") || (*Policy)(nil).ManagedByEveryone("addmember") {
+		t.Error("ManagedByEveryone")
+	}
+	for _, bad := range []map[string]CommandConfig{
+		{"Rename": {}}, {"/rename": {}}, {"rename": {Manage: "admins"}}, {"rename": {AllowUsers: []string{""}}},
+	} {
+		if _, err := New(Config{Commands: bad}, nil); err == nil || !strings.Contains(err.Error(), "access.commands.") {
+			t.Errorf("New(%v) = %v, want an error naming access.commands", bad, err)
+		}
 	}
 }

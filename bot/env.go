@@ -27,9 +27,12 @@ func (e *env) Language() *commands.Language { return e.b.lang }
 func (e *env) DingTalk() *dingclient.Client { return e.b.dt }
 func (e *env) Audit() store.Audit           { return e.b.store }
 func (e *env) Message() commands.Message    { return e.b.commandMessage(e.msg) }
-func (e *env) SenderIsAdmin() bool          { return e.b.isAdmin(e.msg) }
-func (e *env) Log() *slog.Logger            { return e.log }
-func (e *env) Now() time.Time               { return e.b.now() }
+func (e *env) AnyoneMayManage(command string) bool {
+	return e.b.access.ManagedByEveryone(command)
+}
+func (e *env) SenderIsAdmin() bool { return e.b.isAdmin(e.msg) }
+func (e *env) Log() *slog.Logger   { return e.log }
+func (e *env) Now() time.Time      { return e.b.now() }
 
 // Calling waits for the rate limit of non-idempotent calls (the app's
 // create limit, DINGBOT_CREATE_RATE) and marks the item as calling: from

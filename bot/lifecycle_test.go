@@ -181,3 +181,26 @@ func TestLifecycleDingTalkRefusalIsTranslated(t *testing.T) {
 		t.Errorf("a refused rename changed the record: %+v, %v", stored, err)
 	}
 }
+
+// TestLifecycleAccessPerCommand: access.commands narrows who may run a
+// lifecycle command (allow_users) or widens who may change the group
+// (manage: everyone).
+func TestLifecycleAccessPerCommand(t *testing.T) {
+	policy, err := access.New(access.Config{Commands: map[string]access.CommandConfig{
+		"rename":    {AllowUsers: []string{"nobody"}},
+		"addmember": {Manage: access.ManageEveryone},
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, g := lifecycleHarness(t, func(o *bot.Options) { o.Access = policy })
+	if got := h.say(t, in(g, alice.UserID, "/rename X")); got != "Only some people may use /rename (rule: commands.rename.allow_users). Ask an admin of this bot to add your user ID alice." {
+		t.Errorf("narrowed /rename: %q", got)
+	}
+	if got := h.say(t, in(g, bob.UserID, "/addmember userid:carol03")); got != "Added 1 to the group: carol03." {
+		t.Errorf("widened /addmember by a plain member: %q", got)
+	}
+	if got := h.say(t, in(g, bob.UserID, "/removemember userid:carol03")); !strings.Contains(got, "Only the group's owner") {
+		t.Errorf("/removemember is not widened: %q", got)
+	}
+}

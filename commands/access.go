@@ -41,7 +41,12 @@ func (l *Language) DeniedReply(p Plan, d *access.Denial) Reply {
 	case access.RuleRatePerConversation:
 		text = c.f(msgAccessRatePerConversation, d.Limit.N, periodText(c, d.Limit.Per), retryText(c, d.RetryAfter))
 	default:
-		text = c.f(msgInternal)
+		name, ok := strings.CutPrefix(string(d.Rule), "commands.")
+		if name, ok = strings.CutSuffix(name, ".allow_users"); ok {
+			text = c.f(msgAccessCommandUsers, "/"+name, contact, d.UserID, string(d.Rule))
+		} else {
+			text = c.f(msgInternal)
+		}
 	}
 	return Reply{Text: text}
 }

@@ -115,6 +115,9 @@ type Env interface {
 	// organisation (DingTalk's isAdmin, verified in HTTP mode) or of the
 	// access policy.
 	SenderIsAdmin() bool
+	// AnyoneMayManage reports whether the access policy lets anyone change
+	// a group with command (access.commands.NAME.manage: everyone).
+	AnyoneMayManage(command string) bool
 	// Log is the command's logger (message ID, chat and sender attached).
 	Log() *slog.Logger
 	// Now is the clock.

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/store"
 )
@@ -63,6 +64,12 @@ func (m *ManageGroup) ReplyLang() Lang {
 		return ""
 	}
 	return m.Lang
+}
+
+// AccessRequest implements Guarded: the access policy's who-may rules,
+// rate limits and the command's own allow_users apply.
+func (m *ManageGroup) AccessRequest() access.Request {
+	return access.Request{Command: m.Command()}
 }
 
 // PendingPeople implements PeoplePlan.
@@ -141,7 +148,7 @@ func manageTarget(ctx context.Context, env Env, m *ManageGroup, mustManage bool)
 		env.Log().Error("reading the groups audit failed", "error", err.Error())
 		return nil, &Result{Reply: Reply{Text: c.f(msgManageStoreFailed)}, Outcome: OutcomeInternal}
 	}
-	if mustManage && m.Sender != g.Owner && m.Sender != g.Sender && !env.SenderIsAdmin() {
+	if mustManage && m.Sender != g.Owner && m.Sender != g.Sender && !env.SenderIsAdmin() && !env.AnyoneMayManage(m.Cmd) {
 		text := c.f(msgManageNotAllowed, personLabel(l.names, g.Owner), personLabel(l.names, g.Sender), m.Sender)
 		return nil, &Result{Reply: Reply{Text: text}, Outcome: OutcomeDenied}
 	}

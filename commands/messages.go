@@ -142,6 +142,9 @@ const (
 	msgManageRefused
 	msgManageUnreachable
 
+	// A command's own access list (access.commands.NAME.allow_users).
+	msgAccessCommandUsers
+
 	// A group's name (/newgroup, /rename).
 	msgNameMissing
 	msgNameTooLong
@@ -401,6 +404,8 @@ func englishText(id msgID) string {
 		return "The name %[1]q contains invisible control characters; type it again without them."
 	case msgTooManyNames:
 		return "I found more than one name: %[1]s. If the name has spaces, put it in quotes: %[2]s"
+	case msgAccessCommandUsers:
+		return "Only some people may use %[1]s (rule: %[4]s). Ask %[2]s to add your user ID %[3]s."
 	}
 	return ""
 }

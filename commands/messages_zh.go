@@ -243,6 +243,8 @@ func chineseText(id msgID) string {
 		return "群名 %[1]q 含有不可见的控制字符，请去掉后重新输入。"
 	case msgTooManyNames:
 		return "我找到了不止一个群名：%[1]s。群名含空格时请加引号：%[2]s"
+	case msgAccessCommandUsers:
+		return "只有部分人可以使用 %[1]s（规则：%[4]s）。请联系%[2]s，把你的用户 ID %[3]s 加进去。"
 	}
 	return ""
 }

@@ -121,6 +121,7 @@ type Demo struct {
 	groups  []dingtalktest.Group // the existing groups, seeded
 	page    net.Listener         // nil in terminal mode
 	web     *web
+	heard   int // terminal mode: the fake's replies already read by Say
 }
 
 // Start starts the fake DingTalk on 127.0.0.1, seeds the organisation and the
@@ -192,7 +193,6 @@ func (d *Demo) Env() map[string]string {
 		"DINGTALK_RETRY_BASE_DELAY": "200ms",
 		"DINGBOT_CONFIG":            filepath.Join(d.dir, "dingbot.yaml"),
 		"DINGBOT_DATA_DIR":          d.dataDir,
-		"DINGBOT_KICKOFF":           "off",
 	}
 }
 
@@ -266,7 +266,10 @@ func (d *Demo) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		reply, err := d.Say(ctx, line)
+		reply, elsewhere, err := d.say(ctx, line)
+		for _, r := range elsewhere {
+			fmt.Fprintf(out, "dingbot in %q: %s\n", d.groupName(r.ConversationID), strings.ReplaceAll(r.Text, "\n", "\n         "))
+		}
 		if err != nil {
 			fmt.Fprintf(out, "(demo: %v)\n", err)
 			continue
@@ -279,7 +282,14 @@ func (d *Demo) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 // A line starting with "dm " goes to a one-to-one chat; any other line goes to
 // the demo group, with each @Name mentioned as DingTalk would.
 func (d *Demo) Say(ctx context.Context, line string) (string, error) {
-	msg := dingtalktest.Message{Text: line, SenderID: you().UserID, SenderNick: you().Name}
+	reply, _, err := d.say(ctx, line)
+	return reply, err
+}
+
+// say is Say, and also returns the bot's messages in other chats that came
+// before the reply, such as the kickoff it posts in a group it created.
+func (d *Demo) say(ctx context.Context, line string) (string, []dingtalktest.Reply, error) {
+	msg := dingtalktest.Message{Text: line, SenderID: you().UserID, SenderNick: you().Name, MsgID: "msg" + randomID()}
 	if rest, ok := strings.CutPrefix(line, "dm "); ok {
 		msg.Text = rest
 	} else {
@@ -288,17 +298,48 @@ func (d *Demo) Say(ctx context.Context, line string) (string, error) {
 		msg.ConversationTitle = d.groups[0].Name
 		msg.Mentions = mentions(line)
 	}
-	before := len(d.fake.Replies())
 	if _, err := d.fake.Send(msg); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	replies, err := d.fake.WaitReplies(waitCtx, before+1)
-	if err != nil {
-		return "", fmt.Errorf("no reply from the bot: %w", err)
+	var elsewhere []dingtalktest.Reply
+	for {
+		replies, err := d.fake.WaitReplies(waitCtx, d.heard+1)
+		if err != nil {
+			return "", elsewhere, fmt.Errorf("no reply from the bot: %w", err)
+		}
+		r := replies[d.heard]
+		d.heard++
+		if answers(msg, r) {
+			return r.Text, elsewhere, nil
+		}
+		elsewhere = append(elsewhere, r)
 	}
-	return replies[before].Text, nil
+}
+
+// answers reports whether r is the bot's reply to m: through m's session
+// webhook, or (when that had expired) through the robot API to m's group or,
+// for a one-to-one message, to its sender.
+func answers(m dingtalktest.Message, r dingtalktest.Reply) bool {
+	switch {
+	case r.MsgID != "":
+		return r.MsgID == m.MsgID
+	case m.Group:
+		return r.ConversationID == m.ConversationID && r.MsgType != "markdown"
+	default:
+		return r.UserID == m.SenderID
+	}
+}
+
+// groupName is the current name of the group openConversationID.
+func (d *Demo) groupName(openConversationID string) string {
+	for _, g := range d.fake.Groups() {
+		if g.OpenConversationID == openConversationID {
+			return g.Name
+		}
+	}
+	return openConversationID
 }
 
 // mentions finds @Name words in a line and maps them to the sample

@@ -61,6 +61,8 @@ type entry struct {
 	From     string    `json:"from"` // the sender's userId, or "bot"
 	Name     string    `json:"name"`
 	Text     string    `json:"text"`
+	Format   string    `json:"format,omitempty"` // bot messages: "markdown" (the kickoff), else plain text
+	Title    string    `json:"title,omitempty"`  // markdown: what DingTalk's chat list shows
 	Mentions []person  `json:"mentions,omitempty"`
 	MsgID    string    `json:"msgId,omitempty"`
 	Via      string    `json:"via,omitempty"`     // bot replies: session, group_api, oto_api
@@ -139,7 +141,11 @@ func (w *web) follow(ctx context.Context) {
 			default:
 				chat = r.ConversationID
 			}
-			w.appendLocked(entry{Chat: chat, From: "bot", Name: "dingbot", Text: r.Text, Via: r.Via, ReplyTo: r.MsgID, Time: r.SentAt})
+			e := entry{Chat: chat, From: "bot", Name: "dingbot", Text: r.Text, Via: r.Via, ReplyTo: r.MsgID, Time: r.SentAt}
+			if r.MsgType == "markdown" {
+				e.Format, e.Title = "markdown", r.Title
+			}
+			w.appendLocked(e)
 		}
 		w.seen = len(replies)
 		w.mu.Unlock()
@@ -215,6 +221,7 @@ type groupView struct {
 	Members   []person  `json:"members"`
 	Options   []string  `json:"options"`
 	Existing  bool      `json:"existing"` // seeded at startup; the bot is in it
+	Bot       bool      `json:"bot"`      // the bot is in it (existing, or it joined after /newgroup)
 	CreatedAt time.Time `json:"createdAt"`
 }
 
@@ -229,7 +236,7 @@ type personView struct {
 type stateView struct {
 	Me       string       `json:"me"`
 	People   []personView `json:"people"`
-	Chats    []groupView  `json:"chats"` // the groups the bot is in
+	Chats    []groupView  `json:"chats"` // the groups the bot is in: existing ones and those it created and joined
 	Groups   []groupView  `json:"groups"`
 	Switch   string       `json:"switch"`
 	Switches []switchInfo `json:"switches"`
@@ -248,7 +255,7 @@ func (w *web) state() stateView {
 		v := groupView{
 			ID: g.OpenConversationID, ChatID: g.ChatID, Name: g.Name, Type: "internal",
 			Owner: person{g.Owner, nameOf(g.Owner)}, Members: []person{}, Options: options(g.Request.ManagementOptions),
-			Existing: existing[g.OpenConversationID], CreatedAt: g.CreatedAt,
+			Existing: existing[g.OpenConversationID], Bot: w.d.fake.RobotInGroup(g.OpenConversationID), CreatedAt: g.CreatedAt,
 		}
 		if g.ConversationTag == 0 {
 			v.Type = "standard"
@@ -257,7 +264,7 @@ func (w *web) state() stateView {
 			v.Members = append(v.Members, person{m, nameOf(m)})
 		}
 		st.Groups = append(st.Groups, v)
-		if v.Existing {
+		if v.Bot {
 			st.Chats = append(st.Chats, v)
 		}
 	}
@@ -356,7 +363,7 @@ func decodeJSON(c *gin.Context, v any) error {
 
 type sendRequest struct {
 	As       string   `json:"as"`
-	Chat     string   `json:"chat"` // "dm" or a group's openConversationId
+	Chat     string   `json:"chat"` // "dm" or the openConversationId of a group the bot is in
 	Text     string   `json:"text"`
 	Mentions []string `json:"mentions"`
 }
@@ -391,12 +398,11 @@ func (w *web) send(c *gin.Context) {
 	if req.Chat == "dm" || req.Chat == "" {
 		msg.ConversationID = dmConversationID(sender.UserID) // DingTalk sends no atUsers in 1:1 chats
 	} else {
-		i := slices.IndexFunc(w.d.groups, func(g dingtalktest.Group) bool { return g.OpenConversationID == req.Chat })
-		if i < 0 {
+		g, ok := w.chatGroup(req.Chat)
+		if !ok {
 			c.JSON(http.StatusBadRequest, gin.H{"error": fmt.Sprintf("unknown chat %q", req.Chat)})
 			return
 		}
-		g := w.d.groups[i]
 		chat = g.OpenConversationID
 		msg.Group, msg.ConversationID, msg.ConversationTitle = true, g.OpenConversationID, g.Name
 		for _, id := range req.Mentions {
@@ -424,6 +430,21 @@ func (w *web) send(c *gin.Context) {
 	}
 	w.appendLocked(entry{Chat: chat, From: sender.UserID, Name: sender.Name, Text: req.Text, Mentions: mentions, MsgID: msg.MsgID})
 	c.JSON(http.StatusOK, gin.H{"msgId": msg.MsgID, "chat": chat, "seq": len(w.entries)})
+}
+
+// chatGroup finds a group people can talk to the bot in: one the fake
+// DingTalk has, with the bot in it (an existing group, or one the bot created
+// and then joined). Its name is the current one, after any /rename.
+func (w *web) chatGroup(openConversationID string) (dingtalktest.Group, bool) {
+	if openConversationID == "" || !w.d.fake.RobotInGroup(openConversationID) {
+		return dingtalktest.Group{}, false
+	}
+	groups := w.d.fake.Groups()
+	i := slices.IndexFunc(groups, func(g dingtalktest.Group) bool { return g.OpenConversationID == openConversationID })
+	if i < 0 {
+		return dingtalktest.Group{}, false
+	}
+	return groups[i], true
 }
 
 func (w *web) setSwitch(c *gin.Context) {

@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/dingtalktest"
 )
 
@@ -177,5 +179,98 @@ func TestBusyPortIsReported(t *testing.T) {
 	_, err = Start(Options{Addr: d.page.Addr().String()})
 	if err == nil || !strings.Contains(err.Error(), "--addr") {
 		t.Errorf("second demo on the same port: %v", err)
+	}
+}
+
+// TestCreatedGroupBecomesAChat: a group created through DingTalk's API is
+// not a chat until the bot joins it (as after /newgroup); then the page can
+// send there, the bot's markdown kickoff is an entry of that chat with its
+// title, and the chat has the group's current name.
+func TestCreatedGroupBecomesAChat(t *testing.T) {
+	d, srv := newTestDemo(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go d.web.follow(ctx)
+	dt, err := dingclient.New(dingclient.Config{APIURL: d.fake.URL(), OAPIURL: d.fake.URL(), ClientID: d.fake.ClientID(), ClientSecret: d.fake.ClientSecret()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := dt.CreateGroup(ctx, &dingclient.CreateGroupRequest{Name: "发布 4.2", Owner: "bob02", UserIDs: []string{"bob02", "alice01"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := created.OpenConversationID
+	chat := func() (groupView, bool) {
+		st := d.web.state()
+		for _, g := range st.Chats {
+			if g.ID == oc {
+				return g, true
+			}
+		}
+		return groupView{}, false
+	}
+	sendHere := `{"as":"bob02","chat":"` + oc + `","text":"/groupinfo","mentions":["alice01"]}`
+	if _, ok := chat(); ok {
+		t.Fatal("a group the bot is not in is a chat")
+	}
+	if code, body := call(t, srv, "POST", "/api/send", sendHere); code != 400 {
+		t.Errorf("sending in a group the bot is not in: %d %s, want 400", code, body)
+	}
+
+	if err := dt.AddRobotToConversation(ctx, oc); err != nil {
+		t.Fatal(err)
+	}
+	g, ok := chat()
+	if !ok || !g.Bot || g.Existing || g.Name != "发布 4.2" || len(g.Members) != 2 {
+		t.Fatalf("after the bot joined: %+v (a chat: %v)", g, ok)
+	}
+	// The message is valid; no bot is connected in this test, so the fake refuses it.
+	if code, body := call(t, srv, "POST", "/api/send", sendHere); code != 503 {
+		t.Errorf("sending in the bot's new group: %d %s, want 503 (not connected)", code, body)
+	}
+
+	if err := dt.SendGroupMarkdown(ctx, oc, "发布 4.2", "### 👋 发布 4.2\n\n**Owner:** Bob"); err != nil {
+		t.Fatal(err)
+	}
+	_, body := call(t, srv, "GET", "/api/messages?since=0&wait=5000", "")
+	var res struct{ Messages []entry }
+	if err := json.Unmarshal([]byte(body), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Messages) != 1 {
+		t.Fatalf("messages: %s", body)
+	}
+	if e := res.Messages[0]; e.Chat != oc || e.From != "bot" || e.Format != "markdown" || e.Title != "发布 4.2" || !strings.HasPrefix(e.Text, "### 👋") || e.Via != dingtalktest.ViaGroupAPI {
+		t.Errorf("kickoff entry %+v", e)
+	}
+
+	if err := dt.UpdateGroup(ctx, &dingclient.UpdateGroupRequest{ChatID: created.ChatID, Name: "发布 4.3"}); err != nil {
+		t.Fatal(err)
+	}
+	if g, ok := chat(); !ok || g.Name != "发布 4.3" {
+		t.Errorf("after a rename: %+v", g)
+	}
+}
+
+// TestTerminalMatchesReplies: in terminal mode a line's reply is the one to
+// its message; the kickoff posted in a new group is not.
+func TestTerminalMatchesReplies(t *testing.T) {
+	group := dingtalktest.Message{MsgID: "m1", Group: true, ConversationID: "cidRelease", SenderID: "manager4220"}
+	direct := dingtalktest.Message{MsgID: "m2", ConversationID: "cidDM", SenderID: "manager4220"}
+	for _, tc := range []struct {
+		m    dingtalktest.Message
+		r    dingtalktest.Reply
+		want bool
+	}{
+		{group, dingtalktest.Reply{Via: dingtalktest.ViaSession, MsgID: "m1", ConversationID: "cidRelease"}, true},
+		{group, dingtalktest.Reply{Via: dingtalktest.ViaSession, MsgID: "m0", ConversationID: "cidRelease"}, false},
+		{group, dingtalktest.Reply{Via: dingtalktest.ViaGroupAPI, ConversationID: "cidRelease", MsgType: "text"}, true},
+		{group, dingtalktest.Reply{Via: dingtalktest.ViaGroupAPI, ConversationID: "cidNew", MsgType: "markdown"}, false},
+		{direct, dingtalktest.Reply{Via: dingtalktest.ViaOTOAPI, UserID: "manager4220"}, true},
+		{direct, dingtalktest.Reply{Via: dingtalktest.ViaGroupAPI, ConversationID: "cidNew", MsgType: "markdown"}, false},
+	} {
+		if got := answers(tc.m, tc.r); got != tc.want {
+			t.Errorf("answers(%+v, %+v) = %v", tc.m, tc.r, got)
+		}
 	}
 }

@@ -27,8 +27,11 @@ import (
 // person would: on a desktop and on a phone-sized viewport it picks who they
 // are, sends /newgroup with two people picked from the @ picker, reads the
 // bot's reply and the new group in the side panel, then flips the
-// permission-error switch and reads the bot's explanation. The page must log
-// no console error. Screenshots go to $DINGBOT_ARTIFACTS (else a temporary
+// permission-error switch and reads the bot's explanation. The new group
+// appears in the chat list with the bot's kickoff message; opening it shows
+// the kickoff rendered from markdown, and in it /addmember, /removemember
+// (with a person picked from the @ picker) and /rename work, the chat list
+// showing the new name. The page must log no console error. Screenshots go to $DINGBOT_ARTIFACTS (else a temporary
 // directory) and /tmp/dingbot-demo-{desktop,phone}.png.
 func TestBrowserDemo(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
@@ -124,6 +127,17 @@ func TestBrowserDemo(t *testing.T) {
 				t.Errorf("mentions sent: %q, want zhangsan,alice01", got)
 			}
 
+			// The bot joins the new group and posts its kickoff there: the group
+			// appears in the chat list, unread, its last message the kickoff's title.
+			newChat := `[data-testid="chat-item"][data-name="发布 4.2"]`
+			b.do(t, "see the new group in the chat list",
+				chromedp.Poll[chromedp.Void](`document.querySelector('`+newChat+` [data-testid="unread"]') !== null`,
+					chromedp.WithPollingTimeout(40*time.Second)))
+			if got := b.eval(t, `document.querySelector('`+newChat+` [data-testid="chat-preview"]').textContent`); got != "dingbot: 发布 4.2" {
+				t.Errorf("the chat list shows the new group's last message as %q, want the kickoff's title", got)
+			}
+			newID := b.eval(t, `document.querySelector('`+newChat+`').dataset.chat`)
+
 			// The new group in the side panel.
 			if vp.phone {
 				shot("chat")
@@ -132,7 +146,7 @@ func TestBrowserDemo(t *testing.T) {
 			card := chromedp.CSS(`[data-testid="group-card"][data-name="发布 4.2"]`)
 			b.do(t, "see the group", chromedp.WaitVisible(card))
 			cardText := b.eval(t, `document.querySelector('[data-testid="group-card"][data-name="发布 4.2"]').innerText`)
-			for _, want := range []string{"created by dingbot", "Bob (bob02)", "张三", "Alice"} {
+			for _, want := range []string{"created by dingbot", "bot joined", "Bob (bob02)", "张三", "Alice", "dingbot (bot)"} {
 				if !strings.Contains(cardText, want) {
 					t.Errorf("group card lacks %q:\n%s", want, cardText)
 				}
@@ -165,6 +179,77 @@ func TestBrowserDemo(t *testing.T) {
 				t.Errorf("error reply shows raw DingTalk output:\n%s", refusal)
 			}
 			shot("permission-error")
+
+			// Open the new group: the kickoff, rendered from markdown, and the bot among the members.
+			b.do(t, "open the new group", chromedp.Click(chromedp.CSS(newChat)))
+			if title := b.eval(t, `document.querySelector('[data-testid="chat-title"]').textContent`); title != "发布 4.2" {
+				t.Fatalf("chat title %q, want 发布 4.2", title)
+			}
+			kickoff := b.botReply(t, 1)
+			for _, want := range []string{"👋 发布 4.2", "Created by Bob (bob02)", "Owner: Bob (bob02)", "Members (3): Bob (bob02), 张三 (zhangsan), Alice (alice01)", "/addmember"} {
+				if !strings.Contains(kickoff, want) {
+					t.Errorf("kickoff lacks %q:\n%s", want, kickoff)
+				}
+			}
+			if strings.Contains(kickoff, "###") || strings.Contains(kickoff, "**") {
+				t.Errorf("kickoff shows raw markdown:\n%s", kickoff)
+			}
+			md := `#messages [data-testid="msg-bot"][data-format="markdown"]`
+			if h := b.eval(t, `document.querySelector('`+md+` [role="heading"]').textContent`); h != "👋 发布 4.2" {
+				t.Errorf("kickoff heading %q", h)
+			}
+			if bold := b.eval(t, `[...document.querySelectorAll('`+md+` strong')].map((e) => e.textContent).join("|")`); bold != "Owner:|Members (3):" {
+				t.Errorf("kickoff bold parts %q", bold)
+			}
+			if fallback := b.eval(t, `String(document.querySelector('`+md+` [data-testid="via"]') !== null)`); fallback != "false" {
+				t.Error("the kickoff is labelled as a reply whose session had expired")
+			}
+			if sub := b.eval(t, `document.getElementById("chat-sub").textContent`); !strings.Contains(sub, "dingbot (bot)") {
+				t.Errorf("the group's members shown as %q, without the bot", sub)
+			}
+			shot("kickoff")
+
+			// /addmember someone outside the group (named: DingTalk only lets you @mention members).
+			b.do(t, "add a member",
+				chromedp.Click(composer),
+				chromedp.SendKeys(composer, `/addmember 李四`+kb.Enter),
+			)
+			if added := b.botReply(t, 2); !strings.Contains(added, "Added 1 to the group: 李四 (lisi).") {
+				t.Errorf("/addmember reply:\n%s", added)
+			}
+			b.do(t, "see the new member",
+				chromedp.Poll[chromedp.Void](`document.getElementById("chat-sub").textContent.includes("李四")`, chromedp.WithPollingTimeout(10*time.Second)))
+
+			// /removemember with a member picked from the @ picker: the mention reaches DingTalk.
+			b.do(t, "remove a member picked from the picker",
+				chromedp.Click(composer),
+				chromedp.SendKeys(composer, `/removemember `),
+				chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
+				chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="zhangsan"]`)),
+				chromedp.SendKeys(composer, kb.Enter),
+			)
+			if removed := b.botReply(t, 3); !strings.Contains(removed, "张三") || !strings.Contains(removed, "Removed") {
+				t.Errorf("/removemember reply:\n%s", removed)
+			}
+			if got := chatMentions(t, url, newID); got != "zhangsan" {
+				t.Errorf("mentions sent in the new group: %q, want zhangsan", got)
+			}
+
+			// /rename: the chat list and the chat's title show the new name.
+			b.do(t, "rename the group",
+				chromedp.Click(composer),
+				chromedp.SendKeys(composer, `/rename "发布 4.3"`+kb.Enter),
+			)
+			if renamed := b.botReply(t, 4); !strings.Contains(renamed, `Renamed the group from "发布 4.2" to "发布 4.3".`) {
+				t.Errorf("/rename reply:\n%s", renamed)
+			}
+			b.do(t, "see the new name in the chat list",
+				chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="chat-item"][data-name="发布 4.3"]') !== null &&
+					document.querySelector('[data-testid="chat-item"][data-name="发布 4.2"]') === null`, chromedp.WithPollingTimeout(10*time.Second)))
+			if title := b.eval(t, `document.querySelector('[data-testid="chat-title"]').textContent`); title != "发布 4.3" {
+				t.Errorf("chat title after /rename: %q", title)
+			}
+			shot("renamed")
 
 			// Nothing overflows sideways, on either viewport.
 			if wide := b.eval(t, `String(document.documentElement.scrollWidth > window.innerWidth)`); wide != "false" {
@@ -368,6 +453,31 @@ func sentMentions(t *testing.T, url string) string {
 		}
 	}
 	return ""
+}
+
+// chatMentions returns the userIds mentioned in the messages sent in chat
+// (a group's openConversationId), as the demo passed them to the fake.
+func chatMentions(t *testing.T, url, chat string) string {
+	t.Helper()
+	var res struct {
+		Messages []struct {
+			Chat     string `json:"chat"`
+			From     string `json:"from"`
+			Mentions []struct {
+				ID string `json:"id"`
+			} `json:"mentions"`
+		} `json:"messages"`
+	}
+	getJSON(t, url+"api/messages?since=0", &res)
+	var ids []string
+	for _, m := range res.Messages {
+		if m.Chat == chat && m.From != "bot" {
+			for _, at := range m.Mentions {
+				ids = append(ids, at.ID)
+			}
+		}
+	}
+	return strings.Join(ids, ",")
 }
 
 // waitSwitch waits until the page's switch reached the server.

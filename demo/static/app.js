@@ -1,6 +1,7 @@
 // dingbot demo page: a DingTalk-like chat against the local fake DingTalk.
 // Plain JavaScript, no dependencies. All text from the server is inserted with
-// textContent, never as HTML.
+// textContent or as text nodes, never as HTML (markdown too: renderMarkdown
+// builds elements around text nodes).
 "use strict";
 
 (function () {
@@ -69,6 +70,8 @@
     if (!ui.me) ui.me = ui.state.me;
     renderWho();
     renderChats();
+    renderHead();
+    renderHints();
     renderSwitches();
     renderGroups();
   }
@@ -87,6 +90,20 @@
     return ui.entries.filter((e) => e.chat === key && e.seq > seen && e.from !== ui.me).length;
   }
 
+  // lastEntry is the latest message of a chat, or undefined.
+  function lastEntry(key) {
+    for (let i = ui.entries.length - 1; i >= 0; i--) if (ui.entries[i].chat === key) return ui.entries[i];
+    return undefined;
+  }
+
+  // preview is what the chat list shows of a message: as in DingTalk, a
+  // markdown message shows its title.
+  function preview(e) {
+    const who = e.from === "bot" ? "dingbot" : e.from === ui.me ? "You" : e.name;
+    const text = e.format === "markdown" && e.title ? e.title : e.text;
+    return who + ": " + (text.split("\n").find((l) => l.trim()) || "").trim();
+  }
+
   function renderChats() {
     const list = $("chat-list");
     list.replaceChildren();
@@ -94,16 +111,23 @@
     const item = (chat, title, sub, kind) => {
       const key = chatKey(chat);
       const n = ui.chat === chat ? 0 : unread(key);
+      const last = lastEntry(key);
       return el("li", {},
         el("button", {
           type: "button", class: "chat-item", "data-testid": "chat-item", "data-chat": chat, "data-name": title,
           "aria-current": ui.chat === chat ? "true" : "false",
           onclick: () => selectChat(chat),
-        }, avatar(title, kind), el("span", { class: "meta" }, el("span", { class: "title", text: title }), el("span", { class: "sub", text: sub })),
-        n ? el("span", { class: "badge", "aria-label": n + " unread", text: String(n) }) : null));
+        }, avatar(title, kind), el("span", { class: "meta" }, el("span", { class: "title", text: title }),
+          el("span", { class: "sub", "data-testid": "chat-preview", text: last ? preview(last) : sub })),
+        n ? el("span", { class: "badge", "data-testid": "unread", "aria-label": n + " unread", text: String(n) }) : null));
     };
     list.append(item("dm", "dingbot", "one-to-one chat with the bot", "bot"));
-    for (const g of myChats()) list.append(item(g.id, g.name, g.members.length + " members · bot installed", "group"));
+    // Groups with the latest message first (as in DingTalk), then the quiet ones.
+    const latest = (g) => (lastEntry(g.id) || { seq: 0 }).seq;
+    const groups = myChats().map((g, i) => ({ g, i })).sort((a, b) => latest(b.g) - latest(a.g) || a.i - b.i);
+    for (const { g } of groups) {
+      list.append(item(g.id, g.name, g.members.length + " members · " + (g.existing ? "bot installed" : "created by dingbot"), "group"));
+    }
   }
 
   function renderSwitches() {
@@ -133,11 +157,13 @@
     const groups = ui.state.groups;
     $("group-count").textContent = "(" + groups.length + ")";
     list.replaceChildren(...groups.map((g) => {
-      const members = el("dd", {}, ...g.members.map((m) => el("span", { class: "chip" + (m.id === g.owner.id ? " owner" : ""), title: m.id, text: m.name })));
+      const members = el("dd", {}, ...g.members.map((m) => el("span", { class: "chip" + (m.id === g.owner.id ? " owner" : ""), title: m.id, text: m.name })),
+        g.bot ? el("span", { class: "chip bot", title: "the app's robot", text: "dingbot (bot)" }) : null);
       const options = g.options.length ? el("dd", {}, ...g.options.map((o) => el("span", { class: "chip", text: o }))) : el("dd", { text: "DingTalk defaults" });
       return el("li", { class: "group-card" + (g.existing ? "" : " new"), "data-testid": "group-card", "data-name": g.name, "data-id": g.id },
         el("h4", {}, el("span", { class: "group-name", text: g.name }),
           el("span", { class: "tag" + (g.existing ? "" : " created"), text: g.existing ? "existing · bot installed" : "created by dingbot" }),
+          !g.existing && g.bot ? el("span", { class: "tag created", "data-testid": "bot-joined", text: "bot joined" }) : null,
           el("span", { class: "tag", text: g.type })),
         el("dl", {},
           el("dt", { text: "Owner" }), el("dd", { "data-testid": "group-owner", text: g.owner.name + " (" + g.owner.id + ")" }),
@@ -157,6 +183,70 @@
     renderChats();
     renderMessages();
     $("composer").focus();
+  }
+
+  function renderHead() {
+    const g = currentGroup();
+    $("chat-title").textContent = ui.chat === "dm" ? "dingbot" : g ? g.name : "";
+    $("chat-sub").textContent = ui.chat === "dm"
+      ? "one-to-one: people are found by alias, mobile or name"
+      : g ? g.members.map((m) => m.name).concat(g.bot ? ["dingbot (bot)"] : []).join(", ") : "";
+  }
+
+  // inline renders one line of markdown: **bold**, *italic*, `code` and
+  // [text](link) (shown as its text); everything else is plain text.
+  function inline(line) {
+    const out = [];
+    const re = /\*\*([^*]+)\*\*|`([^`]+)`|\[([^\]]+)\]\(([^)\s]+)\)|(?<![\w*])\*([^*\s](?:[^*]*[^*\s])?)\*(?![\w*])/g;
+    let at = 0;
+    for (const m of line.matchAll(re)) {
+      if (m.index > at) out.push(document.createTextNode(line.slice(at, m.index)));
+      if (m[1] !== undefined) out.push(el("strong", { text: m[1] }));
+      else if (m[2] !== undefined) out.push(el("code", { text: m[2] }));
+      else if (m[3] !== undefined) out.push(el("span", { class: "md-link", title: m[4], text: m[3] }));
+      else out.push(el("em", { text: m[5] }));
+      at = m.index + m[0].length;
+    }
+    if (at < line.length) out.push(document.createTextNode(line.slice(at)));
+    return out;
+  }
+
+  // renderMarkdown shows DingTalk robot markdown (the kickoff message):
+  // headings, paragraphs, line breaks, lists, quotes and inline emphasis.
+  // It builds elements around text nodes, so no text is ever parsed as HTML.
+  function renderMarkdown(text) {
+    const bubble = el("div", { class: "bubble md", "data-format": "markdown" });
+    let block = null; // the paragraph, list or quote being filled
+    const close = () => { block = null; };
+    for (const raw of text.replace(/\r\n?/g, "\n").split("\n")) {
+      const line = raw.trimEnd();
+      let m;
+      if (!line.trim()) {
+        close();
+      } else if ((m = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*$/.exec(line))) {
+        close();
+        bubble.append(el("div", { class: "md-h md-h" + m[1].length, role: "heading", "aria-level": String(Math.min(m[1].length + 1, 6)) }, ...inline(m[2])));
+      } else if ((m = /^\s*(?:[-*+]|(\d+)[.)])\s+(.*)$/.exec(line))) {
+        const tag = m[1] === undefined ? "ul" : "ol";
+        if (!block || block.tagName.toLowerCase() !== tag) {
+          block = el(tag, { class: "md-list" });
+          bubble.append(block);
+        }
+        block.append(el("li", {}, ...inline(m[2])));
+      } else if ((m = /^\s*>\s?(.*)$/.exec(line))) {
+        if (!block || block.tagName.toLowerCase() !== "blockquote") {
+          block = el("blockquote", { class: "md-quote" });
+          bubble.append(block);
+        } else block.append(el("br"));
+        block.append(...inline(m[1]));
+      } else if (block && block.tagName.toLowerCase() === "p") {
+        block.append(el("br"), ...inline(line));
+      } else {
+        block = el("p", {}, ...inline(line));
+        bubble.append(block);
+      }
+    }
+    return bubble;
   }
 
   // renderText shows the text with each picked @Name highlighted.
@@ -194,10 +284,7 @@
   function renderMessages() {
     const key = chatKey(ui.chat);
     const g = currentGroup();
-    $("chat-title").textContent = ui.chat === "dm" ? "dingbot" : g ? g.name : "";
-    $("chat-sub").textContent = ui.chat === "dm"
-      ? "one-to-one: people are found by alias, mobile or name"
-      : g ? g.members.map((m) => m.name).join(", ") : "";
+    renderHead();
     const list = $("messages");
     const mine = ui.entries.filter((e) => e.chat === key);
     const people = peopleByID();
@@ -205,16 +292,24 @@
       list.replaceChildren(el("li", { class: "empty", "data-testid": "empty" },
         ui.chat === "dm"
           ? "Say /help to the bot. In a one-to-one chat, people are named by alias (@team), mobile or name."
-          : "Mention people with the @ button (as in DingTalk, that fills atUsers), e.g. /newgroup \"发布 4.2\" @张三 @Alice"));
+          : g && !g.existing
+            ? "dingbot created this group and joined it. Try /groupinfo, /addmember, /rename, /owner or /removemember here."
+            : "Mention people with the @ button (as in DingTalk, that fills atUsers), e.g. /newgroup \"发布 4.2\" @张三 @Alice"));
     } else {
       list.replaceChildren(...mine.map((e) => {
         const isBot = e.from === "bot";
         const who = isBot ? "dingbot" : (people.get(e.from) || { name: e.name }).name;
-        const body = el("div", { class: "body" }, el("span", { class: "name", text: who }), renderText(e.text, e.mentions));
-        if (isBot && viaText[e.via]) body.append(el("span", { class: "via fallback", "data-testid": "via", text: viaText[e.via] }));
+        const bubble = isBot && e.format === "markdown" ? renderMarkdown(e.text) : renderText(e.text, e.mentions);
+        const body = el("div", { class: "body" }, el("span", { class: "name", text: who }), bubble);
+        if (isBot && e.format === "markdown") {
+          // Not a reply: the bot posts it on its own (the kickoff), always through the robot API.
+          body.append(el("span", { class: "via", "data-testid": "posted", text: "posted by the bot through the group robot API (markdown)" }));
+        } else if (isBot && viaText[e.via]) {
+          body.append(el("span", { class: "via fallback", "data-testid": "via", text: viaText[e.via] }));
+        }
         return el("li", {
           class: "msg " + (isBot ? "bot" : "user") + (e.from === ui.me ? " mine" : ""),
-          "data-testid": isBot ? "msg-bot" : "msg-user", "data-seq": String(e.seq), "data-via": e.via || null,
+          "data-testid": isBot ? "msg-bot" : "msg-user", "data-seq": String(e.seq), "data-via": e.via || null, "data-format": e.format || null,
         }, avatar(who, isBot ? "bot" : ""), body);
       }));
     }
@@ -225,9 +320,28 @@
     renderHints();
   }
 
+  // lifecycleHints are examples for a group the bot created: someone to add
+  // (not a member: named, since DingTalk only lets you @mention members), a
+  // member to make owner or remove, and a new name.
+  function lifecycleHints(g) {
+    const ids = new Set(g.members.map((m) => m.id));
+    const names = new Map();
+    for (const p of ui.state.people) names.set(p.name, (names.get(p.name) || 0) + 1);
+    const outsider = ui.state.people.find((p) => !ids.has(p.id) && p.visible && names.get(p.name) === 1);
+    const other = g.members.find((m) => m.id !== ui.me && m.id !== g.owner.id) || g.members.find((m) => m.id !== ui.me);
+    const hints = ["/groupinfo"];
+    if (outsider) hints.push("/addmember " + outsider.name);
+    hints.push("/rename \"" + (/\d$/.test(g.name) ? g.name.replace(/\d+$/, (d) => String(Number(d) + 1)) : g.name + " 2") + "\"");
+    if (other) hints.push("/owner @" + other.name, "/removemember @" + other.name);
+    hints.push("/群信息", "/help");
+    return hints;
+  }
+
   function renderHints() {
+    const g = currentGroup();
     const hints = ui.chat === "dm"
       ? ["/help", "/newgroup Standup @team 13800000003 张三", "/newgroup Sync Carol", "/newgroup --template release \"Release 4.3\" --dry-run"]
+      : g && !g.existing ? lifecycleHints(g)
       : ["/newgroup \"发布 4.2\" @张三 @Alice", "/建群 “发布 4.2” @张三 --mute yes", "/newgroup Oncall @Alice --owner @Dave", "/help newgroup"];
     $("hints").replaceChildren(...hints.map((h) => el("button", { type: "button", class: "hint", "data-testid": "hint", onclick: () => useHint(h) , text: h })));
   }
