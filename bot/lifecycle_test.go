@@ -13,6 +13,7 @@ import (
 
 	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/bot"
+	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/dingtalktest"
 )
 
@@ -202,5 +203,22 @@ func TestLifecycleAccessPerCommand(t *testing.T) {
 	}
 	if got := h.say(t, in(g, bob.UserID, "/removemember userid:carol03")); !strings.Contains(got, "Only the group's owner") {
 		t.Errorf("/removemember is not widened: %q", got)
+	}
+}
+
+func TestGroupInfoShowsTheTemplate(t *testing.T) {
+	lang, err := commands.New(commands.Settings{NoKickoff: true, Templates: map[string]commands.Template{"release": {Args: "userid:bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(o *bot.Options) { o.Language = lang })
+	h.wire(t)
+	h.say(t, groupCommand(`/newgroup --template release R1`))
+	g := h.fake.Groups()[0]
+	if got := h.say(t, in(g, alice.UserID, "/groupinfo")); !strings.Contains(got, "\nTemplate: release\n") {
+		t.Errorf("/groupinfo %q lacks the template", got)
+	}
+	if got := h.say(t, in(g, alice.UserID, "/群信息")); !strings.Contains(got, "\n模板：release\n") {
+		t.Errorf("/群信息 %q lacks the template", got)
 	}
 }

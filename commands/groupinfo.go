@@ -68,6 +68,9 @@ func runGroupInfo(ctx context.Context, env Env, plan Plan) Result {
 		c.f(msgGroupInfoMembers, len(g.Members)),
 		c.f(msgGroupInfoCreated, personLabel(l.names, g.Sender), g.CreatedAt.UTC().Format(groupsTimeLayout)),
 	}
+	if g.Template != "" {
+		lines = append(lines, c.f(msgGroupInfoTemplate, g.Template))
+	}
 	if !g.UpdatedAt.IsZero() {
 		lines = append(lines, c.f(msgGroupInfoUpdated, g.UpdatedAt.UTC().Format(groupsTimeLayout)))
 	}
@@ -83,6 +86,7 @@ const (
 	msgGroupInfoCreated
 	msgGroupInfoUpdated
 	msgGroupInfoExtraWord
+	msgGroupInfoTemplate
 	msgGroupInfoTextsEnd
 )
 
@@ -102,6 +106,8 @@ func groupInfoEnglish(id msgID) string {
 		return "Last changed through me on %[1]s"
 	case msgGroupInfoExtraWord:
 		return "/groupinfo takes only options, so I don't know what %[1]q means."
+	case msgGroupInfoTemplate:
+		return "Template: %[1]s"
 	}
 	return ""
 }
@@ -122,6 +128,8 @@ func groupInfoChinese(id msgID) string {
 		return "最近一次通过我修改于 %[1]s"
 	case msgGroupInfoExtraWord:
 		return "/群信息 只接受选项，我不明白 %[1]q 是什么意思。"
+	case msgGroupInfoTemplate:
+		return "模板：%[1]s"
 	}
 	return ""
 }

@@ -43,7 +43,7 @@ func runNewGroup(ctx context.Context, env Env, plan Plan) Result {
 	group := &store.Group{
 		MsgID: msg.MsgID, OpenConversationID: resp.OpenConversationID, ChatID: resp.ChatID,
 		Name: req.Name, Owner: req.Owner, Members: cg.Request.UserIDs, Sender: msg.SenderStaffID,
-		ConversationID: msg.ConversationID, CreatedAt: env.Now(),
+		ConversationID: msg.ConversationID, CreatedAt: env.Now(), Template: cg.Template,
 	}
 	var notAdded []string
 	if len(rest) > 0 {

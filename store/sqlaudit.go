@@ -19,9 +19,9 @@ func insertGroup(g Group) (statement, error) {
 		return statement{}, err
 	}
 	return statement{`INSERT INTO groups
-		(msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (msg_id) DO NOTHING`,
-		[]any{g.MsgID, g.OpenConversationID, g.ChatID, g.Name, g.Owner, mj, g.Sender, g.ConversationID, ms(g.CreatedAt)}}, nil
+		(msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at, template)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (msg_id) DO NOTHING`,
+		[]any{g.MsgID, g.OpenConversationID, g.ChatID, g.Name, g.Owner, mj, g.Sender, g.ConversationID, ms(g.CreatedAt), g.Template}}, nil
 }
 
 // membersJSON is the stored form of a member list: a JSON array, [] for nil.
@@ -70,7 +70,7 @@ func (s *sqlStore) record(ctx context.Context, op string, st statement, err erro
 	return opErr(op, err)
 }
 
-const groupCols = `msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at, updated_at`
+const groupCols = `msg_id, open_conversation_id, chatid, name, owner, members, sender, conversation_id, created_at, updated_at, template`
 
 // scanGroup reads one row of groupCols.
 func scanGroup(scan func(dest ...any) error) (Group, error) {
@@ -80,7 +80,7 @@ func scanGroup(scan func(dest ...any) error) (Group, error) {
 		created, updated int64
 	)
 	if err := scan(&g.MsgID, &g.OpenConversationID, &g.ChatID, &g.Name, &g.Owner, &members, &g.Sender, &g.ConversationID,
-		&created, &updated); err != nil {
+		&created, &updated, &g.Template); err != nil {
 		return Group{}, err
 	}
 	if err := json.Unmarshal([]byte(members), &g.Members); err != nil {

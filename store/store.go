@@ -79,6 +79,8 @@ type Group struct {
 	// UpdatedAt is when UpdateGroup last stored the group's name, owner and
 	// members; zero until the first update (RecordGroup ignores it).
 	UpdatedAt time.Time
+	// Template is the /newgroup template the group was made with, or "".
+	Template string
 }
 
 // GroupFilter selects audit records of created groups.

@@ -18,6 +18,7 @@
 -- index backwards, without sorting.
 
 ALTER TABLE groups ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE groups ADD COLUMN template TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN change TEXT NOT NULL DEFAULT '';
 
 CREATE INDEX groups_open_conversation_id ON groups (open_conversation_id, created_at, msg_id);
