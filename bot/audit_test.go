@@ -137,11 +137,11 @@ func TestGroupsListsTheSendersGroupsPaged(t *testing.T) {
 	if lines[0] != "Groups you created through me (page 1 of 2, 12 in all):" {
 		t.Errorf("page 1 title = %q", lines[0])
 	}
-	if !strings.HasPrefix(lines[1], `1. "Newest", 2 members, created `) || !strings.HasSuffix(lines[1], " UTC") ||
+	if !strings.HasPrefix(lines[1], `1. "Newest", 2 members, owner alice, created `) || !strings.HasSuffix(lines[1], " UTC") ||
 		lines[2] != "   openConversationId: "+newest.OpenConversationID {
 		t.Errorf("page 1 starts with %q / %q, want the group just created", lines[1], lines[2])
 	}
-	if !strings.HasPrefix(lines[3], `2. "Old 1", 3 members, created `) || !strings.HasPrefix(lines[19], `10. "Old 9",`) {
+	if !strings.HasPrefix(lines[3], `2. "Old 1", 3 members, owner alice, created `) || !strings.HasPrefix(lines[19], `10. "Old 9",`) {
 		t.Errorf("page 1 is not newest first:\n%s", page1)
 	}
 	if last := lines[len(lines)-1]; last != "More: /groups --page 2" || len(lines) != 22 {
@@ -166,7 +166,7 @@ func TestGroupsListsTheSendersGroupsPaged(t *testing.T) {
 	}
 	all := h.say(t, dingtalktest.Message{Text: "/groups --all --page 2", SenderID: carol.UserID})
 	if !strings.HasPrefix(all, "Groups created through me by everyone (page 2 of 2, 15 in all):\n11. ") ||
-		!strings.Contains(all, `"Bob 1", 3 members, created `) || !strings.Contains(all, " by bob\n") {
+		!strings.Contains(all, `"Bob 1", 3 members, owner bob, created `) || !strings.Contains(all, " by bob\n") {
 		t.Errorf("/groups --all --page 2 from an admin =\n%s", all)
 	}
 	if got := h.say(t, dingtalktest.Message{Text: "/groups", SenderID: carol.UserID}); !strings.HasPrefix(got, "You haven't created any groups") {

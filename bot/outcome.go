@@ -62,13 +62,13 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 		}
 		return
 	}
-	if len(followUps) > 0 {
-		b.wake() // a worker takes them through Next
-	}
 	command := b.metricCommand(msg)
 	b.metrics.command(command, r.outcome)
 	item.State, item.Reply = r.state, reply
 	b.post(item, msg) // Finish marked the reply as being sent
+	if len(followUps) > 0 {
+		b.wake() // a worker takes them through Next, normally after the reply above
+	}
 	received := msg.ReceivedAt
 	if received.IsZero() {
 		received = item.ReceivedAt

@@ -92,7 +92,7 @@ func runGroups(ctx context.Context, env Env, plan Plan) Result {
 	page := GroupsPage{Total: total}
 	for _, g := range groups {
 		page.Groups = append(page.Groups, GroupSummary{Name: g.Name, OpenConversationID: g.OpenConversationID,
-			Creator: g.Sender, Members: len(g.Members), CreatedAt: g.CreatedAt})
+			Creator: g.Sender, Owner: g.Owner, Members: len(g.Members), CreatedAt: g.CreatedAt})
 	}
 	return Result{Reply: l.groupsReply(lg, page), Outcome: OutcomeAnswered}
 }
@@ -138,6 +138,8 @@ type GroupSummary struct {
 	OpenConversationID string
 	// Creator is the userId of whoever typed the /newgroup (shown with --all).
 	Creator string
+	// Owner is the group's current owner, as far as the bot knows.
+	Owner string
 	// Members is how many people the group was created with.
 	Members int
 	// CreatedAt is when the group was created.
@@ -229,9 +231,17 @@ func (l *Language) groupsReply(lg *ListGroups, page GroupsPage) Reply {
 		when := g.CreatedAt.UTC().Format(groupsTimeLayout)
 		name := sanitizeName(g.Name)
 		if lg.All {
-			lines = append(lines, c.f(msgGroupsItemBy, n, name, g.Members, when, personLabel(l.names, g.Creator)))
+			id := msgGroupsItemBy
+			if g.Owner != "" {
+				id = msgGroupsItemOwnerBy
+			}
+			lines = append(lines, c.f(id, n, name, g.Members, when, personLabel(l.names, g.Creator), personLabel(l.names, g.Owner)))
 		} else {
-			lines = append(lines, c.f(msgGroupsItem, n, name, g.Members, when))
+			id := msgGroupsItem
+			if g.Owner != "" {
+				id = msgGroupsItemOwner
+			}
+			lines = append(lines, c.f(id, n, name, g.Members, when, personLabel(l.names, g.Owner)))
 		}
 		lines = append(lines, "   "+c.f(msgCreatedOpenConversationID, g.OpenConversationID))
 	}
@@ -291,6 +301,8 @@ const (
 	msgGroupsTitleAll
 	msgGroupsItem
 	msgGroupsItemBy
+	msgGroupsItemOwner
+	msgGroupsItemOwnerBy
 	msgGroupsNextPage
 	msgGroupsNone
 	msgGroupsNoneAll
@@ -325,6 +337,10 @@ func groupsEnglishText(id msgID) string {
 		return "%[1]d. %[2]q, %[3]d members, created %[4]s"
 	case msgGroupsItemBy:
 		return "%[1]d. %[2]q, %[3]d members, created %[4]s by %[5]s"
+	case msgGroupsItemOwner:
+		return "%[1]d. %[2]q, %[3]d members, owner %[5]s, created %[4]s"
+	case msgGroupsItemOwnerBy:
+		return "%[1]d. %[2]q, %[3]d members, owner %[6]s, created %[4]s by %[5]s"
 	case msgGroupsNextPage:
 		return "More: %[1]s"
 	case msgGroupsNone:
@@ -368,6 +384,10 @@ func groupsChineseText(id msgID) string {
 		return "%[1]d. “%[2]s”，%[3]d 人，创建于 %[4]s"
 	case msgGroupsItemBy:
 		return "%[1]d. “%[2]s”，%[3]d 人，由 %[5]s 创建于 %[4]s"
+	case msgGroupsItemOwner:
+		return "%[1]d. “%[2]s”，%[3]d 人，群主 %[5]s，创建于 %[4]s"
+	case msgGroupsItemOwnerBy:
+		return "%[1]d. “%[2]s”，%[3]d 人，群主 %[6]s，由 %[5]s 创建于 %[4]s"
 	case msgGroupsNextPage:
 		return "下一页：%[1]s"
 	case msgGroupsNone:

@@ -61,7 +61,7 @@ func TestAuditAndGroupsOnBothEngines(t *testing.T) {
 			}
 			list := w.say(t, directMsg("/groups")).Text
 			// The bot stamps the group with its own clock: only the format is checked.
-			if !strings.HasPrefix(list, "Groups you created through me (page 1 of 1, 1 in all):\n1. \"Release 4.2\", 3 members, created 20") ||
+			if !strings.HasPrefix(list, "Groups you created through me (page 1 of 1, 1 in all):\n1. \"Release 4.2\", 3 members, owner lead01, created 20") ||
 				strings.Count(list, "\n") != 2 || !strings.Contains(list, " UTC\n") {
 				t.Errorf("/groups =\n%s", list)
 			}
