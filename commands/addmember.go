@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+
+	"github.com/dingbot/dingbot/store"
 )
 
 // AddMemberCommand is /addmember PEOPLE… (/加人): adds people to a group
@@ -10,10 +12,10 @@ import (
 func AddMemberCommand() Command {
 	return Command{
 		Name:   cmdAddMember,
-		Define: addMemberDefinition,
+		Define: addMemberSpec().define,
 		Texts:  Texts{First: msgAddMemberSummary, Last: msgAddMemberTextsEnd, English: addMemberEnglish, Chinese: addMemberChinese},
 		Handle: func(l *Language, req *Request) (Action, error) { return l.membersRequest(req) },
-		Run:    runAddMember,
+		Run:    runManaged(hasPeople, nil, addMembers),
 	}
 }
 
@@ -22,21 +24,14 @@ const (
 	cmdAddMemberZh = "加人"
 )
 
-func addMemberDefinition(c catalogue, _ *Language) Definition {
-	d := Definition{
-		Name:        cmdAddMember,
-		Aliases:     []string{"add", cmdAddMemberZh},
-		Summary:     c.f(msgAddMemberSummary),
-		Usage:       c.f(msgMembersUsage),
-		Description: c.f(msgAddMemberDescription),
-		Examples:    []string{"/addmember @carol 13800000000", "/addmember userid:carol03 --group cidX8k...=="},
-		Options:     []Option{groupOption(c), helpOption(c)},
+// addMemberSpec is what /addmember's definition says.
+func addMemberSpec() manageSpec {
+	return manageSpec{
+		name: cmdAddMember, zh: cmdAddMemberZh, aliases: []string{"add"},
+		summary: msgAddMemberSummary, usage: msgMembersUsage, description: msgAddMemberDescription,
+		examples:   []string{"/addmember @carol 13800000000", "/addmember userid:carol03 --group cidX8k...=="},
+		examplesZh: []string{"/加人 @王五 13800000000", "/加人 userid:carol03 --group cidX8k...=="},
 	}
-	if c.lang == Chinese {
-		d.shown = cmdAddMemberZh
-		d.Examples = []string{"/加人 @王五 13800000000", "/加人 userid:carol03 --group cidX8k...=="}
-	}
-	return d
 }
 
 // membersRequest is the plan of /addmember and /removemember: the group and
@@ -53,20 +48,11 @@ func (l *Language) membersRequest(req *Request) (Action, error) {
 	return Action{Plan: m}, nil
 }
 
-func runAddMember(ctx context.Context, env Env, plan Plan) Result {
-	l := env.Language()
-	m, ok := plan.(*ManageGroup)
-	if !ok || m == nil || len(m.UserIDs) == 0 {
-		return Result{Reply: Reply{Text: l.cat(l.defaultLang).f(msgInternal)}, Outcome: OutcomeInternal}
-	}
-	g, refused := manageTarget(ctx, env, m, true)
-	if refused != nil {
-		return *refused
-	}
-	c := l.cat(l.replyLang(m.Lang))
+// addMembers adds the people named who are not members yet.
+func addMembers(ctx context.Context, env Env, m *ManageGroup, g *store.Group, c catalogue) Result {
 	add := without(m.UserIDs, g.Members)
 	if len(add) == 0 {
-		return Result{Reply: Reply{Text: c.f(msgAddMemberNone, c.list(labels(l, m.Names, m.UserIDs), msgAnd))}, Outcome: OutcomeAnswered}
+		return Result{Reply: Reply{Text: c.f(msgAddMemberNone, c.list(labels(m.Names, m.UserIDs), msgAnd))}, Outcome: OutcomeAnswered}
 	}
 	return changeMembers(ctx, env, m, g, add, true, msgAddMemberDone, msgAddMemberPartly)
 }

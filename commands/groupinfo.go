@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"strings"
+
+	"github.com/dingbot/dingbot/store"
 )
 
 // GroupInfoCommand is /groupinfo (/群信息): what dingbot knows of a group it
@@ -12,7 +14,7 @@ import (
 func GroupInfoCommand() Command {
 	return Command{
 		Name:   cmdGroupInfo,
-		Define: groupInfoDefinition,
+		Define: groupInfoSpec().define,
 		Texts:  Texts{First: msgGroupInfoSummary, Last: msgGroupInfoTextsEnd, English: groupInfoEnglish, Chinese: groupInfoChinese},
 		Handle: func(l *Language, req *Request) (Action, error) {
 			if pos := req.Positionals(); len(pos) > 0 {
@@ -24,7 +26,8 @@ func GroupInfoCommand() Command {
 			}
 			return Action{Plan: m}, nil
 		},
-		Run: runGroupInfo,
+		// Anyone in the group may ask; from elsewhere only those who may manage it.
+		Run: runManaged(nil, func(env Env, m *ManageGroup) bool { return m.Target != env.Message().ConversationID }, groupInfo),
 	}
 }
 
@@ -33,35 +36,19 @@ const (
 	cmdGroupInfoZh = "群信息"
 )
 
-func groupInfoDefinition(c catalogue, _ *Language) Definition {
-	d := Definition{
-		Name:        cmdGroupInfo,
-		Aliases:     []string{cmdGroupInfoZh},
-		Summary:     c.f(msgGroupInfoSummary),
-		Usage:       "[--group ID]",
-		Description: c.f(msgGroupInfoDescription),
-		Examples:    []string{"/groupinfo", "/groupinfo --group cidX8k...=="},
-		Options:     []Option{groupOption(c), helpOption(c)},
+// groupInfoSpec is what /groupinfo's definition says.
+func groupInfoSpec() manageSpec {
+	return manageSpec{
+		name: cmdGroupInfo, zh: cmdGroupInfoZh, summary: msgGroupInfoSummary, description: msgGroupInfoDescription,
+		plainUsage: "[--group ID]",
+		examples:   []string{"/groupinfo", "/groupinfo --group cidX8k...=="},
+		examplesZh: []string{"/群信息", "/群信息 --group cidX8k...=="},
 	}
-	if c.lang == Chinese {
-		d.shown = cmdGroupInfoZh
-		d.Examples = []string{"/群信息", "/群信息 --group cidX8k...=="}
-	}
-	return d
 }
 
-func runGroupInfo(ctx context.Context, env Env, plan Plan) Result {
+// groupInfo answers /groupinfo from the store.
+func groupInfo(_ context.Context, env Env, m *ManageGroup, g *store.Group, c catalogue) Result {
 	l := env.Language()
-	m, ok := plan.(*ManageGroup)
-	if !ok || m == nil {
-		return Result{Reply: Reply{Text: l.cat(l.defaultLang).f(msgInternal)}, Outcome: OutcomeInternal}
-	}
-	fromElsewhere := m.Target != env.Message().ConversationID
-	g, refused := manageTarget(ctx, env, m, fromElsewhere)
-	if refused != nil {
-		return *refused
-	}
-	c := l.cat(l.replyLang(m.Lang))
 	lines := []string{
 		c.f(msgGroupInfoTitle, sanitizeName(g.Name)),
 		c.f(msgCreatedOwner, personLabel(l.names, g.Owner)),

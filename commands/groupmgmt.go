@@ -28,6 +28,63 @@ func groupOption(c catalogue) Option {
 		Summary: c.f(msgManageOptGroup), Example: "--group cidX8k...=="}
 }
 
+// manageSpec is what differs between the definitions of the management
+// commands; each takes --group and --help, and shows its Chinese name in
+// Chinese help.
+type manageSpec struct {
+	name, zh             string
+	aliases              []string // other names besides zh
+	summary, description msgID
+	usage                msgID  // the arguments, unless plainUsage is set
+	plainUsage           string // arguments that need no translation
+	examples, examplesZh []string
+}
+
+// define is the command's Definition with texts from c.
+func (s manageSpec) define(c catalogue, _ *Language) Definition {
+	d := Definition{
+		Name:        s.name,
+		Aliases:     append(append([]string(nil), s.aliases...), s.zh),
+		Summary:     c.f(s.summary),
+		Usage:       s.plainUsage,
+		Description: c.f(s.description),
+		Examples:    s.examples,
+		Options:     []Option{groupOption(c), helpOption(c)},
+	}
+	if s.plainUsage == "" {
+		d.Usage = c.f(s.usage)
+	}
+	if c.lang == Chinese {
+		d.shown = s.zh
+		d.Examples = s.examplesZh
+	}
+	return d
+}
+
+// managed is the part of a management command's Run that differs: it gets
+// the plan and the group after the checks every one of them makes, and the
+// catalogue of the reply's language.
+type managed func(ctx context.Context, env Env, m *ManageGroup, g *store.Group, c catalogue) Result
+
+// runManaged is the Run of a management command: the plan must be a
+// *ManageGroup that valid accepts (nil: any), the group one the bot created,
+// and, unless anyone may (a nil mustManage means nobody else may), the sender
+// one who may manage it; then run does the rest.
+func runManaged(valid func(*ManageGroup) bool, mustManage func(Env, *ManageGroup) bool, run managed) func(context.Context, Env, Plan) Result {
+	return func(ctx context.Context, env Env, plan Plan) Result {
+		l := env.Language()
+		m, ok := plan.(*ManageGroup)
+		if !ok || m == nil || (valid != nil && !valid(m)) {
+			return Result{Reply: Reply{Text: l.cat(l.defaultLang).f(msgInternal)}, Outcome: OutcomeInternal}
+		}
+		g, refused := manageTarget(ctx, env, m, mustManage == nil || mustManage(env, m))
+		if refused != nil {
+			return *refused
+		}
+		return run(ctx, env, m, g, l.cat(l.replyLang(m.Lang)))
+	}
+}
+
 // ManageGroup is the plan of a command that changes or shows a group
 // dingbot created.
 type ManageGroup struct {
@@ -204,13 +261,11 @@ func manageFailed(l *Language, m *ManageGroup, err error) Result {
 }
 
 // labels names user IDs for a reply: "Name (id)" where a name is known.
-func labels(l *Language, names map[string]string, ids []string) []string {
+// The names of people a command named already prefer the configuration's
+// (resolvePeople and resolveLookups put those in).
+func labels(names map[string]string, ids []string) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		if n, ok := l.names[id]; ok {
-			out[i] = personLabel(map[string]string{id: n}, id)
-			continue
-		}
 		out[i] = personLabel(names, id)
 	}
 	return out
@@ -240,14 +295,14 @@ func changeMembers(ctx context.Context, env Env, m *ManageGroup, g *store.Group,
 		if err := updateGroup(ctx, env, m, g, req, after); err != nil {
 			r := manageFailed(l, m, err)
 			if len(changed) > 0 {
-				r.Reply.Text = c.f(partly, c.list(labels(l, m.Names, changed), msgAnd)) + "\n" + r.Reply.Text
+				r.Reply.Text = c.f(partly, c.list(labels(m.Names, changed), msgAnd)) + "\n" + r.Reply.Text
 				r.Outcome, r.Change = OutcomeChanged, change()
 			}
 			return r
 		}
 		changed = append(changed, part...)
 	}
-	return Result{Reply: Reply{Text: c.f(done, len(changed), c.list(labels(l, m.Names, changed), msgAnd))},
+	return Result{Reply: Reply{Text: c.f(done, len(changed), c.list(labels(m.Names, changed), msgAnd))},
 		Outcome: OutcomeChanged, Change: change()}
 }
 
@@ -259,6 +314,9 @@ func shownCommand(l *Language, lang Lang, name string) string {
 	}
 	return "/" + name
 }
+
+// hasPeople accepts a plan that names at least one person.
+func hasPeople(m *ManageGroup) bool { return len(m.UserIDs) > 0 }
 
 // chunks splits ids into calls of at most MaxMembers.
 func chunks(ids []string) [][]string {

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/dingbot/dingbot/dingclient"
+	"github.com/dingbot/dingbot/store"
 )
 
 // OwnerCommand is /owner PERSON (/转让群主): hands a group dingbot created to
@@ -12,7 +13,7 @@ import (
 func OwnerCommand() Command {
 	return Command{
 		Name:   cmdOwner,
-		Define: ownerDefinition,
+		Define: ownerSpec().define,
 		Texts:  Texts{First: msgOwnerSummary, Last: msgOwnerTextsEnd, English: ownerEnglish, Chinese: ownerChinese},
 		Handle: func(l *Language, req *Request) (Action, error) {
 			pos := req.Positionals()
@@ -28,7 +29,7 @@ func OwnerCommand() Command {
 			}
 			return Action{Plan: m}, nil
 		},
-		Run: runOwner,
+		Run: runManaged(func(m *ManageGroup) bool { return len(m.UserIDs) == 1 }, nil, changeOwner),
 	}
 }
 
@@ -37,36 +38,21 @@ const (
 	cmdOwnerZh = "转让群主"
 )
 
-func ownerDefinition(c catalogue, _ *Language) Definition {
-	d := Definition{
-		Name:        cmdOwner,
-		Aliases:     []string{"transfer", cmdOwnerZh},
-		Summary:     c.f(msgOwnerSummary),
-		Usage:       c.f(msgOwnerUsage),
-		Description: c.f(msgOwnerDescription),
-		Examples:    []string{"/owner @bob", "/owner userid:bob02 --group cidX8k...=="},
-		Options:     []Option{groupOption(c), helpOption(c)},
+// ownerSpec is what /owner's definition says.
+func ownerSpec() manageSpec {
+	return manageSpec{
+		name: cmdOwner, zh: cmdOwnerZh, aliases: []string{"transfer"},
+		summary: msgOwnerSummary, usage: msgOwnerUsage, description: msgOwnerDescription,
+		examples:   []string{"/owner @bob", "/owner userid:bob02 --group cidX8k...=="},
+		examplesZh: []string{"/转让群主 @李四", "/转让群主 userid:bob02 --group cidX8k...=="},
 	}
-	if c.lang == Chinese {
-		d.shown = cmdOwnerZh
-		d.Examples = []string{"/转让群主 @李四", "/转让群主 userid:bob02 --group cidX8k...=="}
-	}
-	return d
 }
 
-func runOwner(ctx context.Context, env Env, plan Plan) Result {
+// changeOwner hands the group to the one person named.
+func changeOwner(ctx context.Context, env Env, m *ManageGroup, g *store.Group, c catalogue) Result {
 	l := env.Language()
-	m, ok := plan.(*ManageGroup)
-	if !ok || m == nil || len(m.UserIDs) != 1 {
-		return Result{Reply: Reply{Text: l.cat(l.defaultLang).f(msgInternal)}, Outcome: OutcomeInternal}
-	}
-	g, refused := manageTarget(ctx, env, m, true)
-	if refused != nil {
-		return *refused
-	}
-	c := l.cat(l.replyLang(m.Lang))
 	id := m.UserIDs[0]
-	who := labels(l, m.Names, []string{id})[0]
+	who := personLabel(m.Names, id)
 	switch {
 	case id == g.Owner:
 		return Result{Reply: Reply{Text: c.f(msgOwnerAlready, who)}, Outcome: OutcomeAnswered}

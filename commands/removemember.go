@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"slices"
+
+	"github.com/dingbot/dingbot/store"
 )
 
 // RemoveMemberCommand is /removemember PEOPLE… (/移除成员): removes people
@@ -11,10 +13,10 @@ import (
 func RemoveMemberCommand() Command {
 	return Command{
 		Name:   cmdRemoveMember,
-		Define: removeMemberDefinition,
+		Define: removeMemberSpec().define,
 		Texts:  Texts{First: msgRemoveMemberSummary, Last: msgRemoveMemberTextsEnd, English: removeMemberEnglish, Chinese: removeMemberChinese},
 		Handle: func(l *Language, req *Request) (Action, error) { return l.membersRequest(req) },
-		Run:    runRemoveMember,
+		Run:    runManaged(hasPeople, nil, removeMembers),
 	}
 }
 
@@ -23,36 +25,21 @@ const (
 	cmdRemoveMemberZh = "移除成员"
 )
 
-func removeMemberDefinition(c catalogue, _ *Language) Definition {
-	d := Definition{
-		Name:        cmdRemoveMember,
-		Aliases:     []string{"remove", cmdRemoveMemberZh},
-		Summary:     c.f(msgRemoveMemberSummary),
-		Usage:       c.f(msgMembersUsage),
-		Description: c.f(msgRemoveMemberDescription),
-		Examples:    []string{"/removemember @carol", "/removemember userid:carol03 --group cidX8k...=="},
-		Options:     []Option{groupOption(c), helpOption(c)},
+// removeMemberSpec is what /removemember's definition says.
+func removeMemberSpec() manageSpec {
+	return manageSpec{
+		name: cmdRemoveMember, zh: cmdRemoveMemberZh, aliases: []string{"remove"},
+		summary: msgRemoveMemberSummary, usage: msgMembersUsage, description: msgRemoveMemberDescription,
+		examples:   []string{"/removemember @carol", "/removemember userid:carol03 --group cidX8k...=="},
+		examplesZh: []string{"/移除成员 @王五", "/移除成员 userid:carol03 --group cidX8k...=="},
 	}
-	if c.lang == Chinese {
-		d.shown = cmdRemoveMemberZh
-		d.Examples = []string{"/移除成员 @王五", "/移除成员 userid:carol03 --group cidX8k...=="}
-	}
-	return d
 }
 
-func runRemoveMember(ctx context.Context, env Env, plan Plan) Result {
+// removeMembers removes the people named, never the owner.
+func removeMembers(ctx context.Context, env Env, m *ManageGroup, g *store.Group, c catalogue) Result {
 	l := env.Language()
-	m, ok := plan.(*ManageGroup)
-	if !ok || m == nil || len(m.UserIDs) == 0 {
-		return Result{Reply: Reply{Text: l.cat(l.defaultLang).f(msgInternal)}, Outcome: OutcomeInternal}
-	}
-	g, refused := manageTarget(ctx, env, m, true)
-	if refused != nil {
-		return *refused
-	}
-	c := l.cat(l.replyLang(m.Lang))
 	if slices.Contains(m.UserIDs, g.Owner) {
-		who := labels(l, m.Names, []string{g.Owner})[0]
+		who := personLabel(m.Names, g.Owner)
 		return Result{Reply: Reply{Text: c.f(msgRemoveOwner, who, shownCommand(l, m.Lang, cmdOwner))}, Outcome: OutcomeAnswered}
 	}
 	return changeMembers(ctx, env, m, g, m.UserIDs, false, msgRemoveMemberDone, msgRemoveMemberPartly)

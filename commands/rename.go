@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/dingbot/dingbot/dingclient"
+	"github.com/dingbot/dingbot/store"
 )
 
 // RenameCommand is /rename NAME (/改名): renames a group dingbot created
@@ -13,7 +14,7 @@ import (
 func RenameCommand() Command {
 	return Command{
 		Name:   cmdRename,
-		Define: renameDefinition,
+		Define: renameSpec().define,
 		Texts:  Texts{First: msgRenameSummary, Last: msgRenameTextsEnd, English: renameEnglish, Chinese: renameChinese},
 		Handle: func(l *Language, req *Request) (Action, error) {
 			pos := req.Positionals()
@@ -34,7 +35,7 @@ func RenameCommand() Command {
 			m.Name = name
 			return Action{Plan: m}, nil
 		},
-		Run: runRename,
+		Run: runManaged(func(m *ManageGroup) bool { return m.Name != "" }, nil, rename),
 	}
 }
 
@@ -43,34 +44,18 @@ const (
 	cmdRenameZh = "改名"
 )
 
-func renameDefinition(c catalogue, _ *Language) Definition {
-	d := Definition{
-		Name:        cmdRename,
-		Aliases:     []string{cmdRenameZh},
-		Summary:     c.f(msgRenameSummary),
-		Usage:       c.f(msgRenameUsage),
-		Description: c.f(msgRenameDescription),
-		Examples:    []string{`/rename "Release 4.2 hotfix"`, `/rename "Release 4.2 hotfix" --group cidX8k...==`},
-		Options:     []Option{groupOption(c), helpOption(c)},
+// renameSpec is what /rename's definition says.
+func renameSpec() manageSpec {
+	return manageSpec{
+		name: cmdRename, zh: cmdRenameZh, summary: msgRenameSummary, usage: msgRenameUsage, description: msgRenameDescription,
+		examples:   []string{`/rename "Release 4.2 hotfix"`, `/rename "Release 4.2 hotfix" --group cidX8k...==`},
+		examplesZh: []string{`/改名 "发布 4.2 热修复"`, `/改名 "发布 4.2 热修复" --group cidX8k...==`},
 	}
-	if c.lang == Chinese {
-		d.shown = cmdRenameZh
-		d.Examples = []string{`/改名 "发布 4.2 热修复"`, `/改名 "发布 4.2 热修复" --group cidX8k...==`}
-	}
-	return d
 }
 
-func runRename(ctx context.Context, env Env, plan Plan) Result {
+// rename renames the group.
+func rename(ctx context.Context, env Env, m *ManageGroup, g *store.Group, c catalogue) Result {
 	l := env.Language()
-	m, ok := plan.(*ManageGroup)
-	if !ok || m == nil || m.Name == "" {
-		return Result{Reply: Reply{Text: l.cat(l.defaultLang).f(msgInternal)}, Outcome: OutcomeInternal}
-	}
-	g, refused := manageTarget(ctx, env, m, true)
-	if refused != nil {
-		return *refused
-	}
-	c := l.cat(l.replyLang(m.Lang))
 	if g.Name == m.Name {
 		return Result{Reply: Reply{Text: c.f(msgRenameSame, m.Name)}, Outcome: OutcomeAnswered}
 	}
