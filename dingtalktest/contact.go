@@ -221,6 +221,22 @@ func writeScripted(w http.ResponseWriter, sr *Response) {
 	writeAPIError(w, sr.Status, sr.Code, sr.Message)
 }
 
+// handleScriptable is the handler of an authenticated, recorded and
+// scriptable call of path (see serveScriptable), processed by process.
+func (s *Server) handleScriptable(path string, process func([]byte) (apiResult, any)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		call := CallRecord{Path: path, Header: r.Header.Clone(), At: time.Now(), TokenInQuery: r.URL.Query().Has("access_token")}
+		defer func() { s.addCall(call) }()
+		body, status, code, ok := s.authorize(w, r)
+		call.Raw = body
+		if !ok {
+			call.Status, call.Code, call.Reason = status, code, "rejected before validation"
+			return
+		}
+		s.serveScriptable(w, r, &call, body, process)
+	}
+}
+
 // serveScriptable answers an authenticated call of call.Path: with the queued
 // FailNext response, if any (processing the call first when CreateAnyway),
 // else with process's outcome, whose success body is okBody. It fills call's

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Paths of the robot endpoints, as passed to Calls, LookupCalls and FailNext.
@@ -41,16 +40,8 @@ func (s *Server) RobotInGroup(openConversationID string) bool {
 // succeeds and changes nothing (DingTalk's answer is not documented).
 // Calls are recorded (Calls(PathConversationRobots)) and scriptable
 // (FailNext(PathConversationRobots, …)).
-func (s *Server) handleAddRobot(w http.ResponseWriter, r *http.Request) {
-	call := CallRecord{Path: PathConversationRobots, Header: r.Header.Clone(), At: time.Now(), TokenInQuery: r.URL.Query().Has("access_token")}
-	defer func() { s.addCall(call) }()
-	body, status, code, ok := s.authorize(w, r)
-	call.Raw = body
-	if !ok {
-		call.Status, call.Code, call.Reason = status, code, "rejected before validation"
-		return
-	}
-	s.serveScriptable(w, r, &call, body, s.addRobot)
+func (s *Server) handleAddRobot() http.HandlerFunc {
+	return s.handleScriptable(PathConversationRobots, s.addRobot)
 }
 
 // decodeAddRobot decodes an add-robot body strictly and returns its

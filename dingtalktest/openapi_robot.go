@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // parseMsgParam validates msgKey/msgParam of the robot send APIs and returns the
@@ -54,16 +53,8 @@ func parseMsgParam(msgKey, msgParam string) (msgType, title, text string, status
 // (Calls(PathRobotGroupSend)) and scriptable (FailNext(PathRobotGroupSend, …));
 // every message posted is a Reply with Via ViaGroupAPI.
 // DingTalk docs: https://open.dingtalk.com/document/development/the-robot-sends-a-group-message
-func (s *Server) handleGroupSend(w http.ResponseWriter, r *http.Request) {
-	call := CallRecord{Path: PathRobotGroupSend, Header: r.Header.Clone(), At: time.Now(), TokenInQuery: r.URL.Query().Has("access_token")}
-	defer func() { s.addCall(call) }()
-	body, status, code, ok := s.authorize(w, r)
-	call.Raw = body
-	if !ok {
-		call.Status, call.Code, call.Reason = status, code, "rejected before validation"
-		return
-	}
-	s.serveScriptable(w, r, &call, body, s.groupSend)
+func (s *Server) handleGroupSend() http.HandlerFunc {
+	return s.handleScriptable(PathRobotGroupSend, s.groupSend)
 }
 
 // groupSend validates a group-send body like DingTalk and, if valid, posts the message.
