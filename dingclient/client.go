@@ -172,6 +172,7 @@ type Config struct {
 type Client struct {
 	apiURL       string
 	oapiURL      string
+	session      sessionURL // the session webhooks' URL, from oapiURL
 	clientID     string
 	clientSecret string
 	robotCode    string
@@ -225,6 +226,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		apiURL:       apiURL,
 		oapiURL:      oapiURL,
+		session:      sessionURLOf(oapiURL),
 		clientID:     cfg.ClientID,
 		clientSecret: cfg.ClientSecret,
 		robotCode:    cfg.RobotCode,

@@ -28,16 +28,24 @@ var ErrForeignWebhook = errors.New("dingtalk session.reply: not a DingTalk sessi
 // POST its reply to; only DingTalk's own is ever used.
 func (c *Client) IsSessionWebhook(webhookURL string) bool {
 	u, err := url.Parse(strings.TrimSpace(webhookURL))
-	if err != nil || u.User != nil || u.Opaque != "" {
+	if err != nil || u.User != nil || u.Opaque != "" || c.session.scheme == "" {
 		return false
 	}
-	base, err := url.Parse(c.oapiURL)
+	return strings.EqualFold(u.Scheme, c.session.scheme) && hostPort(u) == c.session.hostPort && u.EscapedPath() == c.session.path
+}
+
+// sessionURL is what a session webhook must be: the OAPI URL's scheme, host
+// and port, and its path + /robot/sendBySession.
+type sessionURL struct{ scheme, hostPort, path string }
+
+// sessionURLOf works sessionURL out of the OAPI base URL once; the zero
+// value (no webhook accepted) if it does not parse.
+func sessionURLOf(oapiURL string) sessionURL {
+	base, err := url.Parse(oapiURL)
 	if err != nil {
-		return false
+		return sessionURL{}
 	}
-	return strings.EqualFold(u.Scheme, base.Scheme) &&
-		hostPort(u) == hostPort(base) &&
-		u.EscapedPath() == strings.TrimRight(base.EscapedPath(), "/")+sessionReplyPath
+	return sessionURL{scheme: base.Scheme, hostPort: hostPort(base), path: strings.TrimRight(base.EscapedPath(), "/") + sessionReplyPath}
 }
 
 // hostPort is u's lower-case host and port, with the scheme's default port made explicit.
