@@ -210,6 +210,9 @@ func (s *sqlStore) RecordCommand(ctx context.Context, r AuditRecord) error {
 // Audit implements Store.
 func (s *sqlStore) Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
 	var w where
+	if f.MsgID != "" {
+		w.add("msg_id = $%d", f.MsgID)
+	}
 	if f.Sender != "" {
 		w.add("sender = $%d", f.Sender)
 	}

@@ -20,7 +20,7 @@ func unrepliedQuery(from string) string {
 		ORDER BY received_at, msg_id LIMIT $1`
 }
 
-const itemCols = `msg_id, message, state, reply, reply_state, owner, lease_until, received_at, updated_at`
+const itemCols = `msg_id, message, state, reply, reply_title, reply_state, owner, lease_until, received_at, updated_at`
 
 const finishedStates = `('done', 'failed', 'unknown')`
 
@@ -30,7 +30,7 @@ func scanItem(scan func(dest ...any) error) (*Item, error) {
 		msg, state, replyState        string
 		leaseUntil, received, updated int64
 	)
-	if err := scan(&it.MsgID, &msg, &state, &it.Reply, &replyState, &it.Owner, &leaseUntil, &received, &updated); err != nil {
+	if err := scan(&it.MsgID, &msg, &state, &it.Reply, &it.ReplyTitle, &replyState, &it.Owner, &leaseUntil, &received, &updated); err != nil {
 		return nil, err
 	}
 	it.Message = []byte(msg)
@@ -179,9 +179,10 @@ func (s *sqlStore) Finish(ctx context.Context, o Outcome) error {
 		return opErr("finish", err)
 	}
 	then = append(then, followUps...)
-	n, err := s.db.execIf(ctx, statement{`UPDATE inbox SET state = $3, reply = $4, reply_state = 'sending', owner = '', lease_until = 0, updated_at = $5
+	n, err := s.db.execIf(ctx, statement{`UPDATE inbox SET state = $3, reply = $4, reply_title = $5, reply_state = 'sending',
+			owner = '', lease_until = 0, updated_at = $6
 		WHERE msg_id = $1 AND owner = $2 AND state IN ('received', 'calling')`,
-		[]any{o.MsgID, o.Owner, string(o.State), o.Reply, ms(o.Now)}}, then)
+		[]any{o.MsgID, o.Owner, string(o.State), o.Reply, o.ReplyTitle, ms(o.Now)}}, then)
 	if err != nil {
 		return opErr("finish", err)
 	}

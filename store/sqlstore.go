@@ -48,8 +48,8 @@ type statement struct {
 // PostgreSQL row locks plus READ COMMITTED re-evaluation of the WHERE clause
 // make a concurrent second update see the first one's result.
 //
-// Its methods are in sqlinbox.go (Inbox), sqlaudit.go (Audit) and
-// sqlsignatures.go (Signatures).
+// Its methods are in sqlinbox.go (Inbox), sqlaudit.go (Audit),
+// sqlsignatures.go (Signatures) and sqlpreviews.go (Previews).
 type sqlStore struct {
 	db db
 	// nextLock is appended to Next's inner SELECT: " FOR UPDATE SKIP LOCKED"

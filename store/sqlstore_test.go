@@ -19,7 +19,8 @@ func at(d time.Duration) time.Time { return t0.Add(d) }
 // RunSQLTests runs, as subtests of t, the checks of the SQL implementation
 // that need its internals, so they cannot be in storetest.Run: that Finish
 // is one transaction (also when a follow-up's insert fails), and that
-// migrations run once however many replicas start. open is as for
+// migrations run once however many replicas start; and what it refuses
+// beyond the interfaces' contract (a SettlePreview without by). open is as for
 // storetest.Run. TestSQLite and TestPostgres (package store_test, which can
 // import storetest) call it; only test binaries have it.
 func RunSQLTests(t *testing.T, open func(t *testing.T) Store) {
@@ -43,6 +44,27 @@ func RunSQLTests(t *testing.T, open func(t *testing.T) Store) {
 	})
 
 	t.Run("FinishFollowUpFails", func(t *testing.T) { testFinishFollowUpFails(t, open(t)) })
+
+	// A confirmation or cancellation needs the msgId settling it (its
+	// SettledBy); an expiry has none.
+	t.Run("SettlePreviewNeedsBy", func(t *testing.T) {
+		s := open(t)
+		p := Preview{Code: "BY", MsgID: "m", Command: "newgroup", Sender: "u", CreatedAt: t0, ExpiresAt: at(time.Minute)}
+		if _, err := s.PutPreview(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range []PreviewState{PreviewConfirmed, PreviewCancelled} {
+			if ok, _, err := s.SettlePreview(ctx, "BY", st, "", t0); ok || err == nil {
+				t.Fatalf("SettlePreview(%s) without by = %v, %v; want an error", st, ok, err)
+			}
+		}
+		if got, err := s.Preview(ctx, "BY"); err != nil || got.State != PreviewPending {
+			t.Fatalf("Preview after refused settlements = %+v, %v", got, err)
+		}
+		if ok, got, err := s.SettlePreview(ctx, "BY", PreviewExpired, "ignored", at(time.Minute)); !ok || err != nil || got.SettledBy != "" {
+			t.Fatalf("SettlePreview(expired) = %v, %+v, %v", ok, got, err)
+		}
+	})
 
 	t.Run("MigrationsIdempotent", func(t *testing.T) {
 		s1 := open(t)

@@ -1,8 +1,8 @@
 // Package store is dingbot's durable state: the inbox of chat messages (so a
 // command is never lost and never run twice, even when DingTalk redelivers a
 // message or several bot replicas receive it), the audit of created groups,
-// the audit of every finished command and the msgIds admitted under each
-// HTTP-callback signature.
+// the audit of every finished command, the msgIds admitted under each
+// HTTP-callback signature and the previews waiting for a /confirm.
 //
 // It is a top-level package because storage is a concern of its own with two
 // engines behind one interface: SQLite (modernc.org/sqlite, no cgo, WAL) as the
@@ -51,10 +51,13 @@ const (
 
 // Item is one inbox row.
 type Item struct {
-	MsgID      string
-	Message    []byte // the transport-independent message as JSON; opaque to the store
-	State      State
-	Reply      string // the reply text, set when the item finishes
+	MsgID   string
+	Message []byte // the transport-independent message as JSON; opaque to the store
+	State   State
+	Reply   string // the reply text, set when the item finishes
+	// ReplyTitle is the title of a markdown reply (Reply is then its
+	// markdown text); "" for a plain-text reply.
+	ReplyTitle string
 	ReplyState ReplyState
 	Owner      string    // the worker holding the lease ("" when none)
 	LeaseUntil time.Time // when the lease runs out
@@ -135,6 +138,8 @@ type Outcome struct {
 	State State
 	// Reply is the reply text stored with the item.
 	Reply string
+	// ReplyTitle is the title of a markdown reply, "" for plain text (see Item.ReplyTitle).
+	ReplyTitle string
 	// Now is the time of the change, the item's new UpdatedAt.
 	Now time.Time
 	// Audit, when not nil, is the command's audit record, written as
@@ -172,10 +177,13 @@ type AuditFilter struct {
 	Limit int
 	// Offset skips that many records first.
 	Offset int
+	// MsgID keeps only the record of this msgId; "" keeps all.
+	MsgID string
 }
 
-// ErrNotFound is returned for a msgId that is not in the inbox, and by
-// Group and UpdateGroup for a group the bot did not create.
+// ErrNotFound is returned for a msgId that is not in the inbox, by
+// Group and UpdateGroup for a group the bot did not create, and by Preview
+// and SettlePreview for a code no stored preview has.
 var ErrNotFound = errors.New("store: no such message")
 
 // ErrLeaseLost is returned when a worker updates an item it no longer holds
@@ -190,6 +198,7 @@ type Store interface {
 	Inbox
 	Audit
 	Signatures
+	Previews
 	// Close releases the database.
 	Close() error
 }
@@ -301,4 +310,81 @@ type Signatures interface {
 	// PruneSigned deletes the signature entries expired at now (expires not
 	// after now) and returns how many.
 	PruneSigned(ctx context.Context, now time.Time) (int, error)
+}
+
+// PreviewState is where a preview is in its life:
+//
+//	pending → confirmed | cancelled | expired
+//
+// Only a pending preview changes, once, so two /confirm of one preview (a
+// double tap, another replica) can never both go on to create.
+type PreviewState string
+
+// Preview states.
+const (
+	PreviewPending   PreviewState = "pending"   // waiting for its sender's /confirm or /cancel
+	PreviewConfirmed PreviewState = "confirmed" // a /confirm (SettledBy) took it: that message creates the group
+	PreviewCancelled PreviewState = "cancelled" // its sender cancelled it
+	PreviewExpired   PreviewState = "expired"   // nobody answered before ExpiresAt
+)
+
+// Preview is a command waiting for its sender to confirm it (/newgroup's
+// preview with Create and Cancel): the resolved request, stored so that any
+// replica, also after a restart, can carry out exactly what was shown.
+type Preview struct {
+	// Code is what the user sends back (/confirm CODE): upper case, unique
+	// among all stored previews.
+	Code string
+	// MsgID is the msgId of the command that asked; one preview per msgId.
+	MsgID string
+	// Command is the canonical name of the command that asked ("newgroup").
+	Command string
+	// Sender is the userId of the person who may confirm or cancel it.
+	Sender string
+	// ConversationID is the chat where the command was typed.
+	ConversationID string
+	// Plan is the resolved request, opaque to the store.
+	Plan []byte
+	// CreatedAt is when it was stored; ExpiresAt when it can no longer be confirmed.
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// State is where it is (see PreviewState).
+	State PreviewState
+	// SettledBy is the msgId of the /confirm or /cancel that settled it ("" while
+	// pending or once expired); SettledAt is when it was settled or expired.
+	SettledBy string
+	SettledAt time.Time
+}
+
+// ErrCodeTaken is returned by PutPreview when another preview has the code.
+var ErrCodeTaken = errors.New("store: preview code taken")
+
+// Previews are the previews waiting for their sender's answer (see
+// Preview). Every change is one atomic transition of a pending preview,
+// safe across processes sharing a database.
+type Previews interface {
+	// PutPreview stores p, which must be pending with a Code, MsgID,
+	// Command, Sender and ExpiresAt. If a preview of p.MsgID exists already
+	// (the command ran again after a crash), nothing is stored and that
+	// preview is returned; if another preview has p.Code, the error is
+	// ErrCodeTaken and the caller picks another code. Otherwise it returns
+	// the stored preview.
+	PutPreview(ctx context.Context, p Preview) (*Preview, error)
+	// Preview returns the preview whose code is code (compared without
+	// regard to case), or ErrNotFound.
+	Preview(ctx context.Context, code string) (*Preview, error)
+	// SettlePreview moves the preview code to state, if and only if it is
+	// pending and: for PreviewConfirmed and PreviewCancelled, ExpiresAt is
+	// after now (by is recorded as SettledBy, now as SettledAt); for
+	// PreviewExpired, ExpiresAt is not after now. It reports whether this
+	// call moved it, and returns the preview as it is after the call; a
+	// code that is not stored gives ErrNotFound. Other states are refused.
+	SettlePreview(ctx context.Context, code string, state PreviewState, by string, now time.Time) (bool, *Preview, error)
+	// ExpirePreviews moves every pending preview whose ExpiresAt is not
+	// after now to PreviewExpired (SettledAt now) and returns them, each
+	// once across all processes.
+	ExpirePreviews(ctx context.Context, now time.Time) ([]Preview, error)
+	// PrunePreviews deletes the previews that are no longer pending and
+	// were settled or expired before the cutoff, and returns how many.
+	PrunePreviews(ctx context.Context, before time.Time) (int, error)
 }

@@ -170,11 +170,21 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 		{store.AuditFilter{Limit: 2}, []string{"c4", "c3"}},
 		{store.AuditFilter{Limit: 2, Offset: 3}, []string{"c1"}},
 		{store.AuditFilter{Sender: "alice", Since: at(3 * time.Second)}, []string{"c3"}},
+		{store.AuditFilter{MsgID: "c2"}, []string{"c2"}},
+		{store.AuditFilter{MsgID: "c3", Sender: "alice"}, []string{"c3"}},
+		{store.AuditFilter{MsgID: "c2", Sender: "alice"}, nil},
+		{store.AuditFilter{MsgID: "c2", Since: at(3 * time.Second)}, nil},
+		{store.AuditFilter{MsgID: "c4", Limit: 1}, []string{"c4"}},
+		{store.AuditFilter{MsgID: "c1", Offset: 1}, nil},
+		{store.AuditFilter{MsgID: "nope"}, nil},
 	} {
 		got, err := s.Audit(ctx, tc.f)
 		if err != nil || !slices.Equal(ids(got), tc.want) {
 			t.Errorf("Audit(%+v) = %v, %v; want %v", tc.f, ids(got), err, tc.want)
 		}
+	}
+	if got, err := s.Audit(ctx, store.AuditFilter{MsgID: "c1"}); err != nil || len(got) != 1 || got[0].SenderNick != full.SenderNick || got[0].ErrorCode != full.ErrorCode {
+		t.Fatalf("Audit(MsgID c1) = %+v, %v", got, err)
 	}
 	got, _ = s.Audit(ctx, store.AuditFilter{Sender: "alice", Limit: 1})
 	if len(got) != 1 || got[0].Outcome != "unknown" || got[0].RequestID != "REQ-2" || got[0].ChatID != "chatnew" {

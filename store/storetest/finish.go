@@ -90,6 +90,47 @@ func testFinish(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
+func testFinishReplyTitle(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	for _, id := range []string{"md", "plain"} {
+		if ok, _, err := s.Claim(ctx, id, []byte(`{}`), "w1", t0, lease); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		if it := get(t, s, id); it.ReplyTitle != "" {
+			t.Fatalf("ReplyTitle before Finish = %q", it.ReplyTitle)
+		}
+	}
+	md := store.Outcome{MsgID: "md", Owner: "w1", State: store.Done, Reply: "### Group created\n- **Name**: Release 4.2",
+		ReplyTitle: "Group created 群已创建", Now: at(time.Second)}
+	if err := s.Finish(ctx, md); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Finish(ctx, store.Outcome{MsgID: "plain", Owner: "w1", State: store.Failed, Reply: "no", Now: at(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	// Every read returns it: Get (also from another replica) and Claim's existing item.
+	for i, st := range []store.Store{s, open(t)} {
+		if it := get(t, st, "md"); it.ReplyTitle != md.ReplyTitle || it.Reply != md.Reply || it.State != store.Done {
+			t.Fatalf("store %d: Get(md) after Finish = %+v", i, it)
+		}
+		if it := get(t, st, "plain"); it.ReplyTitle != "" || it.Reply != "no" {
+			t.Fatalf("store %d: Get(plain) after Finish = %+v", i, it)
+		}
+	}
+	if ok, it, err := s.Claim(ctx, "md", []byte(`{}`), "w2", at(time.Hour), lease); ok || err != nil || it.ReplyTitle != md.ReplyTitle {
+		t.Fatalf("Claim of a finished markdown item = %v, %+v, %v", ok, it, err)
+	}
+	// A lost lease does not write the title either.
+	if ok, _, err := s.Claim(ctx, "lost", []byte(`{}`), "w1", t0, lease); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	lost := store.Outcome{MsgID: "lost", Owner: "w2", State: store.Done, Reply: "x", ReplyTitle: "t", Now: at(time.Second)}
+	wantErr(t, "Finish by another owner", s.Finish(ctx, lost), store.ErrLeaseLost)
+	if it := get(t, s, "lost"); it.ReplyTitle != "" || it.Reply != "" {
+		t.Fatalf("item after a lost Finish: %+v", it)
+	}
+}
+
 func testSetReplyState(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	claim(t, s, "open", t0)

@@ -2,7 +2,8 @@
 // tests file systems: Run is the conformance suite every engine passes
 // (package store runs it on SQLite and PostgreSQL), so a new engine, SQL or
 // not, is known to keep the inbox's guarantees (a message is claimed once,
-// leased to one worker at a time, never run twice) and the audit's.
+// leased to one worker at a time, never run twice), the audit's and the
+// previews' (each settled once).
 package storetest
 
 import (
@@ -16,7 +17,7 @@ import (
 
 // Run tests that the Stores open returns behave as package store documents
 // its interfaces, each aspect in a subtest of t (ClaimHeld, Finish,
-// UpdateGroup, AdmitSigned, ConcurrentNext, …).
+// UpdateGroup, AdmitSigned, SettlePreview, ConcurrentNext, …).
 //
 // open returns a Store on the calling subtest's own database, empty when
 // the subtest first calls it; called twice in one subtest it returns a
@@ -45,6 +46,7 @@ var tests = []struct {
 	{"NextOrderLeaseAndTakeover", testNextOrderLeaseAndTakeover},
 	{"MarkCalling", testMarkCalling},
 	{"Finish", testFinish},
+	{"FinishReplyTitle", testFinishReplyTitle},
 	{"FinishFollowUps", testFinishFollowUps},
 	{"FinishFollowUpsAtomic", testFinishFollowUpsAtomic},
 	{"Release", testRelease},
@@ -62,6 +64,13 @@ var tests = []struct {
 	{"Prune", testPrune},
 	{"AdmitSigned", testAdmitSigned},
 	{"ConcurrentAdmitSigned", testConcurrentAdmitSigned},
+	{"PutPreview", testPutPreview},
+	{"PreviewLookup", testPreviewLookup},
+	{"SettlePreview", testSettlePreview},
+	{"ExpirePreviews", testExpirePreviews},
+	{"PrunePreviews", testPrunePreviews},
+	{"ConcurrentSettlePreview", testConcurrentSettlePreview},
+	{"ConcurrentExpirePreviews", testConcurrentExpirePreviews},
 	{"ConcurrentClaim", testConcurrentClaim},
 	{"ConcurrentNext", testConcurrentNext},
 	{"ConcurrentExpireAndReply", testConcurrentExpireAndReply},
