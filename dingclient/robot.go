@@ -22,6 +22,21 @@ func sampleText(api API, text string) (string, error) {
 	}{text})
 }
 
+// sampleMarkdown builds the msgParam of the sampleMarkdown template; an
+// empty title or text is refused, as DingTalk would.
+func sampleMarkdown(api API, title, text string) (string, error) {
+	switch {
+	case strings.TrimSpace(title) == "":
+		return "", fmt.Errorf("dingtalk %s: empty markdown title", api)
+	case strings.TrimSpace(text) == "":
+		return "", fmt.Errorf("dingtalk %s: empty markdown text", api)
+	}
+	return msgParam(api, struct {
+		Title string `json:"title"`
+		Text  string `json:"text"`
+	}{title, text})
+}
+
 // msgParam encodes a template's parameters as the msgParam string and checks
 // DingTalk's limit on its length.
 func msgParam(api API, v any) (string, error) {
@@ -72,18 +87,10 @@ func (c *Client) SendGroupText(ctx context.Context, openConversationID, text str
 //
 //	POST /v1.0/robot/groupMessages/send
 func (c *Client) SendGroupMarkdown(ctx context.Context, openConversationID, title, text string) error {
-	switch {
-	case openConversationID == "":
+	if openConversationID == "" {
 		return errors.New("dingtalk robot.group_send: empty openConversationId")
-	case strings.TrimSpace(title) == "":
-		return errors.New("dingtalk robot.group_send: empty markdown title")
-	case strings.TrimSpace(text) == "":
-		return errors.New("dingtalk robot.group_send: empty markdown text")
 	}
-	param, err := msgParam(APIRobotGroupSend, struct {
-		Title string `json:"title"`
-		Text  string `json:"text"`
-	}{title, text})
+	param, err := sampleMarkdown(APIRobotGroupSend, title, text)
 	if err != nil {
 		return err
 	}
@@ -171,6 +178,31 @@ func (c *Client) SendUserText(ctx context.Context, userIDs []string, text string
 	if err != nil {
 		return err
 	}
+	return c.sendUsers(ctx, userIDs, "sampleText", param)
+}
+
+// SendUserMarkdown is SendUserText for a markdown message (msgKey
+// sampleMarkdown): title is what notifications and the chat list show, text
+// the markdown body. An empty title or text, or a msgParam over 15 000
+// bytes, is refused without a request.
+//
+// DingTalk docs: https://open.dingtalk.com/document/development/chatbots-send-one-on-one-chat-messages-in-batches
+//
+//	POST /v1.0/robot/oToMessages/batchSend
+func (c *Client) SendUserMarkdown(ctx context.Context, userIDs []string, title, text string) error {
+	if len(userIDs) == 0 {
+		return errors.New("dingtalk robot.oto_send: no user ids")
+	}
+	param, err := sampleMarkdown(APIRobotOTOSend, title, text)
+	if err != nil {
+		return err
+	}
+	return c.sendUsers(ctx, userIDs, "sampleMarkdown", param)
+}
+
+// sendUsers posts one robot message (msgKey and its msgParam) to each of
+// userIDs, in calls of at most 20 users (see SendUserText).
+func (c *Client) sendUsers(ctx context.Context, userIDs []string, msgKey, param string) error {
 	ep := endpoint{api: APIRobotOTOSend, gen: genV1, path: "/v1.0/robot/oToMessages/batchSend", kind: kindDefault}
 	var undelivered UndeliveredError
 	for i := 0; i < len(userIDs); i += maxOTOUsers {
@@ -180,7 +212,7 @@ func (c *Client) SendUserText(ctx context.Context, userIDs []string, text string
 			UserIDs   []string `json:"userIds"`
 			MsgKey    string   `json:"msgKey"`
 			MsgParam  string   `json:"msgParam"`
-		}{c.robotCode, chunk, "sampleText", param}
+		}{c.robotCode, chunk, msgKey, param}
 		var out struct {
 			ProcessQueryKey           string   `json:"processQueryKey"`
 			InvalidStaffIDList        []string `json:"invalidStaffIdList"`

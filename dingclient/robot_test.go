@@ -213,3 +213,21 @@ func TestSendUserText_ErrorStopsAndWraps(t *testing.T) {
 		t.Error("want error for no users")
 	}
 }
+
+// TestSendUserMarkdown: a one-to-one markdown message is msgKey
+// sampleMarkdown with {"title","text"} as a JSON string.
+func TestSendUserMarkdown(t *testing.T) {
+	t.Parallel()
+	c, f := setup(t)
+	a := newAnswers(t, f, "/v1.0/robot/oToMessages/batchSend", [2]any{200, `{"processQueryKey":"pqk"}`})
+	if err := c.SendUserMarkdown(testutil.Ctx(t), []string{"lead01"}, "Create “Ops”?", "### Create\n- Lead"); err != nil {
+		t.Fatal(f.seen(err))
+	}
+	want := `{"robotCode":"dingROBOT","userIds":["lead01"],"msgKey":"sampleMarkdown","msgParam":"{\"title\":\"Create “Ops”?\",\"text\":\"### Create\\n- Lead\"}"}`
+	if calls := a.calls(); len(calls) != 1 || calls[0] != want {
+		t.Errorf("bodies = %q\nwant %s", calls, want)
+	}
+	if err := c.SendUserMarkdown(testutil.Ctx(t), []string{"lead01"}, "", "x"); f.seen(err) == nil || !strings.HasPrefix(err.Error(), "dingtalk robot.oto_send: ") {
+		t.Errorf("empty title: %v", err)
+	}
+}

@@ -250,3 +250,29 @@ func TestWebhookHostNeverShowsTheQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestReplyMarkdownBySession: a markdown reply is msgtype markdown with its
+// title and text; an empty one is refused without a request.
+func TestReplyMarkdownBySession(t *testing.T) {
+	t.Parallel()
+	c, f := setup(t)
+	f.addSecret(sessionKey)
+	calls := 0
+	f.mux.HandleFunc("/robot/sendBySession", func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		testJSONBody(t, r, `{"msgtype":"markdown","markdown":{"title":"Create “Oncall”?","text":"### Create\n[Create](dtmd://dingtalkclient/sendMessage?content=%2Fconfirm%20K7Q2XM)"}}`)
+		writeJSON(w, 200, `{"errcode":0,"errmsg":"ok"}`)
+	})
+	u := f.srv.URL + "/robot/sendBySession?session=" + sessionKey
+	if err := c.ReplyMarkdownBySession(testutil.Ctx(t), u, "Create “Oncall”?", "### Create\n[Create](dtmd://dingtalkclient/sendMessage?content=%2Fconfirm%20K7Q2XM)"); err != nil {
+		t.Fatal(f.seen(err))
+	}
+	for _, args := range [][2]string{{"", "text"}, {"title", " "}} {
+		if err := c.ReplyMarkdownBySession(testutil.Ctx(t), u, args[0], args[1]); f.seen(err) == nil {
+			t.Errorf("ReplyMarkdownBySession(%q, %q) = nil, want an error", args[0], args[1])
+		}
+	}
+	if calls != 1 {
+		t.Errorf("%d requests, want 1", calls)
+	}
+}
