@@ -218,7 +218,8 @@ func runParse(args []string, getenv func(string) string, stdout, stderr io.Write
 func newLanguage(cfg *config.Config) (*commands.Language, error) {
 	templates := make(map[string]commands.Template, len(cfg.Templates))
 	for name, t := range cfg.Templates {
-		templates[name] = commands.Template{Description: t.Description, Args: t.Args, Kickoff: t.Kickoff}
+		templates[name] = commands.Template{Description: t.Description, Args: t.Args, Kickoff: t.Kickoff,
+			Confirm: commands.ConfirmMode(t.Confirm)}
 	}
 	lang, err := commands.New(commands.Settings{
 		DefaultLang:    commands.Lang(cfg.Language),
@@ -228,6 +229,8 @@ func newLanguage(cfg *config.Config) (*commands.Language, error) {
 		CommandAliases: cfg.CommandAliases,
 		Commands:       commands.Builtin(), // every command dingbot answers, in /help order
 		NoKickoff:      !cfg.Kickoff,
+		Confirm:        commands.ConfirmMode(cfg.Confirm),
+		ConfirmTTL:     cfg.ConfirmTTL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("DINGBOT_CONFIG: %w", err)

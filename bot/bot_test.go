@@ -68,7 +68,7 @@ func newHarness(t *testing.T, configure ...func(*bot.Options)) *harness {
 	}
 	// No kickoff unless a test asks for it (kickoff_test.go): the other
 	// tests count the messages the bot posts.
-	lang, err := commands.New(commands.Settings{NoKickoff: true})
+	lang, err := commands.New(commands.Settings{NoKickoff: true, Confirm: commands.ConfirmNever})
 	if err != nil {
 		t.Fatal(err)
 	}

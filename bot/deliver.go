@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/store"
 )
@@ -41,10 +42,11 @@ func (b *Bot) post(item *store.Item, msg Message) {
 		}
 		return
 	}
+	rep := commands.Reply{Text: text, Title: item.ReplyTitle}
 	if text == "" {
-		text = b.interruptedReply(msg)
+		rep = commands.Reply{Text: b.interruptedReply(msg)}
 	}
-	via, err := b.reply(ctx, msg, text)
+	via, err := b.reply(ctx, msg, rep)
 	state := store.ReplySent
 	if err != nil {
 		state = store.ReplyFailed
@@ -71,11 +73,13 @@ const (
 	viaNone     = "none"
 )
 
-// reply posts text to the message's session webhook and falls back to the
-// robot send APIs when the session has expired or DingTalk no longer knows it.
+// reply posts rep (plain text, or markdown when it has a Title) to the
+// message's session webhook and falls back to the robot send APIs when the
+// session has expired or DingTalk no longer knows it.
 // Other webhook failures are not retried through the API, because the first
 // post may have been delivered and a duplicate reply is worse than a logged error.
-func (b *Bot) reply(ctx context.Context, msg Message, text string) (string, error) {
+func (b *Bot) reply(ctx context.Context, msg Message, rep commands.Reply) (string, error) {
+	md := rep.Title != ""
 	if msg.SessionWebhook != "" && !b.dt.IsSessionWebhook(msg.SessionWebhook) {
 		// Not DingTalk's session-reply URL: a forged message wants the reply
 		// (group IDs and all) somewhere else. Use the robot API instead.
@@ -85,7 +89,12 @@ func (b *Bot) reply(ctx context.Context, msg Message, text string) (string, erro
 		msg.SessionWebhook = ""
 	}
 	if msg.SessionWebhook != "" && (msg.SessionExpires.IsZero() || b.now().Before(msg.SessionExpires)) {
-		err := b.dt.ReplyBySession(ctx, msg.SessionWebhook, text)
+		var err error
+		if md {
+			err = b.dt.ReplyMarkdownBySession(ctx, msg.SessionWebhook, rep.Title, rep.Text)
+		} else {
+			err = b.dt.ReplyBySession(ctx, msg.SessionWebhook, rep.Text)
+		}
 		if err == nil || !errors.Is(err, dingclient.ErrSessionGone) {
 			b.metrics.reply(viaSession, err)
 			return viaSession, err
@@ -93,7 +102,12 @@ func (b *Bot) reply(ctx context.Context, msg Message, text string) (string, erro
 		b.metrics.reply(viaSession, err)
 	}
 	if msg.Group {
-		err := b.dt.SendGroupText(ctx, msg.ConversationID, text)
+		var err error
+		if md {
+			err = b.dt.SendGroupMarkdown(ctx, msg.ConversationID, rep.Title, rep.Text)
+		} else {
+			err = b.dt.SendGroupText(ctx, msg.ConversationID, rep.Text)
+		}
 		b.metrics.reply(viaGroupAPI, err)
 		return viaGroupAPI, err
 	}
@@ -102,7 +116,12 @@ func (b *Bot) reply(ctx context.Context, msg Message, text string) (string, erro
 		b.metrics.reply(viaNone, err)
 		return viaNone, err
 	}
-	err := b.dt.SendUserText(ctx, []string{msg.SenderStaffID}, text)
+	var err error
+	if md {
+		err = b.dt.SendUserMarkdown(ctx, []string{msg.SenderStaffID}, rep.Title, rep.Text)
+	} else {
+		err = b.dt.SendUserText(ctx, []string{msg.SenderStaffID}, rep.Text)
+	}
 	b.metrics.reply(viaUserAPI, err)
 	return viaUserAPI, err
 }

@@ -26,6 +26,7 @@ var _ commands.Env = (*env)(nil)
 func (e *env) Language() *commands.Language { return e.b.lang }
 func (e *env) DingTalk() *dingclient.Client { return e.b.dt }
 func (e *env) Audit() store.Audit           { return e.b.store }
+func (e *env) Previews() store.Previews     { return e.b.store }
 func (e *env) Message() commands.Message    { return e.b.commandMessage(e.msg) }
 func (e *env) AnyoneMayManage(command string) bool {
 	return e.b.access.ManagedByEveryone(command)

@@ -134,7 +134,8 @@ func (b *Bot) poller() {
 
 // housekeeping renews this process's leases, turns calls interrupted by a
 // dead process into "unknown" (telling their users), posts replies that were
-// never attempted, and prunes old inbox items.
+// never attempted, expires unanswered previews, and prunes old inbox items
+// and previews.
 func (b *Bot) housekeeping() {
 	defer b.chores.Done()
 	b.recoverOrphans()
@@ -155,6 +156,7 @@ func (b *Bot) housekeeping() {
 			}
 		case <-expire.C:
 			b.recoverOrphans()
+			b.expirePreviews()
 			b.updateDepth()
 		case <-prune.C:
 			n, err := b.store.Prune(b.work, b.now().Add(-b.keep))
@@ -166,6 +168,7 @@ func (b *Bot) housekeeping() {
 			if _, err := b.store.PruneSigned(b.work, b.now()); err != nil && b.work.Err() == nil {
 				b.log.Error("pruning expired callback signatures failed", "error", err.Error())
 			}
+			b.prunePreviews()
 		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 // withKickoff gives the bot a language with the kickoff on and templates.
 func withKickoff(t *testing.T, templates map[string]commands.Template) func(*bot.Options) {
 	t.Helper()
-	lang, err := commands.New(commands.Settings{Templates: templates})
+	lang, err := commands.New(commands.Settings{Templates: templates, Confirm: commands.ConfirmNever})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestKickoffCutOffIsFinishedOnce(t *testing.T) {
 
 func withKickoffLang(t *testing.T) *commands.Language {
 	t.Helper()
-	lang, err := commands.New(commands.Settings{})
+	lang, err := commands.New(commands.Settings{Confirm: commands.ConfirmNever})
 	if err != nil {
 		t.Fatal(err)
 	}

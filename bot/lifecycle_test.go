@@ -207,7 +207,7 @@ func TestLifecycleAccessPerCommand(t *testing.T) {
 }
 
 func TestGroupInfoShowsTheTemplate(t *testing.T) {
-	lang, err := commands.New(commands.Settings{NoKickoff: true, Templates: map[string]commands.Template{"release": {Args: "userid:bob"}}})
+	lang, err := commands.New(commands.Settings{NoKickoff: true, Confirm: commands.ConfirmNever, Templates: map[string]commands.Template{"release": {Args: "userid:bob"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dingbot_commands_total",
-			Help: "Messages processed, by command (newgroup, help, groups, other) and outcome (created, refused, unknown, answered, denied, internal_error).",
+			Help: "Messages processed, by command (newgroup, help, groups, other) and outcome (created, changed, refused, unknown, answered, denied, internal_error, previewed, cancelled, expired).",
 		}, []string{"command", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "dingbot_command_duration_seconds",
@@ -132,7 +132,7 @@ func (m *Metrics) knowCommands(names []string) {
 func outcomeLabel(outcome string) string {
 	switch commands.Outcome(outcome) {
 	case commands.OutcomeCreated, commands.OutcomeChanged, commands.OutcomeRefused, commands.OutcomeUnknown, commands.OutcomeAnswered,
-		commands.OutcomeDenied, commands.OutcomeInternal:
+		commands.OutcomeDenied, commands.OutcomeInternal, commands.OutcomePreviewed, commands.OutcomeCancelled, commands.OutcomeExpired:
 		return outcome
 	}
 	return labelOther

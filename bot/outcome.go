@@ -50,7 +50,7 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 	audit := b.commandRecord(item, msg, r)
 	followUps := b.followUpItems(item, msg, r)
 	err := b.store.Finish(ctx, store.Outcome{MsgID: item.MsgID, Owner: b.owner, State: r.state, Reply: reply,
-		Now: b.now(), Audit: &audit, Group: r.group, FollowUps: followUps})
+		ReplyTitle: r.reply.Title, Now: b.now(), Audit: &audit, Group: r.group, FollowUps: followUps})
 	if err != nil && (errors.Is(err, store.ErrLeaseLost) || !b.finishedAnyway(item.MsgID, r.state, reply)) {
 		// Our lease ran out and another process took the item: it owns the
 		// reply now. The group exists all the same: keep it in the audit.
@@ -64,7 +64,7 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 	}
 	command := b.metricCommand(msg)
 	b.metrics.command(command, r.outcome)
-	item.State, item.Reply = r.state, reply
+	item.State, item.Reply, item.ReplyTitle = r.state, reply, r.reply.Title
 	b.post(item, msg) // Finish marked the reply as being sent
 	if len(followUps) > 0 {
 		b.wake() // a worker takes them through Next, normally after the reply above

@@ -26,6 +26,7 @@ func newPeopleHarness(t *testing.T) *harness {
 	lang, err := commands.New(commands.Settings{
 		People:    map[string][]string{"al": {"alice"}, "team": {"alice", "bob"}},
 		NoKickoff: true,
+		Confirm:   commands.ConfirmNever, // preview_test.go asks
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,11 @@
 // can show it; only Run talks to DingTalk and the store, and only through Env.
 package commands
 
-import "github.com/dingbot/dingbot/dingclient"
+import (
+	"time"
+
+	"github.com/dingbot/dingbot/dingclient"
+)
 
 // Message is what the command language needs to know about an incoming chat message.
 type Message struct {
@@ -39,8 +43,12 @@ type Mention struct {
 
 // Reply is a chat message the bot sends back, as plain text.
 type Reply struct {
-	// Text is the message body.
+	// Text is the message body: plain text, or markdown when Title is set.
 	Text string
+	// Title, when set, makes the reply a markdown message (DingTalk's
+	// msgtype markdown / sampleMarkdown): Title is what notifications and
+	// the chat list show, Text the markdown body.
+	Title string
 }
 
 // Action is what the bot must do for one message: exactly one field is set.
@@ -72,6 +80,13 @@ type CreateGroup struct {
 	DryRun bool
 	// Template is the name of the template used (--template), or "".
 	Template string
+	// Searched are the user IDs of the people found by a name search (not
+	// a mention, mobile number, alias or userid:), in order: the preview
+	// asks the sender to check them.
+	Searched []string
+	// Expanded are the configured aliases that stood for more than one
+	// person, as typed, with how many.
+	Expanded []Expansion
 	// People are the people the command names: Pending are those the bot
 	// must look up before the request is final (empty means final), Names
 	// their display names known so far.
@@ -113,6 +128,20 @@ type Settings struct {
 	// NoKickoff turns off the kickoff after /newgroup: the bot neither
 	// joins the new group nor posts a kickoff message (DINGBOT_KICKOFF=off).
 	NoKickoff bool
+	// Confirm says when /newgroup shows a preview with Create and Cancel
+	// before creating (DINGBOT_CONFIRM); "" means ConfirmAuto.
+	Confirm ConfirmMode
+	// ConfirmTTL is how long a preview can be confirmed
+	// (DINGBOT_CONFIRM_TTL); 0 means DefaultConfirmTTL.
+	ConfirmTTL time.Duration
+}
+
+// Expansion is a configured alias that stood for several people.
+type Expansion struct {
+	// Alias is the word as typed ("@release-team").
+	Alias string `json:"alias"`
+	// Count is how many people it stood for.
+	Count int `json:"count"`
 }
 
 // Template is a named set of default members and options for /newgroup --template NAME.
@@ -129,6 +158,9 @@ type Template struct {
 	// {owner}, {members} and {date}; "" uses the built-in text, "off" posts
 	// none (and the bot does not join the group).
 	Kickoff string
+	// Confirm, when set, replaces Settings.Confirm for groups made with
+	// the template (e.g. ConfirmNever for a trusted routine template).
+	Confirm ConfirmMode
 }
 
 // PersonRef is a person named in a command whom only DingTalk can resolve:

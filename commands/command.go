@@ -64,6 +64,8 @@ func Builtin() []Command {
 		OwnerCommand(),
 		AddMemberCommand(),
 		RemoveMemberCommand(),
+		ConfirmCommand(),
+		CancelCommand(),
 	}
 }
 
@@ -104,6 +106,8 @@ type Env interface {
 	DingTalk() *dingclient.Client
 	// Audit reads the records of what the bot did (e.g. the groups created).
 	Audit() store.Audit
+	// Previews holds the previews waiting for their sender's /confirm.
+	Previews() store.Previews
 	// Calling waits for the rate limit of non-idempotent calls and records
 	// that the command is about to make one: from then on a crash leaves
 	// the outcome unknown, and the command is never run again. After an
@@ -145,6 +149,14 @@ const (
 	OutcomeDenied Outcome = "denied"
 	// OutcomeInternal: the bot failed (its store, a panic).
 	OutcomeInternal Outcome = "internal_error"
+	// OutcomePreviewed: the bot asked the sender to confirm (a preview
+	// with Create and Cancel); nothing was created yet.
+	OutcomePreviewed Outcome = "previewed"
+	// OutcomeCancelled: the sender cancelled a preview; nothing was created.
+	OutcomeCancelled Outcome = "cancelled"
+	// OutcomeExpired: a preview was confirmed too late, or expired
+	// unanswered; nothing was created.
+	OutcomeExpired Outcome = "expired"
 )
 
 // Result is what a command's Run decided: the reply, the outcome, and what

@@ -218,7 +218,9 @@ func TestInterpretReplies(t *testing.T) {
 			"/rename NAME [--group ID] — Rename a group I created.\n" +
 			"/owner PERSON [--group ID] — Make a member the owner of a group I created.\n" +
 			"/addmember PERSON... [--group ID] — Add people to a group I created.\n" +
-			"/removemember PERSON... [--group ID] — Remove people from a group I created.\n\n" +
+			"/removemember PERSON... [--group ID] — Remove people from a group I created.\n" +
+			"/confirm CODE — Create the group a preview showed.\n" +
+			"/cancel CODE — Drop a preview: nothing is created.\n\n" +
 			"Type /help COMMAND for details, for example /help newgroup."},
 		{"help alias", groupMsg("/?"), "~Commands:\n"},
 		{"help unknown", groupMsg("/help nwegroup"),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -35,6 +36,8 @@ type Language struct {
 	en, zh       []Definition      // their definitions in each language, in the same order
 	catEN, catZH catalogue         // the generic texts and the commands' own
 	noKickoff    bool              // Settings.NoKickoff
+	confirm      ConfirmMode       // Settings.Confirm, never ""
+	confirmTTL   time.Duration     // Settings.ConfirmTTL, never 0
 }
 
 // template is a Template with its Args parsed.
@@ -62,6 +65,17 @@ func New(s Settings) (*Language, error) {
 		return nil, fmt.Errorf("DefaultLang: %q is not a supported language (use %q or %q)", s.DefaultLang, English, Chinese)
 	}
 	l.noKickoff = s.NoKickoff
+	var err error
+	if l.confirm, err = s.Confirm.check(); err != nil {
+		return nil, fmt.Errorf("Confirm: %w", err)
+	}
+	l.confirmTTL = s.ConfirmTTL
+	switch {
+	case l.confirmTTL == 0:
+		l.confirmTTL = DefaultConfirmTTL
+	case l.confirmTTL < MinConfirmTTL || l.confirmTTL > MaxConfirmTTL:
+		return nil, fmt.Errorf("ConfirmTTL: %s is not between %s and %s", s.ConfirmTTL, MinConfirmTTL, MaxConfirmTTL)
+	}
 	l.cmds = append([]Command(nil), s.Commands...)
 	if l.cmds == nil {
 		l.cmds = Builtin()
@@ -165,6 +179,11 @@ func New(s Settings) (*Language, error) {
 		}
 		if len(t.Kickoff) > maxKickoffBytes {
 			return nil, fmt.Errorf("Templates[%q]: the kickoff text is %d bytes; at most %d", k, len(t.Kickoff), maxKickoffBytes)
+		}
+		if t.Confirm != "" {
+			if t.Confirm, err = t.Confirm.check(); err != nil {
+				return nil, fmt.Errorf("Templates[%q]: confirm: %w", k, err)
+			}
 		}
 		l.templates[name] = &template{name: name, Template: t, args: args}
 		l.templateList = append(l.templateList, name)

@@ -253,6 +253,7 @@ func (l *Language) newGroup(req *Request) (Action, error) {
 		return Action{}, err
 	}
 	cg.Request.Owner, cg.Request.UserIDs = owner, ids
+	cg.Expanded = both.p.expanded
 	cg.Lang, cg.DryRun, cg.Template = req.lang, s.dryRun, s.template
 	if cg.Lang == "" {
 		cg.Lang = l.defaultLang

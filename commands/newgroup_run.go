@@ -8,7 +8,9 @@ import (
 	"github.com/dingbot/dingbot/store"
 )
 
-// runNewGroup creates the group a final CreateGroup describes: it waits for
+// runNewGroup creates the group a final CreateGroup describes, or, when it
+// is worth a second look (confirmReasons), stores it as a preview and asks
+// the sender to confirm it (newgroup_preview.go). To create, it waits for
 // the create rate limit and marks the command as calling (env.Calling: from
 // here on a crash means "unknown", never a retry), creates the group with
 // the first MaxMembers members (the owner first) and adds the rest through
@@ -18,6 +20,18 @@ func runNewGroup(ctx context.Context, env Env, plan Plan) Result {
 	if !ok || cg == nil || len(cg.Pending) > 0 {
 		return Result{Reply: Reply{Text: catalogueFor(plan.ReplyLang()).f(msgInternal)}, Outcome: OutcomeInternal}
 	}
+	l := env.Language()
+	if why := l.confirmReasons(l.cat(l.planLang(cg)), cg, env.Message().SenderStaffID); len(why) > 0 {
+		return preview(ctx, env, cg, why)
+	}
+	return createGroup(ctx, env, cg)
+}
+
+// createGroup creates the group of the final cg: the create call (marked
+// as calling first), the members beyond the first MaxMembers, the reply
+// and the kickoff follow-up. /newgroup runs it at once, /confirm for a
+// stored preview.
+func createGroup(ctx context.Context, env Env, cg *CreateGroup) Result {
 	l := env.Language()
 	if err := env.Calling(ctx); err != nil {
 		return Result{Release: true}

@@ -6,7 +6,17 @@ package commands
 
 // newGroupTexts are /newgroup's Texts.
 func newGroupTexts() Texts {
-	return Texts{First: msgNewGroupSummary, Last: msgNewGroupTextsEnd, English: newgroupEnglishText, Chinese: newgroupChineseText}
+	// The preview's texts (newgroup_preview.go) follow /newgroup's own.
+	pick := func(own, preview func(msgID) string) func(msgID) string {
+		return func(id msgID) string {
+			if id >= msgNewGroupTextsEnd {
+				return preview(id)
+			}
+			return own(id)
+		}
+	}
+	return Texts{First: msgNewGroupSummary, Last: msgPreviewTextsEnd,
+		English: pick(newgroupEnglishText, previewEnglish), Chinese: pick(newgroupChineseText, previewChinese)}
 }
 
 const (

@@ -60,6 +60,8 @@ type plan struct {
 	// onlyNamed leaves the owner and the sender out of the members unless
 	// they were named: the people a command acts on, not a new group's members.
 	onlyNamed bool
+	// expanded are the aliases that stood for more than one person.
+	expanded []Expansion
 }
 
 // People is the people a command names, resolved as far as the command
@@ -287,6 +289,8 @@ func (l *Language) resolvePeople(def *Definition, words []personWord, name strin
 			e.ids = ids
 			if len(ids) == 1 {
 				setName(ids[0], strings.TrimPrefix(w.text, "@"))
+			} else if !slices.ContainsFunc(p.expanded, func(x Expansion) bool { return strings.EqualFold(x.Alias, w.text) }) {
+				p.expanded = append(p.expanded, Expansion{Alias: w.text, Count: len(ids)})
 			}
 		} else if mobile, ok := mobileValue(w.text); ok {
 			e.ref = addRef(w, RefMobile, mobile)

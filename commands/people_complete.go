@@ -53,6 +53,11 @@ func (l *Language) completeGroup(cg *CreateGroup, lookups []Lookup) (act Action)
 	if final.Request.Owner == "" || len(final.Request.UserIDs) == 0 {
 		return replyAction(c.f(msgInternal))
 	}
+	for i, ref := range cg.Pending {
+		if ref.Kind == RefName && resolved[i] != "" && !contains(final.Searched, resolved[i]) {
+			final.Searched = append(final.Searched, resolved[i])
+		}
+	}
 	if n := len(final.Request.UserIDs); n > MaxTotalMembers {
 		return replyAction(c.f(msgTooManyPeople, n, MaxTotalMembers))
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/dingbot/dingbot/bot"
 	"github.com/dingbot/dingbot/bot/callback"
 	"github.com/dingbot/dingbot/bot/stream"
+	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/dingclient"
 )
 
@@ -46,6 +47,7 @@ const (
 	DefaultCreateRate      = bot.DefaultCreateRate
 	DefaultLease           = bot.DefaultLease
 	DefaultRetention       = bot.DefaultRetention
+	DefaultConfirmTTL      = commands.DefaultConfirmTTL
 	DefaultCallbackMaxBody = callback.DefaultMaxBody
 	// DefaultCallbackWindow is how far an HTTP callback's timestamp may be
 	// from now. DingTalk's own documents allow an hour; the shorter the
@@ -120,6 +122,11 @@ type Config struct {
 	// Kickoff is whether the bot joins each group it creates and posts a
 	// kickoff message there (DINGBOT_KICKOFF: on or off).
 	Kickoff bool
+	// Confirm says when /newgroup shows a preview to confirm first
+	// (DINGBOT_CONFIRM: auto, always or never).
+	Confirm string
+	// ConfirmTTL is how long a preview can be confirmed (DINGBOT_CONFIRM_TTL).
+	ConfirmTTL time.Duration
 	// StreamIdleTimeout: a connection with no frame for this long is replaced (DINGBOT_STREAM_IDLE_TIMEOUT; 0 disables).
 	StreamIdleTimeout time.Duration
 	// StreamRecycle is the age at which a connection is replaced, make-before-break (DINGBOT_STREAM_RECYCLE; 0 disables).
@@ -161,6 +168,8 @@ type Template struct {
 	// Kickoff is the kickoff message of groups made with the template
 	// (markdown with {name}, {creator}, {owner}, {members}, {date}), or "off".
 	Kickoff string `yaml:"kickoff"`
+	// Confirm overrides DINGBOT_CONFIRM for the template: auto, always or never.
+	Confirm string `yaml:"confirm"`
 }
 
 // IDList is one user ID or a list of them in YAML.
@@ -293,6 +302,7 @@ func parse(r raw) (*Config, error) {
 		{"DINGBOT_LOOKUP_CACHE_TTL", &c.LookupCacheTTL, DefaultLookupCacheTTL},
 		{"DINGBOT_LEASE", &c.Lease, DefaultLease},
 		{"DINGBOT_RETENTION", &c.Retention, DefaultRetention},
+		{"DINGBOT_CONFIRM_TTL", &c.ConfirmTTL, DefaultConfirmTTL},
 	}
 	for _, d := range durations {
 		if *d.dst, err = duration(d.env, r[d.env], d.def); err != nil {
@@ -371,6 +381,20 @@ func parse(r raw) (*Config, error) {
 	default:
 		return nil, fmt.Errorf("DINGBOT_KICKOFF: %q is not on or off", r["DINGBOT_KICKOFF"])
 	}
+	c.Confirm = strings.ToLower(strings.TrimSpace(orDefault(r["DINGBOT_CONFIRM"], "auto")))
+	if c.Confirm != "auto" && c.Confirm != "always" && c.Confirm != "never" {
+		return nil, fmt.Errorf("DINGBOT_CONFIRM: %q is not auto, always or never", r["DINGBOT_CONFIRM"])
+	}
+	if c.ConfirmTTL < commands.MinConfirmTTL || c.ConfirmTTL > commands.MaxConfirmTTL {
+		return nil, fmt.Errorf("DINGBOT_CONFIRM_TTL: %s is not between %s and %s", c.ConfirmTTL, commands.MinConfirmTTL, shortDuration(commands.MaxConfirmTTL))
+	}
+	for name, t := range c.Templates {
+		switch strings.ToLower(strings.TrimSpace(t.Confirm)) {
+		case "", "auto", "always", "never":
+		default:
+			return nil, fmt.Errorf("templates.%s.confirm: %q is not auto, always or never", name, t.Confirm)
+		}
+	}
 	c.MaxConcurrent = DefaultMaxConcurrent
 	if v := r["DINGBOT_MAX_CONCURRENT"]; v != "" {
 		n, err := strconv.Atoi(v)
@@ -420,6 +444,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Duration("lease", c.Lease),
 		slog.Duration("retention", c.Retention),
 		slog.Bool("kickoff", c.Kickoff),
+		slog.String("confirm", c.Confirm),
+		slog.Duration("confirm_ttl", c.ConfirmTTL),
 		slog.String("mode", c.Mode),
 		slog.Int64("callback_max_body", c.CallbackMaxBody),
 		slog.Duration("callback_window", c.CallbackWindow),

@@ -33,6 +33,7 @@ func TestLoadDefaults(t *testing.T) {
 		DataDir: "data", CreateRate: 20, Lease: 30 * time.Second, Retention: 7 * 24 * time.Hour,
 		Mode: ModeStream, CallbackMaxBody: DefaultCallbackMaxBody,
 		CallbackWindow: DefaultCallbackWindow, CallbackMaxPerSign: DefaultCallbackMaxPerSign, Kickoff: true,
+		Confirm: "auto", ConfirmTTL: 10 * time.Minute,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("got %+v\nwant %+v", *c, want)

@@ -51,6 +51,8 @@ func Settings() []Setting {
 		{"DINGBOT_LEASE", "lease", DefaultLease.String(), "how long a dead process's commands stay held: then waiting ones are taken over, interrupted creates reported"},
 		{"DINGBOT_RETENTION", "retention", shortDuration(DefaultRetention), "how long finished commands stay in the inbox (the audit of groups is kept)"},
 		{"DINGBOT_KICKOFF", "kickoff", "on", "on: after /newgroup the bot joins the new group and posts a kickoff message there (two more DingTalk calls); off: neither"},
+		{"DINGBOT_CONFIRM", "confirm", "auto", "when /newgroup shows a preview with Create and Cancel first: auto (when someone was found by name, an alias stands for several people, more than 20 members, another owner, a standard group or external members), always, or never; a template's confirm: overrides it"},
+		{"DINGBOT_CONFIRM_TTL", "confirm_ttl", shortDuration(DefaultConfirmTTL), "how long a preview can be confirmed (1s to 24h); later, /confirm says it expired"},
 		{"DINGBOT_CONFIG", "", "none", "path of an optional YAML file with the same settings"},
 	}
 }
@@ -102,6 +104,8 @@ type fileConfig struct {
 	Lease               string `yaml:"lease"`
 	Retention           string `yaml:"retention"`
 	Kickoff             string `yaml:"kickoff"`
+	Confirm             string `yaml:"confirm"`
+	ConfirmTTL          string `yaml:"confirm_ttl"`
 
 	People         map[string]IDList   `yaml:"people"`
 	Names          map[string]string   `yaml:"names"`
@@ -144,5 +148,7 @@ func (f *fileConfig) raw() raw {
 		"DINGBOT_LEASE":                 f.Lease,
 		"DINGBOT_RETENTION":             f.Retention,
 		"DINGBOT_KICKOFF":               f.Kickoff,
+		"DINGBOT_CONFIRM":               f.Confirm,
+		"DINGBOT_CONFIRM_TTL":           f.ConfirmTTL,
 	}
 }

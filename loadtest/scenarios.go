@@ -114,6 +114,7 @@ func (r *rig) startDingbotWith(ctx context.Context, fake *dingtalktest.Server, e
 		"DINGBOT_HTTP_ADDR":      "127.0.0.1:0",
 		"DINGBOT_DATA_DIR":       data,
 		"DINGBOT_KICKOFF":        "off",
+		"DINGBOT_CONFIRM":        "never", // the load is in creating groups
 		"DINGBOT_LOG_FORMAT":     "json",
 	}
 	for k, v := range extra {

@@ -75,7 +75,8 @@ func botEnv(fake *dingtalktest.Server, extra map[string]string) map[string]strin
 		"DINGBOT_HTTP_ADDR":             "127.0.0.1:0",
 		"DINGBOT_STREAM_CHECK_INTERVAL": "200ms",
 		"DINGBOT_LOG_LEVEL":             "debug",
-		"DINGBOT_KICKOFF":               "off", // kickoff_test.go turns it on
+		"DINGBOT_KICKOFF":               "off",   // kickoff_test.go turns it on
+		"DINGBOT_CONFIRM":               "never", // preview_e2e_test.go turns it on
 	}
 	for k, v := range extra {
 		env[k] = v
