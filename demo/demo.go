@@ -16,8 +16,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -230,6 +232,8 @@ func (d *Demo) banner() string {
 	b.WriteString("Configuration (aliases, templates):\n" + configFile)
 	b.WriteString("Try:\n  /help\n  /newgroup \"Release 4.2\" @Alice @Bob\n  /建群 “发布 4.2” @张三 --mute yes\n")
 	b.WriteString("  dm /newgroup Standup @team @13800000003 张三\n  dm /newgroup Sync Carol\n  dm /newgroup --template release \"Release 4.3\" --dry-run\n")
+	b.WriteString("When a /newgroup is risky (someone found by name, an alias, another owner, …) the bot shows a preview\n" +
+		"instead of creating the group: type the /confirm CODE or /cancel CODE it shows (after \"dm \" in a one-to-one chat).\n")
 	b.WriteString("Ctrl-D quits.\n")
 	return b.String()
 }
@@ -268,27 +272,32 @@ func (d *Demo) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 		}
 		reply, elsewhere, err := d.say(ctx, line)
 		for _, r := range elsewhere {
-			fmt.Fprintf(out, "dingbot in %q: %s\n", d.groupName(r.ConversationID), strings.ReplaceAll(r.Text, "\n", "\n         "))
+			fmt.Fprintf(out, "dingbot in %q: %s\n", d.groupName(r.ConversationID), strings.ReplaceAll(readable(r, ""), "\n", "\n         "))
 		}
 		if err != nil {
 			fmt.Fprintf(out, "(demo: %v)\n", err)
 			continue
 		}
-		fmt.Fprintf(out, "dingbot: %s\n", strings.ReplaceAll(reply, "\n", "\n         "))
+		prefix := ""
+		if strings.HasPrefix(line, "dm ") {
+			prefix = "dm "
+		}
+		fmt.Fprintf(out, "dingbot: %s\n", strings.ReplaceAll(readable(reply, prefix), "\n", "\n         "))
 	}
 }
 
 // Say sends one typed line as a chat message and returns the bot's reply.
 // A line starting with "dm " goes to a one-to-one chat; any other line goes to
 // the demo group, with each @Name mentioned as DingTalk would.
+// A markdown reply (a /newgroup preview) is its markdown text.
 func (d *Demo) Say(ctx context.Context, line string) (string, error) {
 	reply, _, err := d.say(ctx, line)
-	return reply, err
+	return reply.Text, err
 }
 
 // say is Say, and also returns the bot's messages in other chats that came
 // before the reply, such as the kickoff it posts in a group it created.
-func (d *Demo) say(ctx context.Context, line string) (string, []dingtalktest.Reply, error) {
+func (d *Demo) say(ctx context.Context, line string) (dingtalktest.Reply, []dingtalktest.Reply, error) {
 	msg := dingtalktest.Message{Text: line, SenderID: you().UserID, SenderNick: you().Name, MsgID: "msg" + randomID()}
 	if rest, ok := strings.CutPrefix(line, "dm "); ok {
 		msg.Text = rest
@@ -299,7 +308,7 @@ func (d *Demo) say(ctx context.Context, line string) (string, []dingtalktest.Rep
 		msg.Mentions = mentions(line)
 	}
 	if _, err := d.fake.Send(msg); err != nil {
-		return "", nil, err
+		return dingtalktest.Reply{}, nil, err
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -307,29 +316,100 @@ func (d *Demo) say(ctx context.Context, line string) (string, []dingtalktest.Rep
 	for {
 		replies, err := d.fake.WaitReplies(waitCtx, d.heard+1)
 		if err != nil {
-			return "", elsewhere, fmt.Errorf("no reply from the bot: %w", err)
+			return dingtalktest.Reply{}, elsewhere, fmt.Errorf("no reply from the bot: %w", err)
 		}
 		r := replies[d.heard]
 		d.heard++
 		if answers(msg, r) {
-			return r.Text, elsewhere, nil
+			return r, elsewhere, nil
 		}
 		elsewhere = append(elsewhere, r)
 	}
 }
 
-// answers reports whether r is the bot's reply to m: through m's session
-// webhook, or (when that had expired) through the robot API to m's group or,
-// for a one-to-one message, to its sender.
+// answers reports whether r is the bot's reply to m, text or markdown (a
+// /newgroup preview): through m's session webhook, or (when that had expired)
+// through the robot API to m's group or, for a one-to-one message, to its
+// sender. The kickoff the bot posts in a group it created goes to that new
+// group, so it never answers.
 func answers(m dingtalktest.Message, r dingtalktest.Reply) bool {
 	switch {
 	case r.MsgID != "":
 		return r.MsgID == m.MsgID
 	case m.Group:
-		return r.ConversationID == m.ConversationID && r.MsgType != "markdown"
+		return r.UserID == "" && r.ConversationID == m.ConversationID
 	default:
 		return r.UserID == m.SenderID
 	}
+}
+
+// readable is a reply as the terminal shows it: text as it is, markdown
+// (the kickoff, a /newgroup preview) without its markup. A link that DingTalk
+// turns into a button sending a message (dtmd://dingtalkclient/sendMessage)
+// says what to type instead, after prefix ("dm " in a one-to-one chat).
+func readable(r dingtalktest.Reply, prefix string) string {
+	if r.MsgType != "markdown" {
+		return r.Text
+	}
+	lines := strings.Split(strings.ReplaceAll(r.Text, "\r\n", "\n"), "\n")
+	for i, line := range lines {
+		line = strings.TrimRight(line, " \t")
+		if h := strings.TrimLeft(line, "#"); len(h) < len(line) && len(line)-len(h) <= 6 && strings.HasPrefix(h, " ") {
+			line = strings.TrimSpace(h)
+		}
+		lines[i] = plainInline(line, prefix)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// mdLink is a markdown link [text](target).
+var mdLink = regexp.MustCompile(`\[((?:\\.|[^\]\\])+)\]\(([^)\s]+)\)`)
+
+// plainInline drops a markdown line's emphasis and escapes and shows its
+// links as text; code spans keep their backquotes, so that what to type
+// stands out.
+func plainInline(line, prefix string) string {
+	line = mdLink.ReplaceAllStringFunc(line, func(link string) string {
+		m := mdLink.FindStringSubmatch(link)
+		label := m[1]
+		if content, ok := sendMessageContent(m[2]); ok {
+			return "[" + label + ": type " + prefix + content + "]"
+		}
+		return label + " (" + m[2] + ")"
+	})
+	var b strings.Builder
+	code := false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '`':
+			code = !code
+			b.WriteByte(c)
+		case code:
+			b.WriteByte(c)
+		case c == '\\' && i+1 < len(line) && strings.IndexByte("\\`*_[]{}()#+-.!>", line[i+1]) >= 0:
+			i++
+			b.WriteByte(line[i])
+		case c == '*' && i+1 < len(line) && line[i+1] == '*':
+			i++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// sendMessageContent is the text a dtmd://dingtalkclient/sendMessage link
+// sends as the user's own message.
+func sendMessageContent(target string) (string, bool) {
+	rest, ok := strings.CutPrefix(target, "dtmd://dingtalkclient/sendMessage?")
+	if !ok {
+		return "", false
+	}
+	q, err := url.ParseQuery(rest)
+	if err != nil || strings.TrimSpace(q.Get("content")) == "" {
+		return "", false
+	}
+	return q.Get("content"), true
 }
 
 // groupName is the current name of the group openConversationID.

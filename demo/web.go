@@ -55,18 +55,25 @@ var switches = []switchInfo{
 }
 
 // entry is one message of a chat, as the page shows it.
+//
+// A bot message's Format is "markdown" for the bot's markdown messages (the
+// kickoff, a /newgroup preview), whichever path they took: a session webhook
+// or the robot API. Its ReplyTo is the msgId it answers: the message whose
+// session webhook it used or, when that had expired and it came through the
+// robot API, the oldest message of its chat still unanswered; "" for what the
+// bot posts on its own, such as the kickoff in a group it created.
 type entry struct {
 	Seq      int       `json:"seq"`
 	Chat     string    `json:"chat"` // "dm:USERID" or a group's openConversationId
 	From     string    `json:"from"` // the sender's userId, or "bot"
 	Name     string    `json:"name"`
 	Text     string    `json:"text"`
-	Format   string    `json:"format,omitempty"` // bot messages: "markdown" (the kickoff), else plain text
+	Format   string    `json:"format,omitempty"` // bot messages: "markdown", else plain text
 	Title    string    `json:"title,omitempty"`  // markdown: what DingTalk's chat list shows
 	Mentions []person  `json:"mentions,omitempty"`
 	MsgID    string    `json:"msgId,omitempty"`
 	Via      string    `json:"via,omitempty"`     // bot replies: session, group_api, oto_api
-	ReplyTo  string    `json:"replyTo,omitempty"` // bot replies through a session: the msgId answered
+	ReplyTo  string    `json:"replyTo,omitempty"` // bot replies: the msgId answered
 	Time     time.Time `json:"time"`
 }
 
@@ -79,16 +86,17 @@ type person struct {
 type web struct {
 	d *Demo
 
-	mu      sync.Mutex
-	mode    string
-	entries []entry
-	msgChat map[string]string // msgId of a sent message → chat
-	seen    int               // fake replies already turned into entries
-	changed chan struct{}     // closed and replaced when entries change
+	mu         sync.Mutex
+	mode       string
+	entries    []entry
+	msgChat    map[string]string   // msgId of a sent message → chat
+	unanswered map[string][]string // chat → msgIds sent there no bot reply answered yet, oldest first
+	seen       int                 // fake replies already turned into entries
+	changed    chan struct{}       // closed and replaced when entries change
 }
 
 func newWeb(d *Demo) *web {
-	w := &web{d: d, mode: SwitchNone, msgChat: map[string]string{}, changed: make(chan struct{})}
+	w := &web{d: d, mode: SwitchNone, msgChat: map[string]string{}, unanswered: map[string][]string{}, changed: make(chan struct{})}
 	d.fake.ScriptCreateGroup(w.scriptCreate)
 	return w
 }
@@ -141,7 +149,7 @@ func (w *web) follow(ctx context.Context) {
 			default:
 				chat = r.ConversationID
 			}
-			e := entry{Chat: chat, From: "bot", Name: "dingbot", Text: r.Text, Via: r.Via, ReplyTo: r.MsgID, Time: r.SentAt}
+			e := entry{Chat: chat, From: "bot", Name: "dingbot", Text: r.Text, Via: r.Via, ReplyTo: w.answeredLocked(chat, r.MsgID), Time: r.SentAt}
 			if r.MsgType == "markdown" {
 				e.Format, e.Title = "markdown", r.Title
 			}
@@ -150,6 +158,26 @@ func (w *web) follow(ctx context.Context) {
 		w.seen = len(replies)
 		w.mu.Unlock()
 	}
+}
+
+// answeredLocked returns the msgId a bot message in chat answers and marks
+// it answered: msgID when the bot used that message's session webhook, else
+// the oldest unanswered message of the chat, or "" when there is none (a
+// message of the bot's own, like the kickoff it posts in a group it just
+// created).
+func (w *web) answeredLocked(chat, msgID string) string {
+	q := w.unanswered[chat]
+	if msgID != "" {
+		q = slices.DeleteFunc(q, func(id string) bool { return id == msgID })
+	} else if len(q) > 0 {
+		msgID, q = q[0], q[1:]
+	}
+	if len(q) == 0 {
+		delete(w.unanswered, chat)
+	} else {
+		w.unanswered[chat] = q
+	}
+	return msgID
 }
 
 func (w *web) appendLocked(e entry) {
@@ -425,6 +453,7 @@ func (w *web) send(c *gin.Context) {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "the bot is not connected to the fake DingTalk: " + err.Error()})
 		return
 	}
+	w.unanswered[chat] = append(w.unanswered[chat], msg.MsgID)
 	if w.mode == SwitchExpiredSession {
 		w.d.fake.ExpireSessions()
 	}

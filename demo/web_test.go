@@ -7,9 +7,14 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/chatbot"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/client"
 
 	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/dingtalktest"
@@ -253,7 +258,8 @@ func TestCreatedGroupBecomesAChat(t *testing.T) {
 }
 
 // TestTerminalMatchesReplies: in terminal mode a line's reply is the one to
-// its message; the kickoff posted in a new group is not.
+// its message, text or markdown (a /newgroup preview); the kickoff posted in
+// a new group is not.
 func TestTerminalMatchesReplies(t *testing.T) {
 	group := dingtalktest.Message{MsgID: "m1", Group: true, ConversationID: "cidRelease", SenderID: "manager4220"}
 	direct := dingtalktest.Message{MsgID: "m2", ConversationID: "cidDM", SenderID: "manager4220"}
@@ -268,9 +274,209 @@ func TestTerminalMatchesReplies(t *testing.T) {
 		{group, dingtalktest.Reply{Via: dingtalktest.ViaGroupAPI, ConversationID: "cidNew", MsgType: "markdown"}, false},
 		{direct, dingtalktest.Reply{Via: dingtalktest.ViaOTOAPI, UserID: "manager4220"}, true},
 		{direct, dingtalktest.Reply{Via: dingtalktest.ViaGroupAPI, ConversationID: "cidNew", MsgType: "markdown"}, false},
+		// A /newgroup preview is markdown: it answers, whichever way it came.
+		{group, dingtalktest.Reply{Via: dingtalktest.ViaSession, MsgID: "m1", ConversationID: "cidRelease", MsgType: "markdown"}, true},
+		{group, dingtalktest.Reply{Via: dingtalktest.ViaGroupAPI, ConversationID: "cidRelease", MsgKey: "sampleMarkdown", MsgType: "markdown"}, true},
+		{direct, dingtalktest.Reply{Via: dingtalktest.ViaSession, MsgID: "m2", ConversationID: "cidDM", MsgType: "markdown"}, true},
+		{direct, dingtalktest.Reply{Via: dingtalktest.ViaOTOAPI, UserID: "manager4220", MsgKey: "sampleMarkdown", MsgType: "markdown"}, true},
+		{direct, dingtalktest.Reply{Via: dingtalktest.ViaOTOAPI, UserID: "bob02", MsgType: "markdown"}, false},
 	} {
 		if got := answers(tc.m, tc.r); got != tc.want {
 			t.Errorf("answers(%+v, %+v) = %v", tc.m, tc.r, got)
 		}
+	}
+}
+
+// previewText is a /newgroup preview as the bot writes it.
+const previewText = "### Create “Oncall”?\n\n**Type:** internal group  \n**Owner:** Dave \\*the boss\\* (dave04)  \n\n" +
+	"**Members (2):**\n\n- Dave \\*the boss\\* (dave04)\n- Alice (alice01)\n\n**Please check before I create it:**\n\n" +
+	"- the owner would be Dave \\*the boss\\* (dave04), not you.\n\n" +
+	"[Create](dtmd://dingtalkclient/sendMessage?content=%2Fconfirm%20K7Q2XM)　[Cancel](dtmd://dingtalkclient/sendMessage?content=%2Fcancel%20K7Q2XM)\n\n" +
+	"If the buttons do nothing, send me `/confirm K7Q2XM` to create it or `/cancel K7Q2XM` to drop it."
+
+// connectBot connects a stand-in for the bot to the demo's fake DingTalk
+// (the real Stream SDK) that answers every message with handle. At the end
+// of the test it disconnects and waits for the answers under way.
+func connectBot(t *testing.T, d *Demo, handle func(ctx context.Context, m *chatbot.BotCallbackDataModel) error) {
+	t.Helper()
+	cli := client.NewStreamClient(
+		client.WithAppCredential(client.NewAppCredentialConfig(d.fake.ClientID(), d.fake.ClientSecret())),
+		client.WithOpenApiHost(d.fake.URL()),
+	)
+	var running sync.WaitGroup
+	cli.RegisterChatBotCallbackRouter(func(ctx context.Context, m *chatbot.BotCallbackDataModel) ([]byte, error) {
+		running.Add(1)
+		defer running.Done()
+		if err := handle(ctx, m); err != nil && ctx.Err() == nil {
+			t.Errorf("answering %q: %v", m.Text.Content, err)
+		}
+		return []byte(""), nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cli.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(running.Wait) // after Close (cleanups run last first)
+	t.Cleanup(cli.Close)
+	if err := d.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPreviewRepliesReachThePageAsMarkdown: a /newgroup preview is a
+// markdown answer to the message, with its title, whether it came through
+// the session webhook or (the session had expired) the robot API, in a group
+// or one-to-one; the kickoff the bot posts in a group it created answers
+// nothing.
+func TestPreviewRepliesReachThePageAsMarkdown(t *testing.T) {
+	d, srv := newTestDemo(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go d.web.follow(ctx)
+	dt, err := dingclient.New(dingclient.Config{APIURL: d.fake.URL(), OAPIURL: d.fake.URL(), ClientID: d.fake.ClientID(), ClientSecret: d.fake.ClientSecret()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const title = "Create “Oncall”?"
+	connectBot(t, d, func(ctx context.Context, m *chatbot.BotCallbackDataModel) error {
+		group := m.ConversationType == "2"
+		switch {
+		case !strings.Contains(m.Text.Content, "api"): // the session webhook
+			return chatbot.NewChatbotReplier().SimpleReplyMarkdown(ctx, m.SessionWebhook, []byte(title), []byte(previewText))
+		case !group: // the session had expired: the one-to-one robot API
+			return dt.SendUserMarkdown(ctx, []string{m.SenderStaffId}, title, previewText)
+		}
+		// In a group: first a kickoff in a group just created, then the
+		// preview through the group robot API.
+		created, err := dt.CreateGroup(ctx, &dingclient.CreateGroupRequest{Name: "Oncall", Owner: "alice01", UserIDs: []string{"alice01", "bob02"}})
+		if err != nil {
+			return err
+		}
+		if err := dt.AddRobotToConversation(ctx, created.OpenConversationID); err != nil {
+			return err
+		}
+		if err := dt.SendGroupMarkdown(ctx, created.OpenConversationID, "Oncall", "### 👋 Oncall"); err != nil {
+			return err
+		}
+		return dt.SendGroupMarkdown(ctx, m.ConversationId, title, previewText)
+	})
+	release := d.groups[0].OpenConversationID
+	var sent []string
+	for _, step := range []struct {
+		body    string
+		replies int // the bot's messages so far: one at a time, in the order checked below
+	}{
+		{`{"as":"manager4220","chat":"dm","text":"/newgroup Oncall Alice --owner dave04"}`, 1},
+		{`{"as":"manager4220","chat":"dm","text":"/newgroup Oncall Alice api"}`, 2},
+		{`{"as":"bob02","chat":"` + release + `","text":"/newgroup Oncall @Alice 李四 api","mentions":["alice01"]}`, 4}, // the kickoff and the preview
+		{`{"as":"bob02","chat":"` + release + `","text":"/newgroup Oncall @Alice 李四","mentions":["alice01"]}`, 5},
+	} {
+		code, res := call(t, srv, "POST", "/api/send", step.body)
+		var r struct{ MsgID string }
+		if err := json.Unmarshal([]byte(res), &r); code != 200 || err != nil {
+			t.Fatalf("send %s: %d %s", step.body, code, res)
+		}
+		sent = append(sent, r.MsgID)
+		if _, err := d.fake.WaitReplies(ctx, step.replies); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var bot []entry
+	for next := 0; len(bot) < 5 && ctx.Err() == nil; {
+		_, body := call(t, srv, "GET", "/api/messages?wait=2000&since="+strconv.Itoa(next), "")
+		var res struct {
+			Messages []entry
+			Next     int
+		}
+		if err := json.Unmarshal([]byte(body), &res); err != nil {
+			t.Fatal(err)
+		}
+		next = res.Next
+		for _, e := range res.Messages {
+			if e.From == "bot" {
+				bot = append(bot, e)
+			}
+		}
+	}
+	if len(bot) != 5 {
+		t.Fatalf("%d bot messages, want 4 previews and a kickoff: %+v", len(bot), bot)
+	}
+	for i, want := range []struct {
+		chat, via, replyTo, title string
+	}{
+		{"dm:manager4220", dingtalktest.ViaSession, sent[0], title},
+		{"dm:manager4220", dingtalktest.ViaOTOAPI, sent[1], title},
+		{"", dingtalktest.ViaGroupAPI, "", "Oncall"}, // the kickoff, in the new group
+		{release, dingtalktest.ViaGroupAPI, sent[2], title},
+		{release, dingtalktest.ViaSession, sent[3], title},
+	} {
+		e := bot[i]
+		if want.chat == "" {
+			want.chat = e.Chat
+			if e.Chat == release || strings.HasPrefix(e.Chat, "dm:") {
+				t.Errorf("the kickoff is in chat %q, not the new group's", e.Chat)
+			}
+		}
+		if e.Chat != want.chat || e.Via != want.via || e.ReplyTo != want.replyTo || e.Format != "markdown" || e.Title != want.title {
+			t.Errorf("bot message %d: chat %q via %q replyTo %q format %q title %q, want chat %q via %q replyTo %q markdown %q",
+				i, e.Chat, e.Via, e.ReplyTo, e.Format, e.Title, want.chat, want.via, want.replyTo, want.title)
+		}
+		if want.title == title && e.Text != previewText {
+			t.Errorf("bot message %d: text %q", i, e.Text)
+		}
+	}
+}
+
+// TestAnsweredMessages: a bot message through the robot API answers the
+// oldest message of its chat still unanswered; one through a session
+// webhook answers its message; one in a chat where nothing waits (the
+// kickoff in a new group) answers nothing.
+func TestAnsweredMessages(t *testing.T) {
+	w := &web{unanswered: map[string][]string{"dm:bob02": {"m1", "m2", "m3"}}}
+	for _, tc := range []struct{ chat, msgID, want string }{
+		{"dm:bob02", "m2", "m2"},
+		{"dm:bob02", "", "m1"},
+		{"dm:bob02", "", "m3"},
+		{"dm:bob02", "", ""},
+		{"cidNew", "", ""},
+		{"cidNew", "m9", "m9"},
+	} {
+		if got := w.answeredLocked(tc.chat, tc.msgID); got != tc.want {
+			t.Errorf("answeredLocked(%q, %q) = %q, want %q", tc.chat, tc.msgID, got, tc.want)
+		}
+	}
+	if len(w.unanswered) != 0 {
+		t.Errorf("still unanswered: %v", w.unanswered)
+	}
+}
+
+// TestTerminalShowsPreviewsReadably: in terminal mode a markdown reply loses
+// its markup and escapes, and its Create and Cancel buttons say what to type.
+func TestTerminalShowsPreviewsReadably(t *testing.T) {
+	preview := dingtalktest.Reply{MsgType: "markdown", Title: "Create “Oncall”?", Text: previewText}
+	for _, prefix := range []string{"", "dm "} {
+		got := readable(preview, prefix)
+		for _, want := range []string{
+			"Create “Oncall”?\n\nType: internal group\nOwner: Dave *the boss* (dave04)\n\nMembers (2):\n\n- Dave *the boss* (dave04)\n- Alice (alice01)\n",
+			"- the owner would be Dave *the boss* (dave04), not you.",
+			"[Create: type " + prefix + "/confirm K7Q2XM]　[Cancel: type " + prefix + "/cancel K7Q2XM]",
+			"send me `/confirm K7Q2XM` to create it",
+		} {
+			if !strings.Contains(got, want) {
+				t.Errorf("prefix %q: the terminal shows\n%s\nwithout\n%s", prefix, got, want)
+			}
+		}
+		for _, bad := range []string{"###", "**", "dtmd:", `\*`} {
+			if strings.Contains(got, bad) {
+				t.Errorf("prefix %q: the terminal shows %q:\n%s", prefix, bad, got)
+			}
+		}
+	}
+	if got := readable(dingtalktest.Reply{MsgType: "text", Text: "**not markdown** [x](y)"}, ""); got != "**not markdown** [x](y)" {
+		t.Errorf("a text reply is shown as %q", got)
+	}
+	if got := plainInline(`see [the docs](https://example.org/a_b) or [send](dtmd://dingtalkclient/sendMessage?content=) \_x\_`, ""); got != "see the docs (https://example.org/a_b) or send (dtmd://dingtalkclient/sendMessage?content=) _x_" {
+		t.Errorf("links: %q", got)
 	}
 }

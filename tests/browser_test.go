@@ -34,6 +34,197 @@ import (
 // showing the new name. The page must log no console error. Screenshots go to $DINGBOT_ARTIFACTS (else a temporary
 // directory) and /tmp/dingbot-demo-{desktop,phone}.png.
 func TestBrowserDemo(t *testing.T) {
+	forEachViewport(t, func(t *testing.T, vp viewport, url string, b *browser, shot func(string)) {
+		b.do(t, "open the page",
+			chromedp.Navigate(url),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
+		)
+		// Who am I: Bob, a member of the existing group "Release team".
+		b.do(t, "choose Bob", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`(() => {
+					const s = document.querySelector('[data-testid="user-select"]');
+					s.value = 'bob02';
+					s.dispatchEvent(new Event('change', {bubbles: true}));
+					return true;
+				})()`)(ctx, tg)
+			return err
+		}))
+		b.do(t, "open the group chat",
+			chromedp.Click(chromedp.CSS(`[data-testid="chat-item"][data-name="Release team"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-title"]`)),
+		)
+		if title := b.eval(t, `document.querySelector('[data-testid="chat-title"]').textContent`); title != "Release team" {
+			t.Fatalf("chat title %q, want Release team", title)
+		}
+
+		// /newgroup "发布 4.2" @张三 @Alice, both picked from the @ picker.
+		composer := chromedp.CSS(`[data-testid="composer"]`)
+		b.do(t, "type and mention two people",
+			chromedp.Click(composer),
+			chromedp.SendKeys(composer, `/newgroup "发布 4.2" `),
+			chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="zhangsan"]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="alice01"]`)),
+		)
+		if text := b.eval(t, `document.querySelector('[data-testid="composer"]').value`); text != `/newgroup "发布 4.2" @张三 @Alice ` {
+			t.Fatalf("composer holds %q", text)
+		}
+		b.do(t, "press Enter", chromedp.SendKeys(composer, kb.Enter))
+		reply := b.botReply(t, 1)
+		for _, want := range []string{`Created group "发布 4.2".`, "Owner: Bob (bob02)", "Members: 3 (Bob, 张三 and Alice)"} {
+			if !strings.Contains(reply, want) {
+				t.Errorf("reply lacks %q:\n%s", want, reply)
+			}
+		}
+		if mine := b.eval(t, `document.querySelector('#messages [data-testid="msg-user"] .bubble').innerText`); mine != `/newgroup "发布 4.2" @张三 @Alice` {
+			t.Errorf("the chat shows the message as %q", mine)
+		}
+		// The message reached DingTalk with both people in atUsers.
+		if got := sentMentions(t, url); got != "zhangsan,alice01" {
+			t.Errorf("mentions sent: %q, want zhangsan,alice01", got)
+		}
+
+		// The bot joins the new group and posts its kickoff there: the group
+		// appears in the chat list, unread, its last message the kickoff's title.
+		newChat := `[data-testid="chat-item"][data-name="发布 4.2"]`
+		b.do(t, "see the new group in the chat list",
+			chromedp.Poll[chromedp.Void](`document.querySelector('`+newChat+` [data-testid="unread"]') !== null`,
+				chromedp.WithPollingTimeout(40*time.Second)))
+		if got := b.eval(t, `document.querySelector('`+newChat+` [data-testid="chat-preview"]').textContent`); got != "dingbot: 发布 4.2" {
+			t.Errorf("the chat list shows the new group's last message as %q, want the kickoff's title", got)
+		}
+		newID := b.eval(t, `document.querySelector('`+newChat+`').dataset.chat`)
+
+		// The new group in the side panel.
+		if vp.phone {
+			shot("chat")
+			b.do(t, "open the panel", chromedp.Click(chromedp.CSS(`[data-testid="panel-toggle"]`)))
+		}
+		card := chromedp.CSS(`[data-testid="group-card"][data-name="发布 4.2"]`)
+		b.do(t, "see the group", chromedp.WaitVisible(card))
+		cardText := b.eval(t, `document.querySelector('[data-testid="group-card"][data-name="发布 4.2"]').innerText`)
+		for _, want := range []string{"created by dingbot", "bot joined", "Bob (bob02)", "张三", "Alice", "dingbot (bot)"} {
+			if !strings.Contains(cardText, want) {
+				t.Errorf("group card lacks %q:\n%s", want, cardText)
+			}
+		}
+		if !vp.phone {
+			shot("created")
+		}
+
+		// DingTalk refuses: the permission-error switch.
+		b.do(t, "flip the permission switch", chromedp.Click(chromedp.CSS(`[data-testid="switch-permission"]`)))
+		waitSwitch(t, url, "permission")
+		if vp.phone {
+			shot("panel")
+			b.do(t, "close the panel", chromedp.Click(chromedp.CSS(`[data-testid="panel-close"]`)))
+		}
+		b.do(t, "send a second command",
+			chromedp.Click(composer),
+			chromedp.SendKeys(composer, `/newgroup Oncall `),
+			chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="alice01"]`)),
+			chromedp.SendKeys(composer, kb.Enter),
+		)
+		refusal := b.botReply(t, 2)
+		for _, want := range []string{"DingTalk refused: its permission check failed", "DingTalk request ID: "} {
+			if !strings.Contains(refusal, want) {
+				t.Errorf("error reply lacks %q:\n%s", want, refusal)
+			}
+		}
+		if strings.Contains(refusal, "{") || strings.Contains(refusal, "permession.checkFailed") {
+			t.Errorf("error reply shows raw DingTalk output:\n%s", refusal)
+		}
+		shot("permission-error")
+
+		// Open the new group: the kickoff, rendered from markdown, and the bot among the members.
+		b.do(t, "open the new group", chromedp.Click(chromedp.CSS(newChat)))
+		if title := b.eval(t, `document.querySelector('[data-testid="chat-title"]').textContent`); title != "发布 4.2" {
+			t.Fatalf("chat title %q, want 发布 4.2", title)
+		}
+		kickoff := b.botReply(t, 1)
+		for _, want := range []string{"👋 发布 4.2", "Created by Bob (bob02)", "Owner: Bob (bob02)", "Members (3): Bob (bob02), 张三 (zhangsan), Alice (alice01)", "/addmember"} {
+			if !strings.Contains(kickoff, want) {
+				t.Errorf("kickoff lacks %q:\n%s", want, kickoff)
+			}
+		}
+		if strings.Contains(kickoff, "###") || strings.Contains(kickoff, "**") {
+			t.Errorf("kickoff shows raw markdown:\n%s", kickoff)
+		}
+		md := `#messages [data-testid="msg-bot"][data-format="markdown"]`
+		if h := b.eval(t, `document.querySelector('`+md+` [role="heading"]').textContent`); h != "👋 发布 4.2" {
+			t.Errorf("kickoff heading %q", h)
+		}
+		if bold := b.eval(t, `[...document.querySelectorAll('`+md+` strong')].map((e) => e.textContent).join("|")`); bold != "Owner:|Members (3):" {
+			t.Errorf("kickoff bold parts %q", bold)
+		}
+		if fallback := b.eval(t, `String(document.querySelector('`+md+` [data-testid="via"]') !== null)`); fallback != "false" {
+			t.Error("the kickoff is labelled as a reply whose session had expired")
+		}
+		if sub := b.eval(t, `document.getElementById("chat-sub").textContent`); !strings.Contains(sub, "dingbot (bot)") {
+			t.Errorf("the group's members shown as %q, without the bot", sub)
+		}
+		shot("kickoff")
+
+		// /addmember someone outside the group (named: DingTalk only lets you @mention members).
+		b.do(t, "add a member",
+			chromedp.Click(composer),
+			chromedp.SendKeys(composer, `/addmember 李四`+kb.Enter),
+		)
+		if added := b.botReply(t, 2); !strings.Contains(added, "Added 1 to the group: 李四 (lisi).") {
+			t.Errorf("/addmember reply:\n%s", added)
+		}
+		b.do(t, "see the new member",
+			chromedp.Poll[chromedp.Void](`document.getElementById("chat-sub").textContent.includes("李四")`, chromedp.WithPollingTimeout(10*time.Second)))
+
+		// /removemember with a member picked from the @ picker: the mention reaches DingTalk.
+		b.do(t, "remove a member picked from the picker",
+			chromedp.Click(composer),
+			chromedp.SendKeys(composer, `/removemember `),
+			chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="zhangsan"]`)),
+			chromedp.SendKeys(composer, kb.Enter),
+		)
+		if removed := b.botReply(t, 3); !strings.Contains(removed, "张三") || !strings.Contains(removed, "Removed") {
+			t.Errorf("/removemember reply:\n%s", removed)
+		}
+		if got := chatMentions(t, url, newID); got != "zhangsan" {
+			t.Errorf("mentions sent in the new group: %q, want zhangsan", got)
+		}
+
+		// /rename: the chat list and the chat's title show the new name.
+		b.do(t, "rename the group",
+			chromedp.Click(composer),
+			chromedp.SendKeys(composer, `/rename "发布 4.3"`+kb.Enter),
+		)
+		if renamed := b.botReply(t, 4); !strings.Contains(renamed, `Renamed the group from "发布 4.2" to "发布 4.3".`) {
+			t.Errorf("/rename reply:\n%s", renamed)
+		}
+		b.do(t, "see the new name in the chat list",
+			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="chat-item"][data-name="发布 4.3"]') !== null &&
+					document.querySelector('[data-testid="chat-item"][data-name="发布 4.2"]') === null`, chromedp.WithPollingTimeout(10*time.Second)))
+		if title := b.eval(t, `document.querySelector('[data-testid="chat-title"]').textContent`); title != "发布 4.3" {
+			t.Errorf("chat title after /rename: %q", title)
+		}
+		shot("renamed")
+
+	})
+}
+
+// viewport is a browser window size; phone emulates a touch phone.
+type viewport struct {
+	name          string
+	width, height int64
+	phone         bool
+}
+
+// forEachViewport runs test in parallel on a desktop and a phone-sized
+// viewport, each with its own demo (url) and headless Chromium (b); shot
+// saves a screenshot to $DINGBOT_ARTIFACTS (else a temporary directory)
+// and the latest to /tmp/dingbot-demo-{desktop,phone}.png. Without
+// Chromium the test is skipped, except in CI.
+func forEachViewport(t *testing.T, test func(t *testing.T, vp viewport, url string, b *browser, shot func(string))) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -48,15 +239,7 @@ func TestBrowserDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshots in %s", artifacts)
-
-	for _, vp := range []struct {
-		name          string
-		width, height int64
-		phone         bool
-	}{
-		{"desktop", 1280, 800, false},
-		{"phone", 390, 844, true},
-	} {
+	for _, vp := range []viewport{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
 		t.Run(vp.name, func(t *testing.T) {
 			t.Parallel()
 			url := startDemo(t)
@@ -76,182 +259,11 @@ func TestBrowserDemo(t *testing.T) {
 				}
 				t.Logf("screenshot %s", path)
 			}
-
-			b.do(t, "open the page",
-				chromedp.Navigate(url),
-				chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
-			)
-			// Who am I: Bob, a member of the existing group "Release team".
-			b.do(t, "choose Bob", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Evaluate[bool](`(() => {
-					const s = document.querySelector('[data-testid="user-select"]');
-					s.value = 'bob02';
-					s.dispatchEvent(new Event('change', {bubbles: true}));
-					return true;
-				})()`)(ctx, tg)
-				return err
-			}))
-			b.do(t, "open the group chat",
-				chromedp.Click(chromedp.CSS(`[data-testid="chat-item"][data-name="Release team"]`)),
-				chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-title"]`)),
-			)
-			if title := b.eval(t, `document.querySelector('[data-testid="chat-title"]').textContent`); title != "Release team" {
-				t.Fatalf("chat title %q, want Release team", title)
+			test(t, vp, url, b, shot)
+			if t.Failed() {
+				return
 			}
-
-			// /newgroup "发布 4.2" @张三 @Alice, both picked from the @ picker.
-			composer := chromedp.CSS(`[data-testid="composer"]`)
-			b.do(t, "type and mention two people",
-				chromedp.Click(composer),
-				chromedp.SendKeys(composer, `/newgroup "发布 4.2" `),
-				chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
-				chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="zhangsan"]`)),
-				chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
-				chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="alice01"]`)),
-			)
-			if text := b.eval(t, `document.querySelector('[data-testid="composer"]').value`); text != `/newgroup "发布 4.2" @张三 @Alice ` {
-				t.Fatalf("composer holds %q", text)
-			}
-			b.do(t, "press Enter", chromedp.SendKeys(composer, kb.Enter))
-			reply := b.botReply(t, 1)
-			for _, want := range []string{`Created group "发布 4.2".`, "Owner: Bob (bob02)", "Members: 3 (Bob, 张三 and Alice)"} {
-				if !strings.Contains(reply, want) {
-					t.Errorf("reply lacks %q:\n%s", want, reply)
-				}
-			}
-			if mine := b.eval(t, `document.querySelector('#messages [data-testid="msg-user"] .bubble').innerText`); mine != `/newgroup "发布 4.2" @张三 @Alice` {
-				t.Errorf("the chat shows the message as %q", mine)
-			}
-			// The message reached DingTalk with both people in atUsers.
-			if got := sentMentions(t, url); got != "zhangsan,alice01" {
-				t.Errorf("mentions sent: %q, want zhangsan,alice01", got)
-			}
-
-			// The bot joins the new group and posts its kickoff there: the group
-			// appears in the chat list, unread, its last message the kickoff's title.
-			newChat := `[data-testid="chat-item"][data-name="发布 4.2"]`
-			b.do(t, "see the new group in the chat list",
-				chromedp.Poll[chromedp.Void](`document.querySelector('`+newChat+` [data-testid="unread"]') !== null`,
-					chromedp.WithPollingTimeout(40*time.Second)))
-			if got := b.eval(t, `document.querySelector('`+newChat+` [data-testid="chat-preview"]').textContent`); got != "dingbot: 发布 4.2" {
-				t.Errorf("the chat list shows the new group's last message as %q, want the kickoff's title", got)
-			}
-			newID := b.eval(t, `document.querySelector('`+newChat+`').dataset.chat`)
-
-			// The new group in the side panel.
-			if vp.phone {
-				shot("chat")
-				b.do(t, "open the panel", chromedp.Click(chromedp.CSS(`[data-testid="panel-toggle"]`)))
-			}
-			card := chromedp.CSS(`[data-testid="group-card"][data-name="发布 4.2"]`)
-			b.do(t, "see the group", chromedp.WaitVisible(card))
-			cardText := b.eval(t, `document.querySelector('[data-testid="group-card"][data-name="发布 4.2"]').innerText`)
-			for _, want := range []string{"created by dingbot", "bot joined", "Bob (bob02)", "张三", "Alice", "dingbot (bot)"} {
-				if !strings.Contains(cardText, want) {
-					t.Errorf("group card lacks %q:\n%s", want, cardText)
-				}
-			}
-			if !vp.phone {
-				shot("created")
-			}
-
-			// DingTalk refuses: the permission-error switch.
-			b.do(t, "flip the permission switch", chromedp.Click(chromedp.CSS(`[data-testid="switch-permission"]`)))
-			waitSwitch(t, url, "permission")
-			if vp.phone {
-				shot("panel")
-				b.do(t, "close the panel", chromedp.Click(chromedp.CSS(`[data-testid="panel-close"]`)))
-			}
-			b.do(t, "send a second command",
-				chromedp.Click(composer),
-				chromedp.SendKeys(composer, `/newgroup Oncall `),
-				chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
-				chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="alice01"]`)),
-				chromedp.SendKeys(composer, kb.Enter),
-			)
-			refusal := b.botReply(t, 2)
-			for _, want := range []string{"DingTalk refused: its permission check failed", "DingTalk request ID: "} {
-				if !strings.Contains(refusal, want) {
-					t.Errorf("error reply lacks %q:\n%s", want, refusal)
-				}
-			}
-			if strings.Contains(refusal, "{") || strings.Contains(refusal, "permession.checkFailed") {
-				t.Errorf("error reply shows raw DingTalk output:\n%s", refusal)
-			}
-			shot("permission-error")
-
-			// Open the new group: the kickoff, rendered from markdown, and the bot among the members.
-			b.do(t, "open the new group", chromedp.Click(chromedp.CSS(newChat)))
-			if title := b.eval(t, `document.querySelector('[data-testid="chat-title"]').textContent`); title != "发布 4.2" {
-				t.Fatalf("chat title %q, want 发布 4.2", title)
-			}
-			kickoff := b.botReply(t, 1)
-			for _, want := range []string{"👋 发布 4.2", "Created by Bob (bob02)", "Owner: Bob (bob02)", "Members (3): Bob (bob02), 张三 (zhangsan), Alice (alice01)", "/addmember"} {
-				if !strings.Contains(kickoff, want) {
-					t.Errorf("kickoff lacks %q:\n%s", want, kickoff)
-				}
-			}
-			if strings.Contains(kickoff, "###") || strings.Contains(kickoff, "**") {
-				t.Errorf("kickoff shows raw markdown:\n%s", kickoff)
-			}
-			md := `#messages [data-testid="msg-bot"][data-format="markdown"]`
-			if h := b.eval(t, `document.querySelector('`+md+` [role="heading"]').textContent`); h != "👋 发布 4.2" {
-				t.Errorf("kickoff heading %q", h)
-			}
-			if bold := b.eval(t, `[...document.querySelectorAll('`+md+` strong')].map((e) => e.textContent).join("|")`); bold != "Owner:|Members (3):" {
-				t.Errorf("kickoff bold parts %q", bold)
-			}
-			if fallback := b.eval(t, `String(document.querySelector('`+md+` [data-testid="via"]') !== null)`); fallback != "false" {
-				t.Error("the kickoff is labelled as a reply whose session had expired")
-			}
-			if sub := b.eval(t, `document.getElementById("chat-sub").textContent`); !strings.Contains(sub, "dingbot (bot)") {
-				t.Errorf("the group's members shown as %q, without the bot", sub)
-			}
-			shot("kickoff")
-
-			// /addmember someone outside the group (named: DingTalk only lets you @mention members).
-			b.do(t, "add a member",
-				chromedp.Click(composer),
-				chromedp.SendKeys(composer, `/addmember 李四`+kb.Enter),
-			)
-			if added := b.botReply(t, 2); !strings.Contains(added, "Added 1 to the group: 李四 (lisi).") {
-				t.Errorf("/addmember reply:\n%s", added)
-			}
-			b.do(t, "see the new member",
-				chromedp.Poll[chromedp.Void](`document.getElementById("chat-sub").textContent.includes("李四")`, chromedp.WithPollingTimeout(10*time.Second)))
-
-			// /removemember with a member picked from the @ picker: the mention reaches DingTalk.
-			b.do(t, "remove a member picked from the picker",
-				chromedp.Click(composer),
-				chromedp.SendKeys(composer, `/removemember `),
-				chromedp.Click(chromedp.CSS(`[data-testid="mention-button"]`)),
-				chromedp.Click(chromedp.CSS(`[data-testid="pick-person"][data-user="zhangsan"]`)),
-				chromedp.SendKeys(composer, kb.Enter),
-			)
-			if removed := b.botReply(t, 3); !strings.Contains(removed, "张三") || !strings.Contains(removed, "Removed") {
-				t.Errorf("/removemember reply:\n%s", removed)
-			}
-			if got := chatMentions(t, url, newID); got != "zhangsan" {
-				t.Errorf("mentions sent in the new group: %q, want zhangsan", got)
-			}
-
-			// /rename: the chat list and the chat's title show the new name.
-			b.do(t, "rename the group",
-				chromedp.Click(composer),
-				chromedp.SendKeys(composer, `/rename "发布 4.3"`+kb.Enter),
-			)
-			if renamed := b.botReply(t, 4); !strings.Contains(renamed, `Renamed the group from "发布 4.2" to "发布 4.3".`) {
-				t.Errorf("/rename reply:\n%s", renamed)
-			}
-			b.do(t, "see the new name in the chat list",
-				chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="chat-item"][data-name="发布 4.3"]') !== null &&
-					document.querySelector('[data-testid="chat-item"][data-name="发布 4.2"]') === null`, chromedp.WithPollingTimeout(10*time.Second)))
-			if title := b.eval(t, `document.querySelector('[data-testid="chat-title"]').textContent`); title != "发布 4.3" {
-				t.Errorf("chat title after /rename: %q", title)
-			}
-			shot("renamed")
-
-			// Nothing overflows sideways, on either viewport.
+			// Nothing overflows sideways, and the page logged no error.
 			if wide := b.eval(t, `String(document.documentElement.scrollWidth > window.innerWidth)`); wide != "false" {
 				t.Errorf("the page is wider than the %d px viewport", vp.width)
 			}
@@ -261,6 +273,202 @@ func TestBrowserDemo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBrowserDemoPreview drives a risky /newgroup through the page, on a
+// desktop and a phone-sized viewport: the bot answers with a markdown
+// preview, rendered with its heading, bold labels, member list, inline code
+// and two buttons (DingTalk's dtmd://dingtalkclient/sendMessage links).
+// Tapping Create in the one-to-one chat sends /confirm CODE as my message
+// and the group is created; tapping Cancel under a preview in a group chat
+// sends /cancel CODE there and nothing is created. With the expired-session
+// switch the preview comes through the robot API and is still a reply with
+// its buttons. The page must log no console error.
+func TestBrowserDemoPreview(t *testing.T) {
+	forEachViewport(t, func(t *testing.T, vp viewport, url string, b *browser, shot func(string)) {
+		b.do(t, "open the page",
+			chromedp.Navigate(url),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
+		)
+		composer := chromedp.CSS(`[data-testid="composer"]`)
+		preview := `#messages [data-testid="msg-bot"][data-format="markdown"]`
+		action := func(verb string) string {
+			return preview + ` [data-testid="md-action"][data-content^="/` + verb + ` "]`
+		}
+
+		// I am 王芳; in the one-to-one chat, Alice is named, not
+		// mentioned: the bot finds her by name search and asks first.
+		b.do(t, "send a risky /newgroup", chromedp.Click(composer), chromedp.SendKeys(composer, `/newgroup Standup Alice`+kb.Enter))
+		text := b.previewShown(t, 1)
+		for _, want := range []string{"Type: internal group", "Owner: 王芳 (manager4220)", "Members (2):", "王芳 (manager4220)\nAlice (alice01)",
+			"found by name search", "Create　Cancel", "send me /confirm "} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the preview lacks %q:\n%s", want, text)
+			}
+		}
+		for _, raw := range []string{"###", "**", "dtmd:", "](", "`"} {
+			if strings.Contains(text, raw) {
+				t.Errorf("the preview shows raw markdown %q:\n%s", raw, text)
+			}
+		}
+		if h := b.eval(t, `document.querySelector('`+preview+` [role="heading"]').textContent`); h != "Create “Standup”?" {
+			t.Errorf("preview heading %q", h)
+		}
+		if bold := b.eval(t, `[...document.querySelectorAll('`+preview+` strong')].map((e) => e.textContent).join("|")`); bold != "Type:|Owner:|Members (2):|Please check before I create it:" {
+			t.Errorf("preview bold parts %q", bold)
+		}
+		if items := b.eval(t, `[...document.querySelectorAll('`+preview+` li')].map((e) => e.textContent).join("|")`); !strings.HasPrefix(items, "王芳 (manager4220)|Alice (alice01)|found by name search") {
+			t.Errorf("preview list items %q", items)
+		}
+		code := regexp.MustCompile(`^/confirm [2-9A-HJ-NP-Z]{6}$`)
+		confirm := b.eval(t, `document.querySelector('`+action("confirm")+`').dataset.content`)
+		if !code.MatchString(confirm) {
+			t.Fatalf("the Create button sends %q, want /confirm CODE", confirm)
+		}
+		if got := b.eval(t, `document.querySelector('`+preview+` code').textContent`); got != confirm {
+			t.Errorf("the preview's first code span is %q, want %q", got, confirm)
+		}
+		if posted := b.eval(t, `String(document.querySelector('`+preview+` [data-testid="posted"]') !== null)`); posted != "false" {
+			t.Error("the preview, a reply, is labelled as a message the bot posted on its own")
+		}
+		b.buttonUsable(t, action("confirm"), vp.width)
+		shot("preview")
+
+		groups := len(demoState(t, url).Groups)
+		b.do(t, "tap Create", chromedp.Click(chromedp.CSS(action("confirm"))))
+		b.sent(t, confirm)
+		if created := b.botReply(t, 2); !strings.Contains(created, `Created group "Standup".`) {
+			t.Errorf("reply to Create:\n%s", created)
+		}
+		b.do(t, "see the new group in the chat list",
+			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="chat-item"][data-name="Standup"]') !== null`,
+				chromedp.WithPollingTimeout(40*time.Second)))
+		if n := len(demoState(t, url).Groups); n != groups+1 {
+			t.Errorf("%d groups after Create, want %d", n, groups+1)
+		}
+		shot("confirmed")
+
+		// In a group chat, with a name markdown would read as emphasis.
+		b.do(t, "open the group chat",
+			chromedp.Click(chromedp.CSS(`[data-testid="chat-item"][data-name="Release team"]`)),
+			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="chat-title"]').textContent === "Release team"`, chromedp.WithPollingTimeout(10*time.Second)),
+			chromedp.Click(composer),
+			chromedp.SendKeys(composer, `/newgroup "On*call* [2]" 李四`+kb.Enter),
+		)
+		text = b.previewShown(t, 1)
+		if h := b.eval(t, `document.querySelector('`+preview+` [role="heading"]').textContent`); h != "Create “On*call* [2]”?" {
+			t.Errorf("preview heading %q (escapes not undone?)", h)
+		}
+		if !strings.Contains(text, "李四 (lisi)") || !strings.Contains(text, "@mention me with /confirm ") {
+			t.Errorf("the group's preview:\n%s", text)
+		}
+		cancel := b.eval(t, `document.querySelector('`+action("cancel")+`').dataset.content`)
+		if !regexp.MustCompile(`^/cancel [2-9A-HJ-NP-Z]{6}$`).MatchString(cancel) {
+			t.Fatalf("the Cancel button sends %q, want /cancel CODE", cancel)
+		}
+		b.buttonUsable(t, action("cancel"), vp.width)
+		groups = len(demoState(t, url).Groups)
+		b.do(t, "tap Cancel", chromedp.Click(chromedp.CSS(action("cancel"))))
+		b.sent(t, cancel)
+		if cancelled := b.botReply(t, 2); cancelled != "Cancelled: “On*call* [2]” was not created." {
+			t.Errorf("reply to Cancel: %q", cancelled)
+		}
+		st := demoState(t, url)
+		if len(st.Groups) != groups {
+			t.Errorf("%d groups after Cancel, want %d", len(st.Groups), groups)
+		}
+		for _, g := range st.Groups {
+			if strings.HasPrefix(g.Name, "On*call*") {
+				t.Errorf("Cancel created the group %q", g.Name)
+			}
+		}
+		if n := b.eval(t, `String(document.querySelectorAll('[data-testid="chat-item"]').length)`); n != "4" {
+			t.Errorf("%s chats after Cancel, want 4 (dingbot, Standup and the two existing groups)", n)
+		}
+		shot("cancelled")
+
+		// The session webhook expires before the bot answers: the preview
+		// comes through the group robot API, and is still a markdown reply
+		// with its buttons (not a message the bot posted on its own).
+		if vp.phone {
+			b.do(t, "open the panel", chromedp.Click(chromedp.CSS(`[data-testid="panel-toggle"]`)))
+		}
+		b.do(t, "flip the expired-session switch", chromedp.Click(chromedp.CSS(`[data-testid="switch-expired_session"]`)))
+		waitSwitch(t, url, "expired_session")
+		if vp.phone {
+			b.do(t, "close the panel", chromedp.Click(chromedp.CSS(`[data-testid="panel-close"]`)))
+		}
+		b.do(t, "send a risky /newgroup again", chromedp.Click(composer), chromedp.SendKeys(composer, `/newgroup Retro 李四`+kb.Enter))
+		b.previewShown(t, 2)
+		last := `[...document.querySelectorAll('` + preview + `')].pop()`
+		labels := b.eval(t, `(() => {
+				const e = `+last+`;
+				return [e.dataset.via, e.querySelector('[data-testid="via"]') !== null, e.querySelector('[data-testid="posted"]') !== null,
+					e.querySelector('[role="heading"]').textContent].join(" | ");
+			})()`)
+		// The bot may beat the demo to the expiry and still use the session.
+		if labels != "group_api | true | false | Create “Retro”?" && labels != "session | false | false | Create “Retro”?" {
+			t.Errorf("the preview after the session expired: via, fallback label, posted label, heading = %s", labels)
+		}
+		seq := b.eval(t, last+`.dataset.seq`)
+		b.do(t, "tap Cancel", chromedp.Click(chromedp.CSS(`#messages [data-seq="`+seq+`"] [data-testid="md-action"][data-content^="/cancel "]`)))
+		if cancelled := b.botReply(t, 4); cancelled != "Cancelled: “Retro” was not created." {
+			t.Errorf("reply to Cancel: %q", cancelled)
+		}
+		shot("expired-session")
+
+	})
+}
+
+// previewShown waits until the chat shows n markdown messages from the bot,
+// the last with its two buttons, and returns that message's text.
+func (b *browser) previewShown(t *testing.T, n int) string {
+	t.Helper()
+	const md = `#messages [data-testid="msg-bot"][data-format="markdown"]`
+	b.do(t, fmt.Sprintf("wait for preview %d", n),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => {
+			const all = document.querySelectorAll('%s');
+			return all.length >= %d && all[all.length - 1].querySelectorAll('[data-testid="md-action"]').length === 2;
+		})()`, md, n), chromedp.WithPollingTimeout(40*time.Second)))
+	return b.eval(t, `[...document.querySelectorAll('`+md+` .bubble')].pop().innerText`)
+}
+
+// sent waits until my last message in the chat is text, as a button sends
+// it: shown in the chat as mine, like a message typed and sent.
+func (b *browser) sent(t *testing.T, text string) {
+	t.Helper()
+	js, _ := json.Marshal(text)
+	b.do(t, "wait for my message "+text,
+		chromedp.Poll[chromedp.Void](`(() => {
+			const mine = document.querySelectorAll('#messages [data-testid="msg-user"].mine .bubble');
+			return mine.length > 0 && mine[mine.length - 1].innerText === `+string(js)+`;
+		})()`, chromedp.WithPollingTimeout(20*time.Second)))
+}
+
+// buttonUsable checks that the button is a real button, shown whole inside
+// the viewport's width and big enough to tap.
+func (b *browser) buttonUsable(t *testing.T, selector string, width int64) {
+	t.Helper()
+	got := b.eval(t, `(() => {
+		const e = document.querySelector('`+selector+`');
+		e.scrollIntoView({block: "nearest"});
+		const r = e.getBoundingClientRect();
+		return [e.tagName, e.disabled, r.left >= 0 && r.right <= window.innerWidth, r.width >= 40 && r.height >= 28].join(" ");
+	})()`)
+	if got != "BUTTON false true true" {
+		t.Errorf("%s in a %d px viewport: tag, disabled, inside, big enough = %s", selector, width, got)
+	}
+}
+
+// demoState is the demo's /api/state: its groups.
+func demoState(t *testing.T, url string) (st struct {
+	Groups []struct {
+		Name string `json:"name"`
+	} `json:"groups"`
+}) {
+	t.Helper()
+	getJSON(t, url+"api/state", &st)
+	return st
 }
 
 // startDemo runs `dingbot demo` on a free port with its data in a temporary

@@ -193,26 +193,74 @@
       : g ? g.members.map((m) => m.name).concat(g.bot ? ["dingbot (bot)"] : []).join(", ") : "";
   }
 
-  // inline renders one line of markdown: **bold**, *italic*, `code` and
-  // [text](link) (shown as its text); everything else is plain text.
-  function inline(line) {
+  // Backslash escapes (\* \_ \[ …: any ASCII punctuation) stand for the
+  // character itself. While a line is parsed each escaped character is held as
+  // a private-use placeholder, so it can take part in no emphasis, code or
+  // link. (A line that already has such characters keeps its backslashes.)
+  const escapable = /\\([!-\/:-@\[-`{-~])/g;
+  const placeholders = /[\uE000-\uE07F]/g;
+  const hold = (line) => line.replace(escapable, (_, c) => String.fromCharCode(0xe000 + c.charCodeAt(0)));
+  // release gives the held characters back: as themselves, or with their
+  // backslash inside code spans (where markdown has no escapes).
+  const release = (s, inCode) => s.replace(placeholders, (p) => (inCode ? "\\" : "") + String.fromCharCode(p.charCodeAt(0) - 0xe000));
+
+  // sendAction is the text a DingTalk client link sends as the user's own
+  // message (dtmd://dingtalkclient/sendMessage?content=…), or "" for any
+  // other link.
+  function sendAction(href) {
+    const m = /^dtmd:\/\/dingtalkclient\/sendMessage\?(.*)$/i.exec(href);
+    if (!m) return "";
+    const content = new URLSearchParams(m[1]).get("content") || "";
+    return content.trim() ? content : "";
+  }
+
+  // actionButton is a sendMessage link as DingTalk shows it: tapping it sends
+  // its content as my message in this chat, exactly as if I had typed it.
+  function actionButton(label, content) {
+    const b = el("button", {
+      type: "button", class: "md-action", "data-testid": "md-action", "data-content": content,
+      title: "Sends “" + content + "” as your message in this chat",
+    }, label);
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      try {
+        await sendText(ui.chat, content, []);
+      } finally {
+        b.disabled = false;
+      }
+    });
+    return b;
+  }
+
+  // inline renders one line of markdown: **bold**, *italic*, `code`,
+  // backslash escapes and [text](link): a dtmd sendMessage link becomes a
+  // button, any other link is shown as its text. Everything else is plain text.
+  function inline(raw) {
+    const held = !/[\uE000-\uE07F]/.test(raw);
+    const line = held ? hold(raw) : raw;
+    const back = (s, inCode) => (held ? release(s, inCode) : s);
     const out = [];
+    const text = (s) => document.createTextNode(back(s, false));
     const re = /\*\*([^*]+)\*\*|`([^`]+)`|\[([^\]]+)\]\(([^)\s]+)\)|(?<![\w*])\*([^*\s](?:[^*]*[^*\s])?)\*(?![\w*])/g;
     let at = 0;
     for (const m of line.matchAll(re)) {
-      if (m.index > at) out.push(document.createTextNode(line.slice(at, m.index)));
-      if (m[1] !== undefined) out.push(el("strong", { text: m[1] }));
-      else if (m[2] !== undefined) out.push(el("code", { text: m[2] }));
-      else if (m[3] !== undefined) out.push(el("span", { class: "md-link", title: m[4], text: m[3] }));
-      else out.push(el("em", { text: m[5] }));
+      if (m.index > at) out.push(text(line.slice(at, m.index)));
+      if (m[1] !== undefined) out.push(el("strong", {}, text(m[1])));
+      else if (m[2] !== undefined) out.push(el("code", {}, document.createTextNode(back(m[2], true))));
+      else if (m[3] !== undefined) {
+        const href = back(m[4], false);
+        const content = sendAction(href);
+        out.push(content ? actionButton(back(m[3], false), content) : el("span", { class: "md-link", title: href }, text(m[3])));
+      } else out.push(el("em", {}, text(m[5])));
       at = m.index + m[0].length;
     }
-    if (at < line.length) out.push(document.createTextNode(line.slice(at)));
+    if (at < line.length) out.push(text(line.slice(at)));
     return out;
   }
 
-  // renderMarkdown shows DingTalk robot markdown (the kickoff message):
-  // headings, paragraphs, line breaks, lists, quotes and inline emphasis.
+  // renderMarkdown shows DingTalk robot markdown (the kickoff, a /newgroup
+  // preview with its Create and Cancel buttons): headings, paragraphs, line
+  // breaks, lists, quotes, inline emphasis, code, escapes and links.
   // It builds elements around text nodes, so no text is ever parsed as HTML.
   function renderMarkdown(text) {
     const bubble = el("div", { class: "bubble md", "data-format": "markdown" });
@@ -301,7 +349,7 @@
         const who = isBot ? "dingbot" : (people.get(e.from) || { name: e.name }).name;
         const bubble = isBot && e.format === "markdown" ? renderMarkdown(e.text) : renderText(e.text, e.mentions);
         const body = el("div", { class: "body" }, el("span", { class: "name", text: who }), bubble);
-        if (isBot && e.format === "markdown") {
+        if (isBot && e.format === "markdown" && !e.replyTo) {
           // Not a reply: the bot posts it on its own (the kickoff), always through the robot API.
           body.append(el("span", { class: "via", "data-testid": "posted", text: "posted by the bot through the group robot API (markdown)" }));
         } else if (isBot && viaText[e.via]) {
@@ -422,23 +470,33 @@
 
   // ---- sending and receiving ----
 
+  // sendText sends text as me in chat, with the picked mentions (userIds);
+  // it reports whether the demo took it.
+  async function sendText(chat, text, mentions) {
+    try {
+      const res = await api("POST", "/api/send", { as: ui.me, chat, text, mentions: chat === "dm" ? [] : mentions });
+      ui.pending.set(res.chat, res.seq);
+      showStatus("");
+      renderMessages();
+      return true;
+    } catch (err) {
+      showStatus("Not sent: " + err.message);
+      return false;
+    }
+  }
+
+  // send sends what is typed in the composer.
   async function send() {
     const box = $("composer");
     const text = box.value.trim();
     if (!text) return;
-    const chat = ui.chat;
-    const mentions = chat === "dm" ? [] : mentionsIn(text).map((m) => m.id);
     $("send").disabled = true;
     try {
-      const res = await api("POST", "/api/send", { as: ui.me, chat, text, mentions });
-      ui.pending.set(res.chat, res.seq);
-      box.value = "";
-      ui.mentions = [];
-      autosize();
-      showStatus("");
-      renderMessages();
-    } catch (err) {
-      showStatus("Not sent: " + err.message);
+      if (await sendText(ui.chat, text, mentionsIn(text).map((m) => m.id))) {
+        box.value = "";
+        ui.mentions = [];
+        autosize();
+      }
     } finally {
       $("send").disabled = false;
       box.focus();
