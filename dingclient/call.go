@@ -104,13 +104,16 @@ type answer struct {
 	throttled bool
 	// perMinute: a per-minute quota, which needs a longer back-off.
 	perMinute bool
+	// quota: the organisation's monthly API quota is used up (v1.0
+	// ApiCountLimitForOrg, legacy 90020): never retried, whatever the status.
+	quota bool
 }
 
 // httpFailure reads a non-2xx response of either generation.
 func httpFailure(api API, res *response) answer {
 	e := parseAPIError(api, res)
 	return answer{outcome: e.outcome(), requestID: e.RequestID, err: e,
-		invalidToken: e.InvalidToken(), throttled: e.Throttled(), perMinute: e.perMinuteLimited()}
+		invalidToken: e.InvalidToken(), throttled: e.Throttled(), perMinute: e.perMinuteLimited(), quota: e.QuotaExceeded()}
 }
 
 // call performs ep with the package retry policy (see the package doc) and
@@ -161,6 +164,10 @@ func (c *Client) call(ctx context.Context, ep endpoint, in, out any) error {
 				return err
 			}
 			return nil
+		case a.quota:
+			// The monthly quota is not throttling: retrying only spends calls
+			// (and time) until an admin buys more or the month ends.
+			return a.err
 		case ep.access == withToken && a.invalidToken && !reauthed:
 			reauthed = true
 			c.dropToken(token)
@@ -169,6 +176,9 @@ func (c *Client) call(ctx context.Context, ep endpoint, in, out any) error {
 			throttled++
 			if throttled >= c.retry.MaxAttempts {
 				return a.err
+			}
+			if c.limiter != nil && c.limiter.Limited(api) && a.throttled && !a.perMinute {
+				continue // the next attempt waits for the next free slot, not a blind back-off
 			}
 			if err := c.wait(ctx, c.backoff(throttled, a.perMinute)); err != nil {
 				return fmt.Errorf("%w; gave up waiting to retry: %w", a.err, err)
@@ -204,10 +214,11 @@ func (e *transportError) Unwrap() error { return e.err }
 // roundTrip POSTs payload as JSON to rawURL and reads the whole response
 // (bounded by maxBodyBytes), always closing the body. token, if non-empty, is
 // sent raw in x-acs-dingtalk-access-token. Transport errors are redacted.
-// It first waits for api's rate limiter (Config.RateLimits), if any.
+// It first waits for api's slot (Config.Limiter or RateLimits), unless ctx
+// carries one (WithSlot).
 func (c *Client) roundTrip(ctx context.Context, api API, rawURL, token string, payload []byte) (*response, error) {
-	if lim := c.limits[api]; lim != nil {
-		if err := lim.Wait(ctx); err != nil {
+	if c.limiter != nil && !hasSlot(ctx, api) {
+		if err := c.limiter.Wait(ctx, api); err != nil {
 			return nil, fmt.Errorf("dingtalk %s: waiting for the rate limit: %w", api, err)
 		}
 	}
@@ -291,12 +302,5 @@ func (c *Client) backoff(n int, perMinute bool) time.Duration {
 
 // wait sleeps for d or until ctx is done.
 func (c *Client) wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return SleepUntil(ctx, time.Now().Add(d), time.Now)
 }

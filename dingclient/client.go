@@ -38,15 +38,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Default endpoints and settings.
@@ -158,12 +155,16 @@ type Config struct {
 	Observe func(api, code string)
 	// Retry configures retries of throttled calls.
 	Retry RetryPolicy
-	// RateLimits caps calls per second per API (e.g. APIGroupUpdate: 20).
-	// Every HTTP attempt, retries included, waits for its API's limiter; an
-	// API without an entry is not limited. New rejects a key that is not one
-	// of APIs() and a rate that is not positive. DingTalk allows 20 calls per
-	// second per app and API.
+	// RateLimits caps calls per second per API (e.g. APIGroupUpdate: 20),
+	// in any one-second window (LocalLimiter), when Limiter is nil. Every
+	// HTTP attempt, retries included, waits for its API's slot; an API
+	// without an entry is not limited. New rejects a key that is not one
+	// of APIs() and a rate that is not positive. DingTalk allows 20 calls
+	// per second per app and API.
 	RateLimits map[API]float64
+	// Limiter, if set, spaces the calls instead of RateLimits, e.g. one
+	// shared by every replica of the bot through its database.
+	Limiter Limiter
 	// Now replaces time.Now for token expiry; for tests.
 	Now func() time.Time
 }
@@ -181,7 +182,7 @@ type Client struct {
 	observe      func(api, code string)
 	retry        RetryPolicy
 	now          func() time.Time
-	limits       map[API]*rate.Limiter
+	limiter      Limiter // nil: no limits
 
 	tokMu     sync.Mutex
 	tok       string
@@ -236,8 +237,15 @@ func New(cfg Config) (*Client, error) {
 		retry:        cfg.Retry,
 		now:          cfg.Now,
 	}
-	if c.limits, err = limiters(cfg.RateLimits); err != nil {
+	local, err := NewLocalLimiter(cfg.RateLimits)
+	if err != nil {
 		return nil, err
+	}
+	switch {
+	case cfg.Limiter != nil:
+		c.limiter = cfg.Limiter
+	case len(cfg.RateLimits) > 0:
+		c.limiter = local
 	}
 	if c.robotCode == "" {
 		c.robotCode = cfg.ClientID
@@ -267,23 +275,6 @@ func New(cfg Config) (*Client, error) {
 		c.retry.MaxDelay = c.retry.BaseDelay
 	}
 	return c, nil
-}
-
-// limiters builds Config.RateLimits' limiters. Keys are checked in sorted
-// order, so the error for several bad entries is always the same one.
-func limiters(perAPI map[API]float64) (map[API]*rate.Limiter, error) {
-	limits := make(map[API]*rate.Limiter, len(perAPI))
-	for _, api := range slices.Sorted(maps.Keys(perAPI)) {
-		perSecond := perAPI[api]
-		if !slices.Contains(apis, api) {
-			return nil, fmt.Errorf("dingclient: RateLimits: unknown API %q (known: %s)", api, strings.Join(apiNames(), ", "))
-		}
-		if !(perSecond > 0) { // also rejects NaN
-			return nil, fmt.Errorf("dingclient: RateLimits[%q]: %v calls per second is not a positive rate", api, perSecond)
-		}
-		limits[api] = rate.NewLimiter(rate.Limit(perSecond), 1)
-	}
-	return limits, nil
 }
 
 // apiNames is apis as strings.

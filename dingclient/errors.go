@@ -1,6 +1,7 @@
 package dingclient
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,13 +10,20 @@ import (
 	"strings"
 )
 
-// APIError is DingTalk's error response to a new-style (api.dingtalk.com/v1.0) call:
-// a non-2xx HTTP status with a body like
+// codeMonthlyQuota is the v1.0 code of the organisation's exhausted monthly
+// API quota (legacy errcode 90020).
+const codeMonthlyQuota = "Forbidden.AccessDenied.ApiCountLimitForOrg"
+
+// APIError is DingTalk's error response to a new-style (api.dingtalk.com/v1.0)
+// call, or any non-2xx answer of a legacy one: a non-2xx HTTP status with a body like
 //
 //	{"code":"...","message":"...","requestid":"...","accessdenieddetail":{"requiredScopes":["..."]}}
 //
-// A body that is not that JSON shape (an HTML page from an IP ban, or
-// {"status":1111,...}) gives an APIError with an empty Code and a short Message.
+// A body that is not that JSON shape gives an APIError with an empty Code:
+// a body that is not JSON at all (an HTML page from an IP ban or a proxy)
+// sets BodyType and reads "HTTP 403 with a non-JSON body (text/html)"; the
+// gateway's {"status":1111,...} gives a short Message. The body itself is
+// never kept. A legacy API's 2xx answer whose body is not JSON gives one too.
 //
 // DingTalk docs: https://open.dingtalk.com/document/development/server-api-error-codes-1
 type APIError struct {
@@ -31,6 +39,10 @@ type APIError struct {
 	RequiredScopes []string
 	// API is the short name of the failed call, e.g. "group.create".
 	API string
+	// BodyType is the media type of a body that was not JSON, e.g.
+	// "text/html" ("unknown content type" if the response named none);
+	// empty when the body was JSON or empty. See NonJSONBody.
+	BodyType string
 }
 
 // errorPrefix starts the message of a DingTalk error: "dingtalk <api>".
@@ -45,11 +57,15 @@ func errorPrefix(api string) *strings.Builder {
 }
 
 // Error returns e.g.
-// `dingtalk group.create: HTTP 400 permession.checkFailed: 群主不在应用可见性内 (requestid 123)`.
-// It never contains URLs, tokens or secrets.
+// `dingtalk group.create: HTTP 400 permession.checkFailed: 群主不在应用可见性内 (requestid 123)`,
+// or `dingtalk group.create: HTTP 403 with a non-JSON body (text/html)`.
+// It never contains URLs, tokens, secrets or a non-JSON body.
 func (e *APIError) Error() string {
 	b := errorPrefix(e.API)
 	fmt.Fprintf(b, ": HTTP %d", e.HTTPStatus)
+	if e.BodyType != "" {
+		fmt.Fprintf(b, " with a non-JSON body (%s)", e.BodyType)
+	}
 	if e.Code != "" {
 		b.WriteString(" ")
 		b.WriteString(e.Code)
@@ -71,8 +87,10 @@ func (e *APIError) Error() string {
 // limiting: HTTP 403 with a Forbidden.AccessDenied.QpsLimit* / QpmLimit* code,
 // or HTTP 429 (system.busy / systemBusy). A throttled call was not executed, so
 // retrying it is safe even for non-idempotent APIs.
+//
+// The organisation's monthly quota (QuotaExceeded) is never throttling.
 func (e *APIError) Throttled() bool {
-	if e == nil {
+	if e == nil || e.QuotaExceeded() {
 		return false
 	}
 	if e.HTTPStatus == http.StatusTooManyRequests {
@@ -87,6 +105,22 @@ func (e *APIError) Throttled() bool {
 func (e *APIError) perMinuteLimited() bool {
 	return e != nil && e.HTTPStatus == http.StatusForbidden &&
 		strings.HasPrefix(e.Code, "Forbidden.AccessDenied.QpmLimit")
+}
+
+// QuotaExceeded reports DingTalk's Forbidden.AccessDenied.ApiCountLimitForOrg
+// (HTTP 403): the organisation has used up its monthly quota of metered API
+// calls (5 000 a month on the standard edition). Not retryable until the
+// quota resets next month or an admin buys more; the legacy APIs say the same
+// with errcode 90020 (LegacyError.QuotaExceeded). See IsQuotaExceeded.
+func (e *APIError) QuotaExceeded() bool {
+	return e != nil && e.Code == codeMonthlyQuota
+}
+
+// NonJSONBody reports whether the answer's body was not JSON at all: an HTML
+// page from DingTalk's gateway when the caller IP is banned, or a proxy's
+// page. Such an error has no Code; BodyType names the media type.
+func (e *APIError) NonJSONBody() bool {
+	return e != nil && e.BodyType != ""
 }
 
 // InvalidToken reports whether the access token was rejected (code
@@ -119,8 +153,9 @@ func (e *APIError) PermissionDenied() bool {
 // Retryable reports whether the same request may succeed later: it was
 // throttled, or DingTalk answered with a 5xx. For a 5xx the call may have been
 // executed, so only idempotent calls should be retried; the caller decides.
+// The monthly quota (QuotaExceeded) is never retryable.
 func (e *APIError) Retryable() bool {
-	if e == nil {
+	if e == nil || e.QuotaExceeded() {
 		return false
 	}
 	return e.Throttled() || e.HTTPStatus >= 500
@@ -165,7 +200,8 @@ func (e *WebhookError) Error() string {
 }
 
 // parseAPIError decodes DingTalk's v1.0 error body. A body that is not that
-// shape gives a Code-less APIError with a short description, never the raw body.
+// shape gives a Code-less APIError with a short description, never the raw
+// body: a body that is not JSON at all sets BodyType.
 func parseAPIError(api API, res *response) *APIError {
 	e := &APIError{API: string(api), HTTPStatus: res.status, RequestID: res.header.Get("x-acs-request-id")}
 	var body struct {
@@ -202,18 +238,36 @@ func parseAPIError(api API, res *response) *APIError {
 		}
 	}
 	switch {
-	case len(res.body) == 0:
+	case len(bytes.TrimSpace(res.body)) == 0:
 		e.Message = http.StatusText(res.status)
+	case notJSON(res.body):
+		// Not JSON at all: name the media type, never the body.
+		e.BodyType = mediaType(res.header.Get("Content-Type"))
 	default:
-		ct := res.header.Get("Content-Type")
-		if mt, _, _ := strings.Cut(ct, ";"); mt != "" {
-			ct = strings.TrimSpace(mt)
-		} else {
-			ct = "unknown content type"
-		}
-		e.Message = fmt.Sprintf("unexpected non-JSON response (%s, %d bytes)", ct, len(res.body))
+		e.Message = fmt.Sprintf("unexpected JSON response without an error code (%d bytes)", len(res.body))
 	}
 	return e
+}
+
+// notJSON reports whether body is not JSON at all (an HTML or text page),
+// as opposed to JSON of an unexpected shape or cut short.
+func notJSON(body []byte) bool {
+	body = bytes.TrimSpace(body)
+	return len(body) > 0 && body[0] != '{' && body[0] != '[' && !json.Valid(body)
+}
+
+// mediaType is the media type of a Content-Type header ("text/html" of
+// "text/html; charset=utf-8"), lower-cased and fit for a log line, or
+// "unknown content type".
+func mediaType(ct string) string {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if mt == "" || len(mt) > 64 || strings.ContainsFunc(mt, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("/.+-_", r))
+	}) {
+		return "unknown content type"
+	}
+	return mt
 }
 
 // outcome is what Observe reports for e: its Code, or "http_<status>" when it has none.

@@ -105,6 +105,20 @@ func (e *LegacyError) QuotaExceeded() bool {
 // Retryable reports whether the same request may succeed later (Throttled).
 func (e *LegacyError) Retryable() bool { return e.Throttled() }
 
+// IsQuotaExceeded reports whether err is, or wraps, DingTalk's answer that
+// the organisation has used up its monthly API quota: an *APIError with code
+// Forbidden.AccessDenied.ApiCountLimitForOrg or a *LegacyError with errcode
+// 90020. The client never retries it; only an admin (buying more calls) or
+// the next month helps.
+func IsQuotaExceeded(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.QuotaExceeded() {
+		return true
+	}
+	var le *LegacyError
+	return errors.As(err, &le) && le.QuotaExceeded()
+}
+
 // IsPermissionDenied reports whether err is, or wraps, an *APIError or a
 // *LegacyError whose PermissionDenied method reports true: the app lacks a
 // permission scope, the caller IP is not allow-listed, or DingTalk's
@@ -152,10 +166,15 @@ var genLegacy = &generation{
 
 // decodeLegacy reads the HTTP 2xx answer of a legacy API: a success, a
 // *LegacyError, or (outcome "invalid_response") a body that is not the
-// expected JSON.
+// expected JSON: an *APIError with BodyType set when it is not JSON at all.
 func decodeLegacy(api API, res *response) answer {
 	var env legacyEnvelope
 	if err := json.Unmarshal(res.body, &env); err != nil {
+		if notJSON(res.body) {
+			// A proxy's (or a gateway's) page: say so, never the body.
+			return answer{outcome: "invalid_response", err: &APIError{API: string(api), HTTPStatus: res.status,
+				RequestID: res.header.Get("x-acs-request-id"), BodyType: mediaType(res.header.Get("Content-Type"))}}
+		}
 		return answer{outcome: "invalid_response",
 			err: fmt.Errorf("dingtalk %s: undecodable HTTP %d response (%d bytes)", api, res.status, len(res.body))}
 	}
@@ -169,7 +188,7 @@ func decodeLegacy(api API, res *response) answer {
 	}
 	le := &LegacyError{ErrCode: code, ErrMsg: truncate(env.ErrMsg, maxMessageLen), RequestID: env.RequestID, API: string(api)}
 	return answer{outcome: strconv.Itoa(code), requestID: env.RequestID, err: le,
-		invalidToken: le.InvalidToken(), throttled: le.Throttled()}
+		invalidToken: le.InvalidToken(), throttled: le.Throttled(), quota: le.QuotaExceeded()}
 }
 
 // legacyCode decodes a legacy errcode sent as a number or a string ("0");

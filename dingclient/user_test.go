@@ -84,7 +84,8 @@ func TestUserByMobile_Errcodes(t *testing.T) {
 		{name: "90020 monthly quota not retried", body: `{"errcode":90020,"errmsg":"quota"}`, wantCode: 90020, quota: true, wantObs: "90020"},
 		{name: "errcode not a number", body: `{"errcode":"oops","errmsg":"?"}`, wantErr: `errcode "oops" is not a number`, wantObs: "invalid_response"},
 		{name: "errcode an object", body: `{"errcode":{},"errmsg":"?"}`, wantErr: "is not a number", wantObs: "invalid_response"},
-		{name: "not JSON", body: `<html>busy</html>`, wantErr: "undecodable HTTP 200 response", wantObs: "invalid_response"},
+		{name: "not JSON", body: `<html>busy</html>`, wantErr: "dingtalk user.by_mobile: HTTP 200 with a non-JSON body (application/json)", wantObs: "invalid_response"},
+		{name: "truncated JSON", body: `{"errcode":0,`, wantErr: "undecodable HTTP 200 response", wantObs: "invalid_response"},
 		{name: "no userid", body: `{"errcode":0,"errmsg":"ok","result":{}}`, wantErr: "response has no userid", wantObs: "ok"},
 		{name: "no result", body: `{"errcode":0,"errmsg":"ok"}`, wantErr: "response has no result", wantObs: "ok"},
 	}

@@ -209,10 +209,18 @@ func (s *Server) scriptedDelay(r *http.Request, d time.Duration) bool {
 	}
 }
 
+// contentType is the Content-Type of r.Body.
+func (r *Response) contentType() string {
+	if r.ContentType != "" {
+		return r.ContentType
+	}
+	return "application/json;charset=utf-8"
+}
+
 // writeScripted writes a scripted error answer (Status != 0).
 func writeScripted(w http.ResponseWriter, sr *Response) {
 	if sr.Body != nil {
-		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		w.Header().Set("Content-Type", sr.contentType())
 		w.Header().Set("x-acs-request-id", newRequestID())
 		w.WriteHeader(sr.Status)
 		_, _ = w.Write(sr.Body)

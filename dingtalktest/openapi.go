@@ -47,8 +47,13 @@ type Response struct {
 	Status int
 	// Code and Message build DingTalk's error body when Body is nil.
 	Code, Message string
-	// Body, if non-nil, is written verbatim (Content-Type application/json).
+	// Body, if non-nil, is written verbatim (Content-Type application/json
+	// unless ContentType says otherwise).
 	Body []byte
+	// ContentType, if set, is the Content-Type of Body, e.g.
+	// "text/html; charset=utf-8" for the HTML page DingTalk's gateway (or a
+	// proxy) answers instead of JSON.
+	ContentType string
 	// Delay is waited before answering; a client that gives up first (request
 	// context done) or Close cut it short.
 	Delay time.Duration

@@ -18,9 +18,11 @@ func (s *Server) SetStandardGroupsAllowed(allowed bool) {
 	s.mu.Unlock()
 }
 
-// SetCreateRateLimit allows at most perSecond create-group calls per 1-second
-// window; calls beyond it get 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi.
-// 0 (the default) turns the limit off.
+// SetCreateRateLimit allows at most perSecond create-group calls in any
+// one-second window (a sliding window, as DingTalk counts): a call that
+// would be the (perSecond+1)-th accepted within the last second gets 403
+// Forbidden.AccessDenied.QpsLimitForAppkeyAndApi and does not count. 0 (the
+// default) turns the limit off.
 func (s *Server) SetCreateRateLimit(perSecond int) {
 	s.mu.Lock()
 	s.rateLimit = perSecond
@@ -144,7 +146,7 @@ func (s *Server) handleCreateGroup(w http.ResponseWriter, r *http.Request) {
 		if scripted.Status != 0 {
 			rec.Status, rec.Code, rec.Reason = scripted.Status, scripted.Code, "scripted response"
 			if scripted.Body != nil {
-				w.Header().Set("Content-Type", "application/json;charset=utf-8")
+				w.Header().Set("Content-Type", scripted.contentType())
 				w.Header().Set("x-acs-request-id", newRequestID())
 				w.WriteHeader(scripted.Status)
 				_, _ = w.Write(scripted.Body)
@@ -163,12 +165,20 @@ func (s *Server) handleCreateGroup(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	limited := false
 	if s.rateLimit > 0 {
-		sec := time.Now().Unix()
-		if sec != s.rateWindow {
-			s.rateWindow, s.rateCount = sec, 0
+		// DingTalk counts calls per app in any one-second window: the
+		// calls accepted in the last second, this one included.
+		now := time.Now()
+		recent := s.rateTimes[:0]
+		for _, t := range s.rateTimes {
+			if now.Sub(t) < time.Second {
+				recent = append(recent, t)
+			}
 		}
-		s.rateCount++
-		limited = s.rateCount > s.rateLimit
+		s.rateTimes = recent
+		limited = len(recent) >= s.rateLimit
+		if !limited {
+			s.rateTimes = append(s.rateTimes, now)
+		}
 	}
 	s.mu.Unlock()
 	if limited {

@@ -116,8 +116,7 @@ type Server struct {
 	createScript    func(CreateGroupRequestRecord) *Response
 	standardAllowed bool
 	rateLimit       int
-	rateWindow      int64
-	rateCount       int
+	rateTimes       []time.Time     // create calls accepted in the last second
 	botGroups       map[string]bool // openConversationIds the bot is a member of
 
 	// contact / group update (contact*.go)

@@ -72,7 +72,8 @@ func openPostgres(ctx context.Context, databaseURL string) (Store, error) {
 		pool.Close()
 		return fail(err)
 	}
-	return &sqlStore{db: d, nextLock: " FOR UPDATE SKIP LOCKED", unrepliedFrom: "inbox"}, nil
+	return &sqlStore{db: d, nextLock: " FOR UPDATE SKIP LOCKED", unrepliedFrom: "inbox", heldFrom: "inbox",
+		clockQuery: `SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint`}, nil
 }
 
 // parseError drops the connection string pgx's parse errors quote

@@ -305,8 +305,16 @@ func (s *sqlStore) Counts(ctx context.Context) (map[State]int, error) {
 	return out, nil
 }
 
-// Prune implements Store.
+// Prune implements Store: the inbox's delete, then that of the owners
+// whose heartbeat ran out before the cutoff and who hold nothing
+// (pruneOwners), each atomic on its own.
 func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.db.exec(ctx, `DELETE FROM inbox WHERE state IN `+finishedStates+` AND updated_at < $1`, ms(before))
-	return int(n), opErr("prune", err)
+	if err != nil {
+		return 0, opErr("prune", err)
+	}
+	if _, err := s.db.exec(ctx, pruneOwners, ms(before)); err != nil {
+		return int(n), opErr("prune", err)
+	}
+	return int(n), nil
 }

@@ -49,7 +49,8 @@ type statement struct {
 // make a concurrent second update see the first one's result.
 //
 // Its methods are in sqlinbox.go (Inbox), sqlaudit.go (Audit),
-// sqlsignatures.go (Signatures) and sqlpreviews.go (Previews).
+// sqlsignatures.go (Signatures), sqlpreviews.go (Previews) and
+// sqlliveness.go (Liveness and Limits).
 type sqlStore struct {
 	db db
 	// nextLock is appended to Next's inner SELECT: " FOR UPDATE SKIP LOCKED"
@@ -60,6 +61,15 @@ type sqlStore struct {
 	// statistics, would rather read inbox_next than the small partial index
 	// made for the query, so it is named (INDEXED BY); PostgreSQL picks it.
 	unrepliedFrom string
+	// heldFrom is the table ReleaseDead updates: SQLite's planner, without
+	// table statistics, would rather walk every received item through
+	// inbox_next than look the dead owners' few items up in inbox_held, so
+	// it is named (INDEXED BY); PostgreSQL picks it.
+	heldFrom string
+	// clockQuery is Clock's query, returning the database's time in unix
+	// milliseconds (PostgreSQL); "" means the local clock (SQLite, used by
+	// one process).
+	clockQuery string
 }
 
 // ms converts a time to the stored unix milliseconds; the zero time is 0.

@@ -199,6 +199,8 @@ type Store interface {
 	Audit
 	Signatures
 	Previews
+	Liveness
+	Limits
 	// Close releases the database.
 	Close() error
 }
@@ -251,7 +253,9 @@ type Inbox interface {
 	// items are absent).
 	Counts(ctx context.Context) (map[State]int, error)
 	// Prune deletes finished items last updated before the cutoff and returns
-	// how many; the audits (groups and commands) are kept.
+	// how many; the audits (groups and commands) are kept. It also forgets
+	// the heartbeats (Liveness) that ran out before the cutoff, of owners
+	// that hold no item: such an owner is judged by its leases alone again.
 	Prune(ctx context.Context, before time.Time) (int, error)
 }
 
@@ -387,4 +391,46 @@ type Previews interface {
 	// PrunePreviews deletes the previews that are no longer pending and
 	// were settled or expired before the cutoff, and returns how many.
 	PrunePreviews(ctx context.Context, before time.Time) (int, error)
+}
+
+// Liveness tells the processes sharing a database which of them are alive,
+// so that the work of a dead one is taken over in seconds, not after its
+// leases run out: each process heartbeats (Heartbeat) well within its TTL,
+// and any process releases what dead ones held (ReleaseDead). A process
+// that never heartbeat is judged by its leases alone.
+type Liveness interface {
+	// Heartbeat records that owner is alive until until (an upsert).
+	Heartbeat(ctx context.Context, owner string, until time.Time) error
+	// Retire records that owner has stopped (a graceful shutdown): what
+	// it still holds is released by the next ReleaseDead.
+	Retire(ctx context.Context, owner string) error
+	// ReleaseDead gives back (as Release would) every received item held
+	// by an owner whose heartbeat ran out at or before now, and turns every
+	// calling item held by an owner whose heartbeat ran out at or before
+	// deadBefore into unknown (as ExpireCalling would, returning those).
+	// deadBefore is earlier than now: a create cut off by a dead process is
+	// reported a little later than its waiting work is taken over, so that
+	// a live process whose heartbeat was delayed can still finish. Each
+	// item is returned by exactly one call, across processes.
+	ReleaseDead(ctx context.Context, now, deadBefore time.Time) (released int, expired []*Item, err error)
+	// RenewItems extends to now+lease the leases of those of msgIDs that
+	// owner holds unfinished, and returns how many: a process renews only
+	// the items it is working on, so an item it holds by mistake (a claim
+	// whose error hid its commit) runs out.
+	RenewItems(ctx context.Context, owner string, msgIDs []string, now time.Time, lease time.Duration) (int, error)
+	// Clock returns the database's current time (PostgreSQL's clock,
+	// shared by every replica; SQLite, used by one process, returns the
+	// local clock), so that leases and heartbeats of processes whose clocks
+	// differ are compared on one clock.
+	Clock(ctx context.Context) (time.Time, error)
+}
+
+// Limits are rate-limit slots shared by every process on the database, so
+// that all replicas together keep DingTalk's per-app limits.
+type Limits interface {
+	// TakeSlot reserves the next free slot of the limit name: the later of
+	// now and the limit's next free time, which moves spacing past it (one
+	// atomic statement). It returns the slot's time; the caller waits
+	// until then and makes its call.
+	TakeSlot(ctx context.Context, name string, spacing time.Duration, now time.Time) (time.Time, error)
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dingbot/dingbot/internal/testutil"
 	"github.com/dingbot/dingbot/store"
 	"github.com/dingbot/dingbot/store/storetest"
 )
@@ -70,14 +70,7 @@ func TestPostgres(t *testing.T) {
 
 func postgresURL(t *testing.T) string {
 	t.Helper()
-	u := os.Getenv("DINGBOT_TEST_POSTGRES_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("DINGBOT_TEST_POSTGRES_URL is not set, but CI must test PostgreSQL (.ci/run starts a server)")
-		}
-		t.Skip("DINGBOT_TEST_POSTGRES_URL not set (e.g. postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable); skipping PostgreSQL")
-	}
-	return u
+	return testutil.PostgresAdminURL(t)
 }
 
 // freshSchema creates a uniquely named schema, registers its removal, and
