@@ -46,6 +46,9 @@ Usage:
                     print or export the command audit from the configured database
   dingbot preflight check the credentials, the database and the app's permissions;
                     exit 1 if something an admin must enable is missing
+  dingbot healthcheck [--live]
+                    ask the running bot's /readyz (/healthz with --live) on its
+                    probe address; exit 0 if it answers 200 (container health checks)
   dingbot help      show this text
 
 Settings come from the environment (see README.md), e.g.
@@ -106,6 +109,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return runAudit(args[1:], getenv, stdout, stderr)
 	case "preflight":
 		return runPreflight(args[1:], getenv, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage())
 		return 0
@@ -284,6 +289,29 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			log.Warn(warning)
 		}
 	}
+	// DingTalk's limits are per app, in any one-second window. With
+	// PostgreSQL every replica takes its slots from the database, on the
+	// database's clock, so together they keep them; with SQLite (one
+	// process) the slots are kept in memory.
+	clock := bot.NewClock(db, nil)
+	if err := clock.Sync(ctx); err != nil {
+		return fmt.Errorf("reading the database's clock: %w", err)
+	}
+	rates := map[dingclient.API]float64{
+		dingclient.APIGroupCreate: cfg.CreateRate, dingclient.APIGroupUpdate: cfg.CreateRate,
+		dingclient.APIUserSearch: cfg.CreateRate, dingclient.APIUserByMobile: cfg.CreateRate,
+		dingclient.APIUserGet: cfg.CreateRate, dingclient.APIRobotAdd: cfg.CreateRate,
+		dingclient.APIRobotGroupSend: cfg.CreateRate, dingclient.APIRobotOTOSend: cfg.CreateRate,
+	}
+	var limiter dingclient.Limiter
+	if cfg.DatabaseURL != "" {
+		limiter, err = bot.NewSharedLimiter(db, rates, clock.Now, log)
+	} else {
+		limiter, err = dingclient.NewLocalLimiter(rates)
+	}
+	if err != nil {
+		return err
+	}
 	dingtalk, err := dingclient.New(dingclient.Config{
 		APIURL:       cfg.APIURL,
 		OAPIURL:      cfg.OAPIURL,
@@ -294,13 +322,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Logger:       log,
 		Observe:      metrics.ObserveAPICall,
 		Retry:        dingclient.RetryPolicy{BaseDelay: cfg.RetryBaseDelay},
-		// DingTalk's limit is per app and API; every API the bot calls in bulk gets one.
-		// group.create has none here: the bot waits for its own create limiter
-		// (bot.Options.CreateRate) before the call, one limiter per call.
-		RateLimits: map[dingclient.API]float64{
-			dingclient.APIGroupUpdate: cfg.CreateRate, dingclient.APIUserSearch: cfg.CreateRate,
-			dingclient.APIUserByMobile: cfg.CreateRate, dingclient.APIUserGet: cfg.CreateRate,
-		},
+		// group.create's first attempt waits in the bot, before the call is
+		// marked as calling (bot.Options.Limiter); retries wait here.
+		Limiter: limiter,
 	})
 	if err != nil {
 		return err
@@ -319,9 +343,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Logger:         log,
 		Metrics:        metrics,
 		MaxConcurrent:  cfg.MaxConcurrent,
-		CreateRate:     cfg.CreateRate,
+		Limiter:        limiter,
+		Clock:          clock,
 		Lease:          cfg.Lease,
 		Retention:      cfg.Retention,
+		MaxLookups:     cfg.MaxLookups,
+		CommandTimeout: cfg.CommandTimeout,
 		// A Stream frame arrives on the bot's own authenticated connection; an
 		// HTTP callback's signature does not cover the body.
 		VerifyAdmin: cfg.Mode == config.ModeHTTP,
@@ -337,7 +364,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	in := kind.new(intakeDeps{cfg: cfg, handle: core.Handle, log: log, registry: registry, signatures: db})
 	probes := httpserver.Options{Addr: cfg.HTTPAddr, Gatherer: registry, Logger: log, TrustedProxies: cfg.TrustedProxies,
-		Ready: in.Ready, NotReadyReason: in.NotReadyReason()}
+		Ready: in.Ready, NotReadyReason: in.NotReadyReason(), Unhealthy: func() string {
+			if core.StoreError() != nil {
+				return "the store is unreachable"
+			}
+			return ""
+		}}
 	var public *httpserver.Options // DINGBOT_HTTP_ADDR when probes are elsewhere
 	if routes := in.Routes(); cfg.MetricsAddr == "" {
 		probes.Routes = routes

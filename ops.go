@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -374,6 +375,53 @@ func runPreflight(args []string, getenv func(string) string, stdout, stderr io.W
 	}
 	fmt.Fprint(stdout, bot.FormatChecklist(checks))
 	if bot.PreflightFailed(checks) {
+		return 1
+	}
+	return 0
+}
+
+// runHealthcheck asks the running bot's /readyz (or /healthz with --live)
+// on the probe listener the settings name (DINGBOT_METRICS_ADDR, else
+// DINGBOT_HTTP_ADDR), on loopback, and exits 0 if it answers 200, else 1:
+// a container health check for images without curl (distroless).
+func runHealthcheck(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	live := fs.Bool("live", false, "ask /healthz (the process runs) instead of /readyz (it can take messages)")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		if err == nil {
+			fmt.Fprintln(stderr, "dingbot healthcheck: takes no arguments besides --live")
+		}
+		return 2
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot: %v\n", err)
+		return 2
+	}
+	addr := cfg.HTTPAddr
+	if cfg.MetricsAddr != "" {
+		addr = cfg.MetricsAddr
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot healthcheck: %q is not host:port\n", addr)
+		return 2
+	}
+	path := "/readyz"
+	if *live {
+		path = "/healthz"
+	}
+	u := "http://" + net.JoinHostPort("127.0.0.1", port) + path
+	resp, err := (&http.Client{Timeout: 3 * time.Second}).Get(u)
+	if err != nil {
+		fmt.Fprintf(stderr, "dingbot healthcheck: %v\n", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	fmt.Fprintf(stdout, "%s %d %s\n", path, resp.StatusCode, strings.TrimSpace(string(body)))
+	if resp.StatusCode != http.StatusOK {
 		return 1
 	}
 	return 0

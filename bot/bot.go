@@ -21,8 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/commands"
 	"github.com/dingbot/dingbot/dingclient"
@@ -74,6 +72,23 @@ const (
 	DefaultPollInterval = time.Second
 	// DefaultRetention is how long finished inbox items are kept.
 	DefaultRetention = 7 * 24 * time.Hour
+	// DefaultMaxLookups is the most people one command may name to look up by mobile or name.
+	DefaultMaxLookups = 50
+	// DefaultCommandTimeout bounds one command: interpreting it, looking people
+	// up and running it. A 1000-member /newgroup (1 create and 24 group
+	// updates at 20/s) takes seconds; look-ups, the shared rate limits and
+	// DingTalk's retries take the rest.
+	DefaultCommandTimeout = 2 * time.Minute
+	// DefaultHeartbeat is how often a bot tells the store it is alive.
+	DefaultHeartbeat = time.Second
+	// HeartbeatTTLs is how many heartbeat intervals a heartbeat is good for:
+	// a process silent for that long is dead and its waiting work is taken
+	// over.
+	HeartbeatTTLs = 3
+	// CallingGrace is how much longer a dead process's create calls wait
+	// before they are reported as unknown, so that a live process whose
+	// heartbeats were held up (a database restart) can still finish them.
+	CallingGrace = 5 * time.Second
 )
 
 // ErrStopping is returned by Handle once Shutdown has begun.
@@ -95,8 +110,23 @@ type Options struct {
 	Metrics *Metrics
 	// MaxConcurrent is the number of workers, i.e. commands processed at once (default 32).
 	MaxConcurrent int
-	// CreateRate is the most group-create calls per second this process makes (default 20, DingTalk's per-app limit).
+	// CreateRate is the most group-create calls per second when Limiter is
+	// nil (default 20, DingTalk's per-app limit), for this process alone.
 	CreateRate float64
+	// Limiter spaces the group-create calls (dingclient.APIGroupCreate):
+	// the bot waits for a slot before it marks a command as calling, so a
+	// crash while waiting is no "unknown". Give the Limiter the DingTalk
+	// client uses (a SharedLimiter when replicas share PostgreSQL); nil
+	// limits creates to CreateRate in this process.
+	Limiter dingclient.Limiter
+	// Clock, if set, is the database's clock: leases, heartbeats and
+	// rate-limit slots are compared on it, and the bot keeps it in sync.
+	// nil uses Now as it is.
+	Clock *Clock
+	// Heartbeat is how often the bot tells the store it is alive
+	// (default 1s); it is judged dead HeartbeatTTLs heartbeats later, and
+	// its waiting work is then taken over by any replica.
+	Heartbeat time.Duration
 	// Lease is how long a worker holds an inbox item without renewing it (default 30s).
 	// A process killed mid-command loses its items after at most this long:
 	// waiting ones are taken by another worker, calling ones become unknown.
@@ -118,6 +148,13 @@ type Options struct {
 	// callback mode sets it: the callback's signature does not cover the
 	// body, while a Stream frame arrives on the bot's own authenticated connection.
 	VerifyAdmin bool
+	// MaxLookups is the most people one command may name to look up by mobile
+	// or name (default 50); a command naming more is answered before any look-up.
+	MaxLookups int
+	// CommandTimeout bounds one command from interpreting it to the end of its
+	// Run (default 2m); out of time before DingTalk changed anything, the
+	// sender is told nothing was done.
+	CommandTimeout time.Duration
 }
 
 // Bot is the transport-independent pipeline: a durable inbox and the workers
@@ -133,7 +170,10 @@ type Bot struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	now      func() time.Time
-	limiter  *rate.Limiter
+	limiter  dingclient.Limiter
+	clock    *Clock
+	beat     time.Duration
+	storeOK  atomicError // the store's health, from the last heartbeat
 	owner    string
 	lease    time.Duration
 	poll     time.Duration
@@ -192,8 +232,28 @@ func New(opts Options) *Bot {
 	if opts.Retention <= 0 {
 		opts.Retention = DefaultRetention
 	}
+	if opts.MaxLookups <= 0 {
+		opts.MaxLookups = DefaultMaxLookups
+	}
+	if opts.CommandTimeout <= 0 {
+		opts.CommandTimeout = DefaultCommandTimeout
+	}
 	if opts.Owner == "" {
 		opts.Owner = defaultOwner()
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = DefaultHeartbeat
+	}
+	if opts.Clock != nil {
+		local := opts.Now
+		opts.Now = func() time.Time { return local().Add(opts.Clock.Offset()) }
+	}
+	if opts.Limiter == nil {
+		l, err := dingclient.NewLocalLimiter(map[dingclient.API]float64{dingclient.APIGroupCreate: opts.CreateRate})
+		if err != nil {
+			panic("bot: CreateRate: " + err.Error())
+		}
+		opts.Limiter = l
 	}
 	if opts.Language == nil {
 		var err error
@@ -212,7 +272,9 @@ func New(opts Options) *Bot {
 		log:        opts.Logger.With("owner", opts.Owner),
 		metrics:    opts.Metrics,
 		now:        opts.Now,
-		limiter:    rate.NewLimiter(rate.Limit(opts.CreateRate), 1),
+		limiter:    opts.Limiter,
+		clock:      opts.Clock,
+		beat:       opts.Heartbeat,
 		owner:      opts.Owner,
 		lease:      opts.Lease,
 		poll:       opts.PollInterval,
@@ -227,6 +289,7 @@ func New(opts Options) *Bot {
 		stopped:    make(chan struct{}),
 	}
 	opts.Metrics.knowCommands(opts.Language.CommandNames())
+	b.people.maxLookups, b.people.timeout = opts.MaxLookups, opts.CommandTimeout
 	if opts.VerifyAdmin {
 		b.admins = newTTLCache[bool](opts.LookupCacheTTL, opts.Now)
 	}
@@ -234,9 +297,10 @@ func New(opts Options) *Bot {
 		b.workers.Add(1)
 		go b.worker()
 	}
-	b.chores.Add(2)
+	b.chores.Add(3)
 	go b.housekeeping()
 	go b.poller()
+	go b.liveness()
 	return b
 }
 

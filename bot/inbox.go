@@ -36,6 +36,27 @@ func (b *Bot) release(msgID string) error {
 	return b.store.Release(ctx, msgID, b.owner)
 }
 
+// releaseRetrying gives back an item this process holds, retrying with
+// back-off while the store fails, so that the item is not left leased to
+// a process that will not run it (until the bot's work is cancelled).
+func (b *Bot) releaseRetrying(msgID string) {
+	wait := finishRetryFirst
+	for {
+		err := b.release(msgID)
+		switch {
+		case err == nil, errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrLeaseLost):
+			return
+		}
+		b.log.Error("releasing an inbox item failed; retrying", "msg_id", msgID, "error", err.Error())
+		select {
+		case <-b.work.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, finishRetryMax)
+	}
+}
+
 // releaseJobs gives back the claimed messages no worker took before
 // Shutdown, so the next start (or another replica) runs them at once
 // instead of after their lease.
@@ -132,16 +153,14 @@ func (b *Bot) poller() {
 	}
 }
 
-// housekeeping renews this process's leases, turns calls interrupted by a
-// dead process into "unknown" (telling their users), posts replies that were
-// never attempted, expires unanswered previews, and prunes old inbox items
-// and previews.
+// housekeeping turns calls interrupted by a process whose leases ran out
+// into "unknown" (telling their users), posts replies that were never
+// attempted, expires unanswered previews, and prunes old inbox items and
+// previews. Heartbeats and lease renewals are liveness's.
 func (b *Bot) housekeeping() {
 	defer b.chores.Done()
 	b.recoverOrphans()
 	b.updateDepth()
-	renew := time.NewTicker(b.lease / 3)
-	defer renew.Stop()
 	expire := time.NewTicker(b.lease / 2)
 	defer expire.Stop()
 	prune := time.NewTicker(time.Hour)
@@ -150,10 +169,6 @@ func (b *Bot) housekeeping() {
 		select {
 		case <-b.stopChore:
 			return
-		case <-renew.C:
-			if _, err := b.store.Renew(b.work, b.owner, b.now(), b.lease); err != nil && b.work.Err() == nil {
-				b.log.Error("renewing leases failed", "error", err.Error())
-			}
 		case <-expire.C:
 			b.recoverOrphans()
 			b.expirePreviews()
@@ -194,16 +209,7 @@ func (b *Bot) recoverOrphans() {
 	if err != nil && b.work.Err() == nil {
 		b.log.Error("checking for interrupted calls failed", "error", err.Error())
 	}
-	for _, it := range items {
-		b.log.Warn("a create call was interrupted; its outcome is unknown", "msg_id", it.MsgID)
-		var msg Message
-		if err := json.Unmarshal(it.Message, &msg); err != nil {
-			b.metrics.command(commandOther, outcomeUnknown)
-			continue
-		}
-		b.metrics.command(b.metricCommand(msg), outcomeUnknown)
-		b.recordCommand(it, msg, result{state: store.Unknown, outcome: outcomeUnknown})
-	}
+	b.recordInterrupted(items)
 	unreplied, err := b.store.Unreplied(b.work, 100)
 	if err != nil && b.work.Err() == nil {
 		b.log.Error("looking for unsent replies failed", "error", err.Error())
@@ -216,13 +222,34 @@ func (b *Bot) recoverOrphans() {
 			orphans = append(orphans, it)
 		}
 	}
-	for _, it := range orphans {
+	b.deliverStored(orphans)
+}
+
+// deliverStored posts the replies of finished items, each to where its
+// stored message came from.
+func (b *Bot) deliverStored(items []*store.Item) {
+	for _, it := range items {
 		var msg Message
 		if err := json.Unmarshal(it.Message, &msg); err != nil {
 			b.log.Error("stored message is unreadable", "msg_id", it.MsgID, "error", err.Error())
 			continue
 		}
 		b.deliver(it, msg)
+	}
+}
+
+// recordInterrupted records in the audit the create calls a dead process
+// left (now unknown); their replies are posted by the caller.
+func (b *Bot) recordInterrupted(items []*store.Item) {
+	for _, it := range items {
+		b.log.Warn("a create call was interrupted; its outcome is unknown", "msg_id", it.MsgID)
+		var msg Message
+		if err := json.Unmarshal(it.Message, &msg); err != nil {
+			b.metrics.command(commandOther, outcomeUnknown)
+			continue
+		}
+		b.metrics.command(b.metricCommand(msg), outcomeUnknown)
+		b.recordCommand(it, msg, result{state: store.Unknown, outcome: outcomeUnknown})
 	}
 }
 
@@ -239,9 +266,7 @@ func (b *Bot) processItem(item *store.Item, known *Message) {
 	}
 	r := b.process(withLogAttrs(b.work, slog.String("msg_id", item.MsgID)), item, msg)
 	if r.release {
-		if err := b.release(item.MsgID); err != nil {
-			b.log.Error("releasing an inbox item failed", "msg_id", item.MsgID, "error", err.Error())
-		}
+		b.releaseRetrying(item.MsgID)
 		return
 	}
 	b.finish(item, msg, r)

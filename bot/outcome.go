@@ -44,18 +44,18 @@ const (
 // finish records the outcome durably, with the command's audit record and
 // the group it created, in one transaction, then posts the reply.
 func (b *Bot) finish(item *store.Item, msg Message, r result) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	reply := r.reply.Text
 	audit := b.commandRecord(item, msg, r)
 	followUps := b.followUpItems(item, msg, r)
-	err := b.store.Finish(ctx, store.Outcome{MsgID: item.MsgID, Owner: b.owner, State: r.state, Reply: reply,
-		ReplyTitle: r.reply.Title, Now: b.now(), Audit: &audit, Group: r.group, FollowUps: followUps})
-	if err != nil && (errors.Is(err, store.ErrLeaseLost) || !b.finishedAnyway(item.MsgID, r.state, reply)) {
+	err := b.recordOutcome(store.Outcome{MsgID: item.MsgID, Owner: b.owner, State: r.state, Reply: reply,
+		ReplyTitle: r.reply.Title, Audit: &audit, Group: r.group, FollowUps: followUps})
+	if err != nil {
 		// Our lease ran out and another process took the item: it owns the
 		// reply now. The group exists all the same: keep it in the audit.
 		b.log.Error("recording the outcome failed; not replying", "msg_id", item.MsgID, "error", err.Error())
 		if r.group != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
 			if err := b.store.RecordGroup(ctx, *r.group); err != nil {
 				b.log.Error("recording the created group in the audit failed", "msg_id", item.MsgID, "error", err.Error())
 			}
@@ -75,6 +75,46 @@ func (b *Bot) finish(item *store.Item, msg Message, r result) {
 	}
 	if !received.IsZero() {
 		b.metrics.commandDuration(command, b.now().Sub(received))
+	}
+}
+
+// Back-off of recordOutcome: the first retry, and the longest wait.
+const (
+	finishRetryFirst = 100 * time.Millisecond
+	finishRetryMax   = 5 * time.Second
+)
+
+// recordOutcome stores o (Finish), retrying with back-off while the store
+// fails (a dropped connection, a failover, a full disk): an outcome, above
+// all a created group's, is never left unrecorded while this process
+// lives. The item stays held, so its lease keeps being renewed whenever the
+// store answers. It returns nil once stored, ErrLeaseLost if another
+// process took the item meanwhile, or the last error once the bot's work
+// is cancelled (Shutdown ran out of time).
+func (b *Bot) recordOutcome(o store.Outcome) error {
+	wait := finishRetryFirst
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		o.Now = b.now()
+		err := b.store.Finish(ctx, o)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, store.ErrLeaseLost):
+			return err
+		case b.finishedAnyway(o.MsgID, o.State, o.Reply):
+			return nil // the error came from the commit, which was stored all the same
+		}
+		if attempt == 1 {
+			b.log.Error("recording the outcome failed; retrying until the store answers", "msg_id", o.MsgID, "error", err.Error())
+		}
+		select {
+		case <-b.work.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, finishRetryMax)
 	}
 }
 

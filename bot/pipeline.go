@@ -32,31 +32,68 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 	if msg.MsgType != "" && msg.MsgType != "text" {
 		return result{reply: b.lang.NonTextReply(b.lang.DefaultLang()), state: store.Done, outcome: outcomeAnswered}
 	}
+	// The command's deadline (CommandTimeout) covers everything from here to
+	// the end of its Run.
+	cmdCtx, cancel := context.WithTimeout(ctx, b.people.timeout)
+	defer cancel()
+	var plan commands.Plan
+	r = b.command(cmdCtx, item, msg, log, &plan)
+	// A command gives its item back (release) when its context ended before
+	// it called DingTalk. If the bot is stopping (ctx done) that is right: another
+	// worker runs it. If only the command's own time ran out, it is finished:
+	// nothing was created, and the sender is told so.
+	if r.release && ctx.Err() == nil && cmdCtx.Err() != nil {
+		log.Warn("command ran out of time before changing anything in DingTalk", "timeout", b.people.timeout)
+		return result{reply: b.lang.CommandTimeoutReply(plan, b.people.timeout), state: store.Done, outcome: outcomeAnswered,
+			err: context.DeadlineExceeded}
+	}
+	return r
+}
+
+// command runs one text message under its deadline (ctx): interpret, bound
+// the look-ups, admit, look people up, run. *plan is set to the plan as soon
+// as there is one, for a reply about it.
+func (b *Bot) command(ctx context.Context, item *store.Item, msg Message, log *slog.Logger, plan *commands.Plan) result {
+	action := b.lang.Interpret(b.commandMessage(msg))
+	*plan = action.Plan
+	pp, hasPeople := action.Plan.(commands.PeoplePlan)
+	var pending []commands.PersonRef
+	if hasPeople {
+		pending = pp.PendingPeople()
+	}
+	if n := distinctRefs(pending); n > b.people.maxLookups {
+		// Before anything else, so that such a command costs no DingTalk call.
+		log.Info("command names too many people to look up; nothing looked up", "people", n, "max_lookups", b.people.maxLookups)
+		return result{reply: b.lang.TooManyLookupsReply(pp, n, b.people.maxLookups), state: store.Done, outcome: outcomeAnswered}
+	}
 	if b.admins != nil && msg.IsAdmin {
 		msg.IsAdmin = b.verifiedAdmin(ctx, log, msg.SenderStaffID)
 	}
-	action := b.lang.Interpret(b.commandMessage(msg))
 	if g, ok := action.Plan.(commands.Guarded); ok {
 		if denied := b.admit(ctx, log, msg, g); denied != nil {
 			return *denied
 		}
 	}
-	var lookupErr error // a failed look-up, for the audit
-	if pp, ok := action.Plan.(commands.PeoplePlan); ok && len(pp.PendingPeople()) > 0 {
-		lookups := b.people.resolve(ctx, pp.PendingPeople())
-		action = b.lang.Complete(pp, lookups)
+	if len(pending) > 0 {
+		lookups := b.people.resolve(ctx, pending)
 		if ctx.Err() != nil {
 			return result{release: true}
 		}
-		for _, lk := range lookups {
-			if lk.Err != nil && lookupErr == nil {
-				lookupErr = lk.Err
-			}
+		if last := lookups[len(lookups)-1]; last.Err != nil {
+			// resolve stopped at the first failure: the others were not looked up.
+			log.Warn("looking a person up failed; the rest were not looked up", "error", last.Err.Error(),
+				"looked_up", len(lookups), "pending", len(pending))
+			return result{reply: b.lang.LookupFailedReply(pp, last.Ref.Text, last.Err), state: store.Done,
+				outcome: outcomeAnswered, err: last.Err}
+		}
+		action = b.lang.Complete(pp, lookups)
+		if action.Plan != nil {
+			*plan = action.Plan
 		}
 	}
 	switch {
 	case action.Reply != nil:
-		return result{reply: *action.Reply, state: store.Done, outcome: outcomeAnswered, err: lookupErr}
+		return result{reply: *action.Reply, state: store.Done, outcome: outcomeAnswered}
 	case action.Plan != nil:
 		cmd := b.lang.Command(action.Plan.Command())
 		if cmd == nil || cmd.Run == nil {

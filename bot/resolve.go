@@ -27,21 +27,47 @@ const maxCandidates = 10
 type resolver struct {
 	dir   Directory
 	cache *ttlCache[[]commands.Person]
+
+	// The bounds of one command (set by New from Options): maxLookups is the
+	// most people it may name to look up (MaxLookups), timeout its deadline,
+	// look-ups included (CommandTimeout).
+	maxLookups int
+	timeout    time.Duration
 }
 
 func newResolver(dir Directory, ttl time.Duration, now func() time.Time) *resolver {
 	return &resolver{dir: dir, cache: newTTLCache[[]commands.Person](ttl, now)}
 }
 
-// resolve looks up every pending reference, one after another so a large
-// command does not burst against DingTalk's rate limit.
+// resolve looks up the pending references one after another, so a large
+// command does not burst against DingTalk's rate limit, and stops at the
+// first look-up that fails (a DingTalk error, or ctx done): the command
+// cannot go on, and the rest would only spend calls against the rate limits
+// and the monthly quota. The failed look-up, if any, is the last Lookup;
+// references after it are not looked up.
 func (r *resolver) resolve(ctx context.Context, refs []commands.PersonRef) []commands.Lookup {
 	out := make([]commands.Lookup, 0, len(refs))
 	for _, ref := range refs {
 		people, err := r.lookup(ctx, ref)
+		if err == nil {
+			err = ctx.Err() // cut short, even if this one came from the cache
+		}
 		out = append(out, commands.Lookup{Ref: ref, Candidates: people, Err: err})
+		if err != nil {
+			break
+		}
 	}
 	return out
+}
+
+// distinctRefs counts the different people refs names (by kind and value):
+// what a command would look up.
+func distinctRefs(refs []commands.PersonRef) int {
+	seen := make(map[string]struct{}, len(refs))
+	for _, ref := range refs {
+		seen[string(ref.Kind)+":"+ref.Value] = struct{}{}
+	}
+	return len(seen)
 }
 
 func (r *resolver) lookup(ctx context.Context, ref commands.PersonRef) ([]commands.Person, error) {

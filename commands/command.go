@@ -110,9 +110,11 @@ type Env interface {
 	Previews() store.Previews
 	// Calling waits for the rate limit of non-idempotent calls and records
 	// that the command is about to make one: from then on a crash leaves
-	// the outcome unknown, and the command is never run again. After an
-	// error the command must not make the call; Run returns Result{Release: true}.
-	Calling(ctx context.Context) error
+	// the outcome unknown, and the command is never run again. The call
+	// must be made with the returned context, which holds its rate-limit
+	// slot. After an error the command must not make the call; Run returns
+	// Result{Release: true}.
+	Calling(ctx context.Context) (context.Context, error)
 	// Message is the message being run.
 	Message() Message
 	// SenderIsAdmin reports whether the sender is an admin: of the

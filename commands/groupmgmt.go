@@ -239,6 +239,10 @@ func manageFailed(l *Language, m *ManageGroup, err error) Result {
 		text = c.f(msgFailThrottled)
 	case hasAPI && apiErr.PermissionDenied():
 		text = c.f(msgManageScope)
+	case hasAPI && apiErr.QuotaExceeded(), !hasAPI && dingclient.IsQuotaExceeded(err):
+		text = c.f(msgLookupQuota) // the same sentence fits: nothing was changed
+	case hasAPI && apiErr.NonJSONBody():
+		text = c.f(msgLookupNonJSON, apiErr.HTTPStatus)
 	case hasAPI:
 		detail := safeToken(apiErr.Code)
 		if msg := sanitizeName(apiErr.Message); msg != "" {

@@ -151,6 +151,13 @@ const (
 	msgNameControl
 	msgTooManyNames
 
+	// Bounds and DingTalk's quotas and error bodies (the pipeline's replies).
+	msgTooManyLookups
+	msgCommandTimeout
+	msgFailNonJSON
+	msgLookupQuota
+	msgLookupNonJSON
+
 	msgCount // number of IDs; keep last
 )
 
@@ -313,7 +320,7 @@ func englishText(id msgID) string {
 			"An admin can add it in the DingTalk developer console → the app → Security settings."
 	case msgFailMonthlyQuota:
 		return "This organisation has used up its monthly DingTalk API quota, so the group was not created. " +
-			"An admin can buy more calls, or wait for next month."
+			"An admin can buy more calls or upgrade the plan in the DingTalk developer console; otherwise it resets next month."
 	case msgFailOtherCode:
 		return "DingTalk refused to create the group (code %[1]s)."
 	case msgFailOtherStatus:
@@ -406,6 +413,22 @@ func englishText(id msgID) string {
 		return "I found more than one name: %[1]s. If the name has spaces, put it in quotes: %[2]s"
 	case msgAccessCommandUsers:
 		return "Only some people may use %[1]s (rule: %[4]s). Ask %[2]s to add your user ID %[3]s."
+	case msgTooManyLookups:
+		return "That command names %[1]d people to look up by mobile number or name; I look up at most %[2]d per command, so I did nothing. " +
+			"Write some of them as userid:ID (or @mention them in a group chat), or split the command: for example /newgroup with some of them, then /addmember for the rest."
+	case msgCommandTimeout:
+		return "That took too long (over %[1]s), so I stopped before changing anything in DingTalk: nothing was created or changed. " +
+			"Try again in a few minutes; if it keeps happening, name fewer people, or ask an admin to check the bot's logs."
+	case msgFailNonJSON:
+		return "DingTalk did not give a proper answer (HTTP %[1]d with a web page instead), so the group was not created. " +
+			"This happens when the bot's IP address is blocked for a few minutes after too many calls, or when a proxy is in the way. " +
+			"Try again in a few minutes; if it keeps failing, ask an admin to check the bot's logs."
+	case msgLookupQuota:
+		return "This organisation has used up its monthly DingTalk API quota. " +
+			"An admin can buy more calls or upgrade the plan in the DingTalk developer console; otherwise it resets next month."
+	case msgLookupNonJSON:
+		return "DingTalk did not give a proper answer (HTTP %[1]d with a web page instead): the bot's IP address may be blocked for a few minutes after too many calls, or a proxy is in the way. " +
+			"Try again in a few minutes; if it keeps failing, ask an admin to check the bot's logs."
 	}
 	return ""
 }

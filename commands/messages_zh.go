@@ -161,7 +161,7 @@ func chineseText(id msgID) string {
 			"管理员可以在钉钉开发者后台 → 应用 → 安全设置 中添加。"
 	case msgFailMonthlyQuota:
 		return "本组织本月的钉钉接口调用量已用完，所以没有建群。" +
-			"管理员可以购买更多调用量，或等到下个月。"
+			"管理员可以在钉钉开发者后台购买更多调用量或升级版本；否则要等到下个月额度恢复。"
 	case msgFailOtherCode:
 		return "钉钉拒绝建群（错误码 %[1]s）。"
 	case msgFailOtherStatus:
@@ -245,6 +245,22 @@ func chineseText(id msgID) string {
 		return "我找到了不止一个群名：%[1]s。群名含空格时请加引号：%[2]s"
 	case msgAccessCommandUsers:
 		return "只有部分人可以使用 %[1]s（规则：%[4]s）。请联系%[2]s，把你的用户 ID %[3]s 加进去。"
+	case msgTooManyLookups:
+		return "这条命令要按手机号或姓名查找 %[1]d 个人；每条命令最多查找 %[2]d 个，所以我什么也没做。" +
+			"请把其中一些人写成 userid:ID（或在群聊里直接 @ 他们），或者拆成几条命令：例如先用 /建群 加一部分人，再用 /加人 加其余的人。"
+	case msgCommandTimeout:
+		return "处理时间太长（超过 %[1]s），我在改动钉钉里的任何东西之前停下了：什么也没有创建或修改。" +
+			"请过几分钟再试；如果一直这样，请少写几个人，或请管理员查看机器人的日志。"
+	case msgFailNonJSON:
+		return "钉钉没有给出正常的应答（HTTP %[1]d，返回的是网页），所以没有建群。" +
+			"机器人服务器的 IP 因调用过多被暂时封禁几分钟，或中间有代理时会这样。" +
+			"请过几分钟再试；如果一直失败，请管理员查看机器人的日志。"
+	case msgLookupQuota:
+		return "本组织本月的钉钉接口调用量已用完。" +
+			"管理员可以在钉钉开发者后台购买更多调用量或升级版本；否则要等到下个月额度恢复。"
+	case msgLookupNonJSON:
+		return "钉钉没有给出正常的应答（HTTP %[1]d，返回的是网页）：机器人服务器的 IP 可能因调用过多被暂时封禁几分钟，或中间有代理。" +
+			"请过几分钟再试；如果一直失败，请管理员查看机器人的日志。"
 	}
 	return ""
 }

@@ -33,7 +33,8 @@ func runNewGroup(ctx context.Context, env Env, plan Plan) Result {
 // stored preview.
 func createGroup(ctx context.Context, env Env, cg *CreateGroup) Result {
 	l := env.Language()
-	if err := env.Calling(ctx); err != nil {
+	ctx, err := env.Calling(ctx)
+	if err != nil {
 		return Result{Release: true}
 	}
 	log := env.Log()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/dingbot/dingbot/dingclient"
 )
@@ -17,7 +18,6 @@ const (
 	codeSystemError       = "system.error"
 	codeScopeDenied       = "Forbidden.AccessDenied.AccessTokenPermissionDenied"
 	codeIPNotInWhiteList  = "Forbidden.AccessDenied.IpNotInWhiteList"
-	codeMonthlyQuota      = "Forbidden.AccessDenied.ApiCountLimitForOrg"
 	codeBadClientSecret   = "invalidClientIdOrSecret"
 	scopeChatManage       = "qyapi_chat_manage"
 	visibilityMessageZh   = "群主不在应用可见性内"
@@ -176,6 +176,8 @@ func failedText(c catalogue, owner string, err error) string {
 		text = c.f(msgFailMaybeCreated)
 	case hasAPI:
 		text = apiErrorText(c, apiErr, owner)
+	case dingclient.IsQuotaExceeded(err): // legacy errcode 90020
+		text = c.f(msgFailMonthlyQuota)
 	case errors.Is(err, context.DeadlineExceeded):
 		text = c.f(msgFailTimeout)
 	case errors.Is(err, context.Canceled):
@@ -183,12 +185,24 @@ func failedText(c catalogue, owner string, err error) string {
 	default:
 		text = c.f(msgFailUnreachable)
 	}
-	if hasAPI {
-		if id := safeToken(apiErr.RequestID); id != "" {
-			text += "\n" + c.f(msgRequestID, id)
-		}
+	if id := safeToken(requestID(err)); id != "" {
+		text += "\n" + c.f(msgRequestID, id)
 	}
 	return text
+}
+
+// requestID is DingTalk's request ID in err's *dingclient.APIError or
+// *dingclient.LegacyError, or "".
+func requestID(err error) string {
+	var apiErr *dingclient.APIError
+	if errors.As(err, &apiErr) && apiErr != nil {
+		return apiErr.RequestID
+	}
+	var le *dingclient.LegacyError
+	if errors.As(err, &le) && le != nil {
+		return le.RequestID
+	}
+	return ""
 }
 
 // lookupFailedText is the reply when looking people up failed.
@@ -209,19 +223,60 @@ func lookupFailedText(c catalogue, who []string, err error) string {
 			reason = c.f(msgLookupScope, c.list(scopes, msgAnd))
 		case apiErr.Code == codeIPNotInWhiteList:
 			reason = c.f(msgFailIPWhitelist)
+		case apiErr.QuotaExceeded():
+			reason = c.f(msgLookupQuota)
 		case apiErr.Throttled():
 			reason = c.f(msgFailThrottled)
 		case apiErr.InvalidToken() || strings.EqualFold(apiErr.Code, codeBadClientSecret):
 			reason = c.f(msgFailInvalidToken)
+		case apiErr.NonJSONBody():
+			reason = c.f(msgLookupNonJSON, apiErr.HTTPStatus)
 		}
+	} else if dingclient.IsQuotaExceeded(err) { // legacy errcode 90020
+		reason = c.f(msgLookupQuota)
 	}
 	text += c.sentenceSep() + reason
-	if hasAPI {
-		if id := safeToken(apiErr.RequestID); id != "" {
-			text += "\n" + c.f(msgRequestID, id)
-		}
+	if id := safeToken(requestID(err)); id != "" {
+		text += "\n" + c.f(msgRequestID, id)
 	}
 	return text
+}
+
+// LookupFailedReply is the reply when looking up who (the person as typed,
+// e.g. "@Alice" or "13800000000") failed with err, a DingTalk error: the
+// command stopped there and did nothing. It never includes Go error text.
+func (l *Language) LookupFailedReply(p Plan, who string, err error) Reply {
+	return Reply{Text: lookupFailedText(l.cat(l.planLang(p)), []string{who}, err)}
+}
+
+// TooManyLookupsReply is the reply to a command that names n people to look
+// up by mobile number or name when at most limit are looked up per command:
+// nothing was looked up or done.
+func (l *Language) TooManyLookupsReply(p Plan, n, limit int) Reply {
+	return Reply{Text: l.cat(l.planLang(p)).f(msgTooManyLookups, n, limit)}
+}
+
+// CommandTimeoutReply is the reply when a command ran out of its time
+// (limit) before it changed anything in DingTalk: nothing was created.
+func (l *Language) CommandTimeoutReply(p Plan, limit time.Duration) Reply {
+	c := l.cat(l.planLang(p))
+	return Reply{Text: c.f(msgCommandTimeout, durationText(c, limit))}
+}
+
+// durationText shows d exactly in the largest unit that divides it ("2
+// minutes", "90 seconds"), rounded up to whole seconds.
+func durationText(c catalogue, d time.Duration) string {
+	d = max((d+time.Second-1)/time.Second*time.Second, time.Second)
+	for _, u := range timeUnits {
+		if d%u.d == 0 {
+			n, id := int(d/u.d), u.many
+			if n == 1 {
+				id = u.one
+			}
+			return c.f(msgAccessDuration, n, c.f(id))
+		}
+	}
+	return c.f(msgAccessDuration, int(d/time.Second), c.f(msgAccessSeconds)) // not reached: seconds divide d
 }
 
 // unresolvedText is the reply listing the people who could not be resolved.
@@ -282,7 +337,7 @@ func apiErrorText(c catalogue, e *dingclient.APIError, owner string) string {
 		return c.f(msgFailScope, c.list(scopes, msgAnd))
 	case code == codeIPNotInWhiteList:
 		return c.f(msgFailIPWhitelist)
-	case code == codeMonthlyQuota:
+	case e.QuotaExceeded():
 		return c.f(msgFailMonthlyQuota)
 	case strings.EqualFold(code, codeBadClientSecret):
 		return c.f(msgFailCredentials)
@@ -292,6 +347,8 @@ func apiErrorText(c catalogue, e *dingclient.APIError, owner string) string {
 		return c.f(msgFailInvalidToken)
 	case code == codeSystemError || e.HTTPStatus >= http.StatusInternalServerError:
 		return c.f(msgFailMaybeCreated)
+	case e.NonJSONBody():
+		return c.f(msgFailNonJSON, e.HTTPStatus)
 	}
 	if code = safeToken(code); code != "" {
 		return c.f(msgFailOtherCode, code)

@@ -47,6 +47,12 @@ const (
 	DefaultCreateRate      = bot.DefaultCreateRate
 	DefaultLease           = bot.DefaultLease
 	DefaultRetention       = bot.DefaultRetention
+	DefaultMaxLookups      = bot.DefaultMaxLookups
+	DefaultCommandTimeout  = bot.DefaultCommandTimeout
+	// MaxMaxLookups is the highest DINGBOT_MAX_LOOKUPS: a group's size.
+	MaxMaxLookups = commands.MaxTotalMembers
+	// MaxCommandTimeout is the longest DINGBOT_COMMAND_TIMEOUT.
+	MaxCommandTimeout      = time.Hour
 	DefaultConfirmTTL      = commands.DefaultConfirmTTL
 	DefaultCallbackMaxBody = callback.DefaultMaxBody
 	// DefaultCallbackWindow is how far an HTTP callback's timestamp may be
@@ -127,6 +133,12 @@ type Config struct {
 	Confirm string
 	// ConfirmTTL is how long a preview can be confirmed (DINGBOT_CONFIRM_TTL).
 	ConfirmTTL time.Duration
+	// MaxLookups is the most people one command may name to look up by
+	// mobile number or name (DINGBOT_MAX_LOOKUPS).
+	MaxLookups int
+	// CommandTimeout bounds one command, look-ups and DingTalk calls
+	// included (DINGBOT_COMMAND_TIMEOUT).
+	CommandTimeout time.Duration
 	// StreamIdleTimeout: a connection with no frame for this long is replaced (DINGBOT_STREAM_IDLE_TIMEOUT; 0 disables).
 	StreamIdleTimeout time.Duration
 	// StreamRecycle is the age at which a connection is replaced, make-before-break (DINGBOT_STREAM_RECYCLE; 0 disables).
@@ -303,6 +315,7 @@ func parse(r raw) (*Config, error) {
 		{"DINGBOT_LEASE", &c.Lease, DefaultLease},
 		{"DINGBOT_RETENTION", &c.Retention, DefaultRetention},
 		{"DINGBOT_CONFIRM_TTL", &c.ConfirmTTL, DefaultConfirmTTL},
+		{"DINGBOT_COMMAND_TIMEOUT", &c.CommandTimeout, DefaultCommandTimeout},
 	}
 	for _, d := range durations {
 		if *d.dst, err = duration(d.env, r[d.env], d.def); err != nil {
@@ -395,6 +408,21 @@ func parse(r raw) (*Config, error) {
 			return nil, fmt.Errorf("templates.%s.confirm: %q is not auto, always or never", name, t.Confirm)
 		}
 	}
+	c.MaxLookups = DefaultMaxLookups
+	if v := r["DINGBOT_MAX_LOOKUPS"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxMaxLookups {
+			return nil, fmt.Errorf("DINGBOT_MAX_LOOKUPS: %q is not a whole number of people from 1 to %d", v, MaxMaxLookups)
+		}
+		c.MaxLookups = n
+	}
+	if c.CommandTimeout < c.APITimeout {
+		return nil, fmt.Errorf("DINGBOT_COMMAND_TIMEOUT: %s is shorter than DINGTALK_API_TIMEOUT (%s); a command needs time for at least one DingTalk call",
+			shortDuration(c.CommandTimeout), shortDuration(c.APITimeout))
+	}
+	if c.CommandTimeout > MaxCommandTimeout {
+		return nil, fmt.Errorf("DINGBOT_COMMAND_TIMEOUT: %s is longer than %s", shortDuration(c.CommandTimeout), shortDuration(MaxCommandTimeout))
+	}
 	c.MaxConcurrent = DefaultMaxConcurrent
 	if v := r["DINGBOT_MAX_CONCURRENT"]; v != "" {
 		n, err := strconv.Atoi(v)
@@ -446,6 +474,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("kickoff", c.Kickoff),
 		slog.String("confirm", c.Confirm),
 		slog.Duration("confirm_ttl", c.ConfirmTTL),
+		slog.Int("max_lookups", c.MaxLookups),
+		slog.Duration("command_timeout", c.CommandTimeout),
 		slog.String("mode", c.Mode),
 		slog.Int64("callback_max_body", c.CallbackMaxBody),
 		slog.Duration("callback_window", c.CallbackWindow),

@@ -34,6 +34,7 @@ func TestLoadDefaults(t *testing.T) {
 		Mode: ModeStream, CallbackMaxBody: DefaultCallbackMaxBody,
 		CallbackWindow: DefaultCallbackWindow, CallbackMaxPerSign: DefaultCallbackMaxPerSign, Kickoff: true,
 		Confirm: "auto", ConfirmTTL: 10 * time.Minute,
+		MaxLookups: 50, CommandTimeout: 2 * time.Minute,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("got %+v\nwant %+v", *c, want)
@@ -61,6 +62,13 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"DINGBOT_RETENTION": "week"}, "DINGBOT_RETENTION"},
 		{map[string]string{"DINGBOT_LOOKUP_CACHE_TTL": "forever"}, "DINGBOT_LOOKUP_CACHE_TTL"},
 		{map[string]string{"DINGBOT_CONFIG": "/nonexistent/dingbot.yaml"}, "DINGBOT_CONFIG"},
+		{map[string]string{"DINGBOT_MAX_LOOKUPS": "0"}, "DINGBOT_MAX_LOOKUPS"},
+		{map[string]string{"DINGBOT_MAX_LOOKUPS": "1001"}, "DINGBOT_MAX_LOOKUPS"},
+		{map[string]string{"DINGBOT_MAX_LOOKUPS": "many"}, "DINGBOT_MAX_LOOKUPS"},
+		{map[string]string{"DINGBOT_COMMAND_TIMEOUT": "soon"}, "DINGBOT_COMMAND_TIMEOUT"},
+		{map[string]string{"DINGBOT_COMMAND_TIMEOUT": "0"}, "DINGBOT_COMMAND_TIMEOUT"},
+		{map[string]string{"DINGBOT_COMMAND_TIMEOUT": "10s"}, "DINGBOT_COMMAND_TIMEOUT"}, // shorter than the 15s API timeout
+		{map[string]string{"DINGBOT_COMMAND_TIMEOUT": "2h"}, "DINGBOT_COMMAND_TIMEOUT"},
 	}
 	for _, tt := range tests {
 		_, err := Load(env(tt.env))
@@ -320,5 +328,36 @@ func TestFileErrorsStillExplain(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want it to contain %q", tc.yaml, err, tc.want)
 		}
+	}
+}
+
+// TestCommandBounds: the look-up cap and the command deadline, from the
+// environment or the file, and the deadline's floor (the API timeout).
+func TestCommandBounds(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dingbot.yaml")
+	if err := os.WriteFile(path, []byte("max_lookups: 20\ncommand_timeout: 90s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"DINGBOT_CONFIG": path}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxLookups != 20 || c.CommandTimeout != 90*time.Second {
+		t.Errorf("from the file: MaxLookups %d, CommandTimeout %s", c.MaxLookups, c.CommandTimeout)
+	}
+	c, err = Load(env(map[string]string{"DINGBOT_CONFIG": path, "DINGBOT_MAX_LOOKUPS": "1000", "DINGBOT_COMMAND_TIMEOUT": "2s", "DINGTALK_API_TIMEOUT": "2s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxLookups != 1000 || c.CommandTimeout != 2*time.Second {
+		t.Errorf("from the environment: MaxLookups %d, CommandTimeout %s", c.MaxLookups, c.CommandTimeout)
+	}
+	_, err = Load(env(map[string]string{"DINGBOT_COMMAND_TIMEOUT": "10s"}))
+	if want := "DINGBOT_COMMAND_TIMEOUT: 10s is shorter than DINGTALK_API_TIMEOUT (15s); a command needs time for at least one DingTalk call"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+	_, err = Load(env(map[string]string{"DINGBOT_MAX_LOOKUPS": "0"}))
+	if want := `DINGBOT_MAX_LOOKUPS: "0" is not a whole number of people from 1 to 1000`; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
 	}
 }

@@ -53,6 +53,8 @@ func Settings() []Setting {
 		{"DINGBOT_KICKOFF", "kickoff", "on", "on: after /newgroup the bot joins the new group and posts a kickoff message there (two more DingTalk calls); off: neither"},
 		{"DINGBOT_CONFIRM", "confirm", "auto", "when /newgroup shows a preview with Create and Cancel first: auto (when someone was found by name, an alias stands for several people, more than 20 members, another owner, a standard group or external members), always, or never; a template's confirm: overrides it"},
 		{"DINGBOT_CONFIRM_TTL", "confirm_ttl", shortDuration(DefaultConfirmTTL), "how long a preview can be confirmed (1s to 24h); later, /confirm says it expired"},
+		{"DINGBOT_MAX_LOOKUPS", "max_lookups", strconv.Itoa(DefaultMaxLookups), "most people one command may name to look up by mobile number or name (1–1000); a command naming more is answered at once, before any DingTalk call"},
+		{"DINGBOT_COMMAND_TIMEOUT", "command_timeout", shortDuration(DefaultCommandTimeout), "deadline of one command, look-ups and DingTalk calls included (from DINGTALK_API_TIMEOUT to 1h); out of time before the create, the sender is told nothing was created"},
 		{"DINGBOT_CONFIG", "", "none", "path of an optional YAML file with the same settings"},
 	}
 }
@@ -106,6 +108,8 @@ type fileConfig struct {
 	Kickoff             string `yaml:"kickoff"`
 	Confirm             string `yaml:"confirm"`
 	ConfirmTTL          string `yaml:"confirm_ttl"`
+	MaxLookups          string `yaml:"max_lookups"`
+	CommandTimeout      string `yaml:"command_timeout"`
 
 	People         map[string]IDList   `yaml:"people"`
 	Names          map[string]string   `yaml:"names"`
@@ -150,5 +154,7 @@ func (f *fileConfig) raw() raw {
 		"DINGBOT_KICKOFF":               f.Kickoff,
 		"DINGBOT_CONFIRM":               f.Confirm,
 		"DINGBOT_CONFIRM_TTL":           f.ConfirmTTL,
+		"DINGBOT_MAX_LOOKUPS":           f.MaxLookups,
+		"DINGBOT_COMMAND_TIMEOUT":       f.CommandTimeout,
 	}
 }

@@ -3,7 +3,6 @@ package tests
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/testutil"
 )
 
 // TestRedeliveryIsHandledOnce: DingTalk pushes the same message five times,
@@ -103,23 +103,9 @@ func TestKill9MidBurst(t *testing.T) {
 	t.Parallel()
 	const total, before = 200, 60
 	// Frames the killed process never ACKed are redelivered (DingTalk waits ~60 s).
-	fake := dingtalktest.NewServer(dingtalktest.Options{ClientSecret: "e2e-secret-Xq7Z", AckTimeout: 3 * time.Second})
-	t.Cleanup(fake.Close)
-	for _, u := range org {
-		fake.AddUser(u)
-	}
 	// The first calls succeed; after that DingTalk hangs, so the kill finds
 	// commands mid-call and others still waiting.
-	var mu sync.Mutex
-	hang := false
-	fake.ScriptCreateGroup(func(dingtalktest.CreateGroupRequestRecord) *dingtalktest.Response {
-		mu.Lock()
-		defer mu.Unlock()
-		if hang {
-			return &dingtalktest.Response{Delay: time.Minute, CreateAnyway: true}
-		}
-		return nil
-	})
+	fake, hang := hangingFake(t, dingtalktest.Options{AckTimeout: 3 * time.Second})
 	env := botEnv(fake, map[string]string{
 		"DINGBOT_DATA_DIR":  t.TempDir(),
 		"DINGBOT_LEASE":     "2s",
@@ -138,9 +124,7 @@ func TestKill9MidBurst(t *testing.T) {
 			if _, err := fake.WaitReplies(ctx, before); err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			hang = true
-			mu.Unlock()
+			hang(true)
 		}
 		if _, err := fake.Send(directMsg(fmt.Sprintf("/newgroup burst-%03d", i))); err != nil {
 			t.Fatal(err)
@@ -156,9 +140,7 @@ func TestKill9MidBurst(t *testing.T) {
 	first.WaitExit(t)
 	hungCalls := len(fake.CreateRequests()) - before
 
-	mu.Lock()
-	hang = false
-	mu.Unlock()
+	hang(false)
 	startProcess(t, env)
 	replies, err := fake.WaitReplies(ctx, total)
 	if err != nil {
@@ -265,18 +247,11 @@ func burst(t testing.TB, n int) (time.Time, *world) {
 }
 
 // postgresDatabase creates a fresh database on the test PostgreSQL server
-// (DINGBOT_TEST_POSTGRES_URL) and returns its URL; it skips without a server,
-// except in CI, which must run these tests.
+// (DINGBOT_TEST_POSTGRES_URL) and returns its URL, with a password the
+// tests check is never logged; it skips without a server, except in CI.
 func postgresDatabase(t *testing.T) string {
 	t.Helper()
-	admin := os.Getenv("DINGBOT_TEST_POSTGRES_URL")
-	if admin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("DINGBOT_TEST_POSTGRES_URL is not set; .ci/run starts PostgreSQL and sets it")
-		}
-		t.Skip("DINGBOT_TEST_POSTGRES_URL is not set (see README: running the PostgreSQL tests)")
-	}
-	return createDatabase(t, admin)
+	return testutil.PostgresDatabase(t, "dingbot_e2e")
 }
 
 // BenchmarkBurst200 records how long 200 commands take when DingTalk allows
@@ -293,5 +268,91 @@ func BenchmarkBurst200(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(throttled), "403s-retried")
+	}
+}
+
+// TestKill9QueuedWorkIsTakenOverByLiveness: kill -9 with well over 100
+// commands ACKed and queued behind a hanging DingTalk, then an immediate
+// restart: the new process takes the dead one's queued commands over as
+// soon as its heartbeat has run out, not when their leases do (60 s here),
+// runs each once, and reports the cut-off creates as unknown.
+func TestKill9QueuedWorkIsTakenOverByLiveness(t *testing.T) {
+	t.Parallel()
+	const total = 150
+	fake, hang := hangingFake(t, dingtalktest.Options{})
+	hang(true)
+	env := botEnv(fake, map[string]string{"DINGBOT_DATA_DIR": t.TempDir(), "DINGBOT_LEASE": "60s", "DINGBOT_LOG_LEVEL": "info"})
+	first := startProcess(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := fake.WaitConnections(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	var acked []*dingtalktest.Delivery
+	for i := range total {
+		d, err := fake.Send(directMsg(fmt.Sprintf("/newgroup queued-%03d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		acked = append(acked, d)
+	}
+	for _, d := range acked {
+		if code, err := d.WaitAck(ctx); err != nil || code != 200 {
+			t.Fatalf("ACK = %d, %v", code, err)
+		}
+	}
+	waitCreates(ctx, fake, 10) // the workers are stuck in DingTalk, the rest queued
+	hung := len(fake.CreateRequests())
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.WaitExit(t)
+	hang(false)
+
+	restart := time.Now()
+	startProcess(t, env)
+	if _, err := fake.WaitReplies(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	firstAnswer := time.Since(restart)
+	t.Logf("%d commands queued, %d cut off in DingTalk; first answer %s after the restart", total-hung, hung, firstAnswer.Round(time.Millisecond))
+	if firstAnswer > 30*time.Second {
+		t.Errorf("the first queued command was answered %s after the restart: it waited for its 60 s lease, not for the dead process's heartbeat", firstAnswer)
+	}
+	if _, err := fake.WaitReplies(ctx, total); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	created, unknown, _ := checkBurstOutcome(t, fake, "queued-", total)
+	if unknown < hung || created+unknown != total {
+		t.Errorf("%d created and %d unknown; %d creates were cut off", created, unknown, hung)
+	}
+}
+
+// hangingFake is a fake DingTalk with the test organisation whose create
+// calls, while hang(true), take a minute (and then create the group
+// anyway): a kill finds commands mid-call and others waiting behind them.
+func hangingFake(t *testing.T, opts dingtalktest.Options) (*dingtalktest.Server, func(bool)) {
+	t.Helper()
+	opts.ClientSecret = "e2e-secret-Xq7Z"
+	fake := dingtalktest.NewServer(opts)
+	t.Cleanup(fake.Close)
+	for _, u := range org {
+		fake.AddUser(u)
+	}
+	var mu sync.Mutex
+	hanging := false
+	fake.ScriptCreateGroup(func(dingtalktest.CreateGroupRequestRecord) *dingtalktest.Response {
+		mu.Lock()
+		defer mu.Unlock()
+		if hanging {
+			return &dingtalktest.Response{Delay: time.Minute, CreateAnyway: true}
+		}
+		return nil
+	})
+	return fake, func(on bool) {
+		mu.Lock()
+		hanging = on
+		mu.Unlock()
 	}
 }

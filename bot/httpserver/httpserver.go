@@ -37,6 +37,10 @@ type Options struct {
 	// NotReadyReason is the reason /readyz gives when Ready is false
 	// (default "the DingTalk connection is not up").
 	NotReadyReason string
+	// Unhealthy, if set, reports a dependency the bot cannot work without
+	// that is failing (e.g. "the store is unreachable"), or "": /readyz is
+	// then 503 with that reason even while Ready is true.
+	Unhealthy func() string
 	// Routes are handlers to mount besides the probes, keyed by a pattern of
 	// the Go 1.22 http.ServeMux form "METHOD /path", e.g.
 	// "POST /dingtalk/callback" for HTTP mode's callback. The path is taken
@@ -115,6 +119,12 @@ func Routes(opts Options) http.Handler {
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
 	r.GET("/readyz", func(c *gin.Context) {
+		if opts.Unhealthy != nil {
+			if reason := opts.Unhealthy(); reason != "" {
+				c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": reason})
+				return
+			}
+		}
 		if opts.Ready != nil && opts.Ready() {
 			c.JSON(http.StatusOK, gin.H{"status": "ready"})
 			return

@@ -87,7 +87,15 @@ func (s SDKLog) Warningf(format string, args ...any) { s.l.Warn(sdkLine(format, 
 
 // Errorf logs at warn level: the SDK reports every closed socket as an error,
 // even one the supervisor closed on purpose; real failures surface as lost connections.
-func (s SDKLog) Errorf(format string, args ...any) { s.l.Warn(sdkLine(format, args)) }
+// The recovered noAck panic is no error of the SDK: it is logged at info.
+func (s SDKLog) Errorf(format string, args ...any) {
+	line := sdkLine(format, args)
+	if strings.Contains(line, noAck) {
+		s.l.Info(noAck)
+		return
+	}
+	s.l.Warn(line)
+}
 
 // Fatalf logs at error level; it does not exit, the supervisor recovers.
 func (s SDKLog) Fatalf(format string, args ...any) { s.l.Error(sdkLine(format, args)) }

@@ -483,17 +483,25 @@ func (s *Stream) onDisconnect(g *generation) handler.IFrameHandler {
 
 // onMessage converts the SDK's callback model and hands it to the pipeline.
 // It returns as soon as the message is accepted, so the SDK ACKs at once.
+// A message the pipeline could not take (the store is unreachable, the bot
+// is stopping) is not acknowledged at all, so that DingTalk redelivers it
+// (after ~60 s, to any replica): whether DingTalk redelivers after an error
+// ACK (code 500) is not documented. The SDK has no way to skip an ACK
+// except a panic in the handler, which it recovers without sending one.
 func (s *Stream) onMessage(g *generation) chatbot.IChatBotMessageHandler {
 	return func(ctx context.Context, data *chatbot.BotCallbackDataModel) ([]byte, error) {
 		g.seen(ctx)
 		msg := robotmsg.FromCallback(data)
 		if err := s.handle(msg); err != nil {
-			// An error ACK (code 500) tells DingTalk the message was not taken.
-			return nil, err
+			panic(noAck)
 		}
 		return []byte(""), nil
 	}
 }
+
+// noAck is the panic that makes the SDK leave a frame unacknowledged; the
+// SDK logs it, and SDKLog turns that line into a plain explanation.
+const noAck = "dingbot: message not taken; left unacknowledged for DingTalk to redeliver"
 
 // backoff yields exponentially growing waits with ±20% jitter.
 type backoff struct {
