@@ -195,6 +195,20 @@ func (p *process) waitReady(t testing.TB, want int) {
 
 // metric returns the value of one sample line of /metrics, e.g.
 // `dingbot_stream_reconnects_total`, or "" if absent.
+// waitMetric polls sample until it reads want (for up to 10 s) and returns
+// its last value.
+func (p *process) waitMetric(t testing.TB, sample, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := p.metric(t, sample)
+		if got == want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (p *process) metric(t testing.TB, sample string) string {
 	t.Helper()
 	_, body := p.get(t, "/metrics")

@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,7 +39,9 @@ func TestDockerfileBuildsLikeCI(t *testing.T) {
 }
 
 // TestCIRunsTheREADMETestCommand: .ci/run must run exactly the test command
-// the README gives a newcomer.
+// the README gives a newcomer, scripts/test, and that script must run the
+// whole suite with the race detector and fuzz every fuzz target of the
+// module.
 func TestCIRunsTheREADMETestCommand(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
@@ -47,11 +51,43 @@ func TestCIRunsTheREADMETestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?m)^(go vet ./\\.\\.\\. && go test .*)$").FindSubmatch(readme)
-	if m == nil {
-		t.Fatal("README.md gives no test command starting with `go vet ./... && go test`")
+	script, err := os.ReadFile("../scripts/test")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(string(ci), "\n"+string(m[1])+"\n") {
-		t.Errorf(".ci/run does not run README's test command:\n%s", m[1])
+	if !regexp.MustCompile("(?m)^scripts/test( +#.*)?$").Match(readme) {
+		t.Error("README.md does not give `scripts/test` as the test command")
+	}
+	if !strings.Contains(string(ci), "\nscripts/test\n") {
+		t.Error(".ci/run does not run scripts/test")
+	}
+	for _, want := range []string{"\ngo vet ./...\n", "\ngo test $race -count=1 ./...\n", "\nrace=-race\n"} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("scripts/test lacks %q", want)
+		}
+	}
+	var tests []string
+	err = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && path != ".." && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir // .git, .ci
+		}
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, "_test.go") {
+			tests = append(tests, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range tests {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`(?m)^func (Fuzz\w+)\(`).FindAllSubmatch(src, -1) {
+			if !strings.Contains(string(script), "-fuzz='^"+string(m[1])+"$'") {
+				t.Errorf("scripts/test does not fuzz %s", m[1])
+			}
+		}
 	}
 }

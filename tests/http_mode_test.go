@@ -100,7 +100,7 @@ func TestHTTPModeGroupCommandCreatesGroupAndReplies(t *testing.T) {
 	if n := w.fake.OpenAttempts(); n != 0 {
 		t.Errorf("the bot called the Stream gateway %d times in HTTP mode, want 0", n)
 	}
-	if got := w.bot.metric(t, `dingbot_callback_requests_total{status="200"}`); got != "1" {
+	if got := w.bot.waitMetric(t, `dingbot_callback_requests_total{status="200"}`, "1"); got != "1" {
 		t.Errorf(`dingbot_callback_requests_total{status="200"} = %q, want 1`, got)
 	}
 	// A one-to-one chat works the same way.
@@ -164,7 +164,7 @@ func TestHTTPModeRejectsBadRequestsAndStoresNothing(t *testing.T) {
 		t.Errorf("commands were processed:\n%s", metrics)
 	}
 	for status, want := range map[string]string{"401": "9", "413": "1", "400": "2"} {
-		if got := w.bot.metric(t, `dingbot_callback_requests_total{status="`+status+`"}`); got != want {
+		if got := w.bot.waitMetric(t, `dingbot_callback_requests_total{status="`+status+`"}`, want); got != want {
 			t.Errorf("callbacks answered %s: %q, want %s", status, got, want)
 		}
 	}
@@ -236,7 +236,7 @@ func TestHTTPModeSameMsgIDTwiceCreatesOnce(t *testing.T) {
 	if n := len(w.fake.Replies()); n != 1 {
 		t.Errorf("%d replies, want 1", n)
 	}
-	if got := w.bot.metric(t, "dingbot_duplicate_messages_total"); got != "4" {
+	if got := w.bot.waitMetric(t, "dingbot_duplicate_messages_total", "4"); got != "4" {
 		t.Errorf("dingbot_duplicate_messages_total = %q, want 4", got)
 	}
 }

@@ -121,7 +121,7 @@ func TestReconnectsAfterDropAndDisconnect(t *testing.T) {
 	if n := w.fake.Opens(); n != 3 {
 		t.Errorf("%d gateway opens, want 3", n)
 	}
-	if got := w.bot.metric(t, "dingbot_stream_reconnects_total"); got != "2" {
+	if got := w.bot.waitMetric(t, "dingbot_stream_reconnects_total", "2"); got != "2" {
 		t.Errorf("dingbot_stream_reconnects_total = %q, want 2", got)
 	}
 }
@@ -172,8 +172,10 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		`dingbot_replies_total{result="ok",via="session_webhook"}`:       "2",
 		`dingbot_stream_connected`:                                       "1",
 	}
+	// A metric is recorded around the reply the test waited for, possibly
+	// just after it: wait for each value, not for an earlier event.
 	for sample, want := range checks {
-		if got := w.bot.metric(t, sample); got != want {
+		if got := w.bot.waitMetric(t, sample, want); got != want {
 			t.Errorf("%s = %q, want %s", sample, got, want)
 		}
 	}

@@ -94,7 +94,7 @@ func TestHTTPModeReplayedHeaderPairIsBounded(t *testing.T) {
 	if n := len(w.fake.CreateRequests()); n != 1 {
 		t.Errorf("%d creates, want the legitimate one", n)
 	}
-	if got := w.bot.metric(t, `dingbot_callback_requests_total{status="401"}`); got != fmt.Sprint(len(refused)) {
+	if got := w.bot.waitMetric(t, `dingbot_callback_requests_total{status="401"}`, fmt.Sprint(len(refused))); got != fmt.Sprint(len(refused)) {
 		t.Errorf("callbacks answered 401: %s, want %d", got, len(refused))
 	}
 	if !strings.Contains(w.bot.Logs(), "suspicious session webhook") {
