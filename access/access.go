@@ -5,7 +5,10 @@
 // configuration (not from the command language), they must be reviewable and
 // testable on their own, and they must not depend on how a message arrived or
 // how DingTalk is called. The package is pure policy plus rate buckets: no
-// I/O, the clock is injected. The pipeline (package bot) asks a Policy about
+// I/O, the clock is injected. The buckets are in the process, or, when
+// several replicas share a database, kept there (Policy.ShareBuckets, behind
+// the SharedBuckets interface) so that the replicas together keep the
+// configured rates. The pipeline (package bot) asks a Policy about
 // each /newgroup command before it calls DingTalk, and package commands turns
 // a Denial into the reply a person reads, in the command's language.
 //
@@ -32,15 +35,20 @@
 //   - rate.per_user, rate.per_conversation: token buckets, checked only when
 //     every rule above passed; a denied command uses no token.
 //
-// Dry runs (--dry-run) create nothing, so the who-may rules do not apply to
-// them; they are rate-limited like every /newgroup that makes DingTalk calls.
+// Dry runs (--dry-run) create nothing, so the rules on what may be created
+// (standard_groups, owner_override) do not apply to them; they are
+// rate-limited like every /newgroup that makes DingTalk calls. Allowed tells
+// the bot, without taking a token, whether the real command would pass the
+// rules, so that a dry run's reply can say what would be refused.
 // Empty lists mean "no restriction of that kind"; the zero Config lets every
 // member of the organisation create internal groups with themselves as owner,
 // without limits.
 package access
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -222,6 +230,13 @@ type Policy struct {
 	perUser *buckets   // nil: no limit
 	perConv *buckets
 
+	// shared, when set (ShareBuckets), keeps the buckets instead of
+	// perUser.m and perConv.m (whose rates still apply), on the clock
+	// sharedNow; sharedLog logs its errors.
+	shared    SharedBuckets
+	sharedNow func() time.Time
+	sharedLog *slog.Logger
+
 	cmdUsers  map[string]set  // per command: its allow_users
 	cmdManage map[string]bool // per command: manage: everyone
 }
@@ -339,9 +354,81 @@ func (p *Policy) conversationAllowed(id string) bool {
 	return len(p.convs) == 0 || p.convs[id]
 }
 
+// SharedBuckets are token buckets shared by every process on a database
+// (store.Limits implements them), by the generic cell rate algorithm: see
+// store.Limits.TakeToken and ReturnToken, whose contracts these are.
+type SharedBuckets interface {
+	// TakeToken takes a token from the bucket key, which holds burst tokens
+	// and gets one back every interval; when it is empty, ok is false and
+	// retryAfter is how long until it has one. It is atomic across processes.
+	TakeToken(ctx context.Context, key string, interval time.Duration, burst int, now time.Time) (ok bool, retryAfter time.Duration, err error)
+	// ReturnToken gives back to the bucket key a token TakeToken took a
+	// moment ago with the same interval.
+	ReturnToken(ctx context.Context, key string, interval time.Duration, now time.Time) error
+}
+
+// Keys of the shared buckets: the sender's user ID or the chat's
+// openConversationId behind a prefix that keeps them apart from each other
+// and from the other rows of the store's namespace (e.g. DingTalk's limits).
+const (
+	sharedUserPrefix         = "access:user:"
+	sharedConversationPrefix = "access:conversation:"
+)
+
+// sharedTimeout bounds the database calls of one command's rate check: past
+// it, the command is let through (fail open, see ShareBuckets).
+const sharedTimeout = 5 * time.Second
+
+// ShareBuckets makes p keep its per-user and per-chat buckets in b instead
+// of in the process, so that every replica sharing b (a PostgreSQL
+// database) takes from the same buckets and together they allow only the
+// configured rates. now is the clock of the shared buckets, best the
+// database's so that replicas whose clocks differ agree (nil: p's clock);
+// log gets the errors (nil: slog.Default()). A command takes a token from
+// the sender's bucket, then one from the chat's; if the chat's is empty, the
+// sender's token is given back. Call it before p is used; without rate
+// limits it changes nothing, and a nil b keeps the buckets in the process.
+//
+// A database error (or a call slower than a few seconds) fails open: the
+// command is allowed without the tokens that could not be taken, and the
+// error is logged. A command refused because the database is unreachable
+// would be worse than a few commands over the limit while it is, and the
+// command still needs the database to be stored and run.
+func (p *Policy) ShareBuckets(b SharedBuckets, now func() time.Time, log *slog.Logger) {
+	if now == nil {
+		now = p.now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	p.shared, p.sharedNow, p.sharedLog = b, now, log
+}
+
 // Check decides one command: nil allows it (and takes a token from the
-// sender's and the chat's buckets), a Denial says which rule denied it.
+// sender's and the chat's buckets), a Denial says which rule denied it. It
+// is CheckContext without a context, for policies whose buckets are in
+// the process.
 func (p *Policy) Check(r Request) *Denial {
+	return p.CheckContext(context.Background(), r)
+}
+
+// CheckContext is Check with the context of the command, which bounds the
+// calls to shared buckets (ShareBuckets); a cancelled context fails open
+// like any other error of theirs.
+func (p *Policy) CheckContext(ctx context.Context, r Request) *Denial {
+	return p.check(ctx, r, true)
+}
+
+// Allowed applies the rules of Check to r but not the rate limits: nil if
+// the rules allow it, else the rule that denies it. It takes no token, so
+// the bot can ask about a command it does not run: the real command of a
+// dry run (r.DryRun false), whose reply then says what would be refused.
+func (p *Policy) Allowed(r Request) *Denial {
+	return p.check(context.Background(), r, false)
+}
+
+// check is CheckContext; without rate it stops before the rate limits.
+func (p *Policy) check(ctx context.Context, r Request, rate bool) *Denial {
 	deny := func(rule Rule) *Denial {
 		return &Denial{Rule: rule, UserID: r.UserID, ConversationID: r.ConversationID, Contact: p.contact}
 	}
@@ -376,14 +463,20 @@ func (p *Policy) Check(r Request) *Denial {
 			return deny(RuleOwnerOverride)
 		}
 	}
-	return p.take(r, deny)
+	if !rate {
+		return nil
+	}
+	return p.take(ctx, r, deny)
 }
 
 // take takes one token from the sender's bucket and one from the chat's, or
 // none if either is empty.
-func (p *Policy) take(r Request, deny func(Rule) *Denial) *Denial {
+func (p *Policy) take(ctx context.Context, r Request, deny func(Rule) *Denial) *Denial {
 	if p.perUser == nil && p.perConv == nil {
 		return nil
+	}
+	if p.shared != nil {
+		return p.takeShared(ctx, r, deny)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -401,4 +494,52 @@ func (p *Policy) take(r Request, deny func(Rule) *Denial) *Denial {
 	p.perUser.take(r.UserID, now)
 	p.perConv.take(r.ConversationID, now)
 	return nil
+}
+
+// takeShared is take on the shared buckets: the sender's token first, then
+// the chat's, giving the sender's back if the chat's bucket is empty. Errors
+// fail open (see ShareBuckets).
+func (p *Policy) takeShared(ctx context.Context, r Request, deny func(Rule) *Denial) *Denial {
+	ctx, cancel := context.WithTimeout(ctx, sharedTimeout)
+	defer cancel()
+	now := p.sharedNow()
+	userKey := sharedUserPrefix + r.UserID
+	if p.perUser != nil {
+		ok, wait, err := p.shared.TakeToken(ctx, userKey, p.perUser.rate.interval(), p.perUser.rate.Burst, now)
+		if err != nil {
+			p.failOpen(RuleRatePerUser, err)
+			return nil
+		}
+		if !ok {
+			d := deny(RuleRatePerUser)
+			d.Limit, d.RetryAfter = p.perUser.rate, max(wait, time.Nanosecond)
+			return d
+		}
+	}
+	if p.perConv != nil {
+		ok, wait, err := p.shared.TakeToken(ctx, sharedConversationPrefix+r.ConversationID, p.perConv.rate.interval(), p.perConv.rate.Burst, now)
+		if err != nil {
+			p.failOpen(RuleRatePerConversation, err)
+			return nil
+		}
+		if !ok {
+			if p.perUser != nil {
+				if err := p.shared.ReturnToken(ctx, userKey, p.perUser.rate.interval(), now); err != nil {
+					p.sharedLog.Warn("cannot give back the sender's rate-limit token the chat's limit made unused; it counts until it refills",
+						"rule", string(RuleRatePerUser), "error", err.Error())
+				}
+			}
+			d := deny(RuleRatePerConversation)
+			d.Limit, d.RetryAfter = p.perConv.rate, max(wait, time.Nanosecond)
+			return d
+		}
+	}
+	return nil
+}
+
+// failOpen logs that the shared bucket of rule could not be read, so the
+// command is let through.
+func (p *Policy) failOpen(rule Rule, err error) {
+	p.sharedLog.Warn("cannot take a token from the shared rate-limit bucket; allowing the command (fail open)",
+		"rule", string(rule), "error", err.Error())
 }

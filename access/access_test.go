@@ -1,10 +1,17 @@
 package access
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/dingbot/dingbot/internal/testutil"
+	"github.com/dingbot/dingbot/store"
 )
 
 // clock is a fake clock the tests move by hand.
@@ -432,5 +439,274 @@ func TestCommandRules(t *testing.T) {
 		if _, err := New(Config{Commands: bad}, nil); err == nil || !strings.Contains(err.Error(), "access.commands.") {
 			t.Errorf("New(%v) = %v, want an error naming access.commands", bad, err)
 		}
+	}
+}
+
+// openSQLite opens a SQLite store in a temporary directory, as one process
+// would share its buckets (the engine PostgreSQL replicas use passes the
+// same conformance suite).
+func openSQLite(t *testing.T) store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// mustShare returns a Policy of cfg whose buckets are in b, on c's clock.
+func mustShare(t *testing.T, cfg Config, c *clock, b SharedBuckets, log *slog.Logger) *Policy {
+	t.Helper()
+	p := mustNew(t, cfg, nil)
+	p.ShareBuckets(b, c.now, log)
+	return p
+}
+
+// TestSharedBuckets: the rate limits behave as the in-process buckets do
+// when the buckets are in a store, and two policies on one store share them.
+func TestSharedBuckets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("per user: burst, refill, retry time, shared", func(t *testing.T) {
+		t.Parallel()
+		c, db := newClock(), openSQLite(t)
+		cfg := Config{Rate: RateConfig{PerUser: "3/h"}}
+		p1, p2 := mustShare(t, cfg, c, db, nil), mustShare(t, cfg, c, db, nil)
+		r := Request{UserID: "u1", ConversationID: "cid", Owner: "u1"}
+		for i, p := range []*Policy{p1, p2, p1} {
+			if d := p.CheckContext(ctx, r); d != nil {
+				t.Fatalf("command %d denied: %v", i+1, d)
+			}
+		}
+		for _, p := range []*Policy{p1, p2} {
+			d := p.CheckContext(ctx, r)
+			if d == nil || d.Rule != RuleRatePerUser || d.RetryAfter != 20*time.Minute || d.Limit != (Rate{N: 3, Per: time.Hour, Burst: 3}) ||
+				d.UserID != "u1" || d.ConversationID != "cid" {
+				t.Fatalf("4th command: %+v, want rate.per_user, retry after 20m", d)
+			}
+		}
+		c.advance(5 * time.Minute)
+		if d := p2.Check(r); d == nil || d.RetryAfter != 15*time.Minute {
+			t.Fatalf("5 minutes later: %+v, want retry after 15m", d)
+		}
+		if d := p1.CheckContext(ctx, Request{UserID: "u2", ConversationID: "cid"}); d != nil {
+			t.Fatalf("other user denied: %v", d)
+		}
+		c.advance(15 * time.Minute)
+		if d := p2.CheckContext(ctx, r); d != nil {
+			t.Fatalf("after the refill: %v", d)
+		}
+		if d := p1.CheckContext(ctx, r); d == nil || d.RetryAfter != 20*time.Minute {
+			t.Fatalf("right after: %+v", d)
+		}
+		// An in-process policy keeps its own buckets.
+		if d := mustNew(t, cfg, c).Check(r); d != nil {
+			t.Fatalf("in-process policy: %v", d)
+		}
+	})
+	t.Run("per conversation, with burst", func(t *testing.T) {
+		t.Parallel()
+		c, db := newClock(), openSQLite(t)
+		cfg := Config{Rate: RateConfig{PerConversation: "2/m", ConversationBurst: 1}}
+		p1, p2 := mustShare(t, cfg, c, db, nil), mustShare(t, cfg, c, db, nil)
+		if d := p1.CheckContext(ctx, Request{UserID: "u1", ConversationID: "cid"}); d != nil {
+			t.Fatal(d)
+		}
+		d := p2.CheckContext(ctx, Request{UserID: "u2", ConversationID: "cid"})
+		if d == nil || d.Rule != RuleRatePerConversation || d.RetryAfter != 30*time.Second || d.Limit.Burst != 1 {
+			t.Fatalf("second command in the chat: %+v", d)
+		}
+		if d := p2.CheckContext(ctx, Request{UserID: "u2", ConversationID: "other"}); d != nil {
+			t.Fatalf("another chat: %v", d)
+		}
+		c.advance(30 * time.Second)
+		if d := p2.CheckContext(ctx, Request{UserID: "u2", ConversationID: "cid"}); d != nil {
+			t.Fatal(d)
+		}
+	})
+	t.Run("a command denied by the chat gives the user's token back", func(t *testing.T) {
+		t.Parallel()
+		c, db := newClock(), openSQLite(t)
+		p := mustShare(t, Config{Rate: RateConfig{PerUser: "2/h", PerConversation: "1/h"}}, c, db, nil)
+		if d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "a"}); d != nil {
+			t.Fatal(d)
+		}
+		for range 5 {
+			d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "a"})
+			if rule(d) != "rate.per_conversation" || d.RetryAfter != time.Hour || d.Limit.N != 1 {
+				t.Fatalf("got %+v", d)
+			}
+		}
+		if d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "b"}); d != nil {
+			t.Fatalf("the user's second token was used up by denied commands: %v", d)
+		}
+		if d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "c"}); rule(d) != "rate.per_user" || d.RetryAfter != 30*time.Minute {
+			t.Fatalf("third: %+v", d)
+		}
+	})
+	t.Run("denied by a rule or an admin: no token taken", func(t *testing.T) {
+		t.Parallel()
+		c, db := newClock(), openSQLite(t)
+		p := mustShare(t, Config{Admins: []string{"boss"}, Rate: RateConfig{PerUser: "1/h", PerConversation: "1/h"}}, c, db, nil)
+		for range 3 {
+			if d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "a", Standard: true}); rule(d) != "standard_groups" {
+				t.Fatalf("got %v", d)
+			}
+			if d := p.CheckContext(ctx, Request{UserID: "boss", ConversationID: "a"}); d != nil {
+				t.Fatalf("admin: %v", d)
+			}
+		}
+		if d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "a"}); d != nil {
+			t.Fatal(d)
+		}
+	})
+	t.Run("user and chat IDs are separate keys", func(t *testing.T) {
+		t.Parallel()
+		c, db := newClock(), openSQLite(t)
+		p := mustShare(t, Config{Rate: RateConfig{PerUser: "1/h", PerConversation: "1/h"}}, c, db, nil)
+		if d := p.CheckContext(ctx, Request{UserID: "x", ConversationID: "x"}); d != nil {
+			t.Fatal(d)
+		}
+		if d := p.CheckContext(ctx, Request{UserID: "y", ConversationID: "y"}); d != nil {
+			t.Fatalf("a user whose ID is another chat's: %v", d)
+		}
+	})
+}
+
+// failingBuckets fail every call, like a database that is down.
+type failingBuckets struct {
+	takes, returns int
+	failTake       func(key string) bool
+	inner          SharedBuckets
+}
+
+func (f *failingBuckets) TakeToken(ctx context.Context, key string, interval time.Duration, burst int, now time.Time) (bool, time.Duration, error) {
+	f.takes++
+	if f.failTake == nil || f.failTake(key) {
+		return false, 0, errors.New("connection refused")
+	}
+	return f.inner.TakeToken(ctx, key, interval, burst, now)
+}
+
+func (f *failingBuckets) ReturnToken(ctx context.Context, key string, interval time.Duration, now time.Time) error {
+	f.returns++
+	return errors.New("connection refused")
+}
+
+// TestSharedBucketsFailOpen: a database error lets the command through and
+// is logged.
+func TestSharedBucketsFailOpen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	c := newClock()
+	f := &failingBuckets{}
+	p := mustShare(t, Config{Rate: RateConfig{PerUser: "1/h", PerConversation: "1/h"}}, c, f, log)
+	for range 3 {
+		if d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "a"}); d != nil {
+			t.Fatalf("with the database down: %v, want allowed", d)
+		}
+	}
+	if f.takes != 3 || !strings.Contains(logs.String(), "fail open") || !strings.Contains(logs.String(), "connection refused") ||
+		!strings.Contains(logs.String(), "rule=rate.per_user") {
+		t.Fatalf("%d takes; log:\n%s", f.takes, logs.String())
+	}
+
+	// The chat's bucket fails after the user's token was taken: allowed too.
+	logs.Reset()
+	f = &failingBuckets{inner: openSQLite(t), failTake: func(key string) bool { return strings.HasPrefix(key, sharedConversationPrefix) }}
+	p = mustShare(t, Config{Rate: RateConfig{PerUser: "1/h", PerConversation: "1/h"}}, c, f, log)
+	if d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "a"}); d != nil {
+		t.Fatalf("with the chat's bucket failing: %v, want allowed", d)
+	}
+	if !strings.Contains(logs.String(), "rule=rate.per_conversation") {
+		t.Fatalf("log:\n%s", logs.String())
+	}
+	// The user's token was taken.
+	if d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "a"}); rule(d) != "rate.per_user" {
+		t.Fatalf("second command: %v", d)
+	}
+}
+
+// TestSharedBucketsReturnFails: a token that cannot be given back is
+// logged, and the chat's denial still reported.
+func TestSharedBucketsReturnFails(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var logs strings.Builder
+	c := newClock()
+	f := &failingBuckets{inner: openSQLite(t), failTake: func(string) bool { return false }}
+	p := mustShare(t, Config{Rate: RateConfig{PerUser: "5/h", PerConversation: "1/h"}}, c, f, slog.New(slog.NewTextHandler(&logs, nil)))
+	if d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "a"}); d != nil {
+		t.Fatal(d)
+	}
+	if d := p.CheckContext(ctx, Request{UserID: "u1", ConversationID: "a"}); rule(d) != "rate.per_conversation" || d.RetryAfter != time.Hour {
+		t.Fatalf("got %+v", d)
+	}
+	if f.returns != 1 || !strings.Contains(logs.String(), "cannot give back") {
+		t.Fatalf("%d returns; log:\n%s", f.returns, logs.String())
+	}
+}
+
+// TestSharedBucketsPostgres: two policies on two store handles of one
+// PostgreSQL database, like two replicas, together allow one user only the
+// configured rate, also when their commands come at the same instant.
+func TestSharedBucketsPostgres(t *testing.T) {
+	t.Parallel()
+	url := testutil.PostgresDatabase(t, "dingbot_access")
+	ctx := context.Background()
+	open := func() store.Store {
+		s, err := store.Open(ctx, url, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	c := newClock()
+	cfg := Config{Rate: RateConfig{PerUser: "4/h", PerConversation: "1000/h"}}
+	policies := []*Policy{mustShare(t, cfg, c, open(), nil), mustShare(t, cfg, c, open(), nil)}
+	round := func(want int) {
+		t.Helper()
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			allowed int
+			retry   = map[time.Duration]int{}
+		)
+		for w := range 10 {
+			wg.Go(func() {
+				for i := range 5 {
+					d := policies[w%2].CheckContext(ctx, Request{UserID: "u1", ConversationID: fmt.Sprint("c", w, i)})
+					mu.Lock()
+					if d == nil {
+						allowed++
+					} else if d.Rule != RuleRatePerUser || d.Limit.N != 4 {
+						t.Errorf("denied by %+v, want rate.per_user", d)
+					} else {
+						retry[d.RetryAfter]++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if allowed != want || len(retry) != 1 || retry[15*time.Minute] != 50-want {
+			t.Fatalf("at %v: %d of 50 commands allowed, want %d; denials by retry-after: %v", c.t, allowed, want, retry)
+		}
+	}
+	round(4) // the burst, across both replicas
+	c.advance(15 * time.Minute)
+	round(1) // one token back
+	c.advance(10 * time.Minute)
+	// 5 minutes to the next token
+	if d := policies[1].CheckContext(ctx, Request{UserID: "u1", ConversationID: "x"}); d == nil || d.RetryAfter != 5*time.Minute {
+		t.Fatalf("got %+v, want retry after 5m", d)
+	}
+	// Another user has a bucket of their own.
+	if d := policies[0].CheckContext(ctx, Request{UserID: "u2", ConversationID: "x"}); d != nil {
+		t.Fatal(d)
 	}
 }

@@ -120,7 +120,8 @@ type Options struct {
 	// limits creates to CreateRate in this process.
 	Limiter dingclient.Limiter
 	// Clock, if set, is the database's clock: leases, heartbeats and
-	// rate-limit slots are compared on it, and the bot keeps it in sync.
+	// rate-limit slots are compared on it, and the bot keeps it in sync
+	// (New measures it first if nobody has). Its local clock must be Now.
 	// nil uses Now as it is.
 	Clock *Clock
 	// Heartbeat is how often the bot tells the store it is alive
@@ -245,6 +246,15 @@ func New(opts Options) *Bot {
 		opts.Heartbeat = DefaultHeartbeat
 	}
 	if opts.Clock != nil {
+		if !opts.Clock.Synced() {
+			// Before anything compares a lease: a process whose clock is
+			// ahead would otherwise expire another's live work at start.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := opts.Clock.Sync(ctx); err != nil {
+				opts.Logger.Warn("cannot read the database's clock yet; using the local clock until the next heartbeat", "error", err.Error())
+			}
+			cancel()
+		}
 		local := opts.Now
 		opts.Now = func() time.Time { return local().Add(opts.Clock.Offset()) }
 	}

@@ -19,6 +19,7 @@ type Clock struct {
 	db     store.Liveness
 	local  func() time.Time
 	offset atomic.Int64 // database minus local, in nanoseconds
+	synced atomic.Bool  // a Sync succeeded
 }
 
 // NewClock returns a Clock on db's time; local is the local clock (nil:
@@ -56,8 +57,12 @@ func (c *Clock) Sync(ctx context.Context) error {
 		}
 	}
 	c.offset.Store(int64(best))
+	c.synced.Store(true)
 	return nil
 }
+
+// Synced reports whether a Sync has succeeded: before, Now is the local clock.
+func (c *Clock) Synced() bool { return c.synced.Load() }
 
 // syncSamples is how many queries one Sync makes.
 const syncSamples = 5

@@ -61,8 +61,13 @@ func (b *Bot) heartbeat(sync bool) {
 	}
 	b.storeRecovered()
 	if released > 0 {
-		b.log.Warn("took over the waiting commands of a process that stopped", "count", released)
+		b.log.Warn("took over the waiting commands and replies of a process that stopped", "count", released)
 		b.wake()
+		// Replies it was posting are unattempted again: post them now (the
+		// store's reply state lets only one process post each).
+		if unreplied, err := b.store.Unreplied(ctx, 100); err == nil {
+			b.deliverStored(unreplied)
+		}
 	}
 	b.recordInterrupted(expired)
 	b.deliverStored(expired)

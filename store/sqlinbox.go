@@ -180,7 +180,7 @@ func (s *sqlStore) Finish(ctx context.Context, o Outcome) error {
 	}
 	then = append(then, followUps...)
 	n, err := s.db.execIf(ctx, statement{`UPDATE inbox SET state = $3, reply = $4, reply_title = $5, reply_state = 'sending',
-			owner = '', lease_until = 0, updated_at = $6
+			replier = $2, owner = '', lease_until = 0, updated_at = $6
 		WHERE msg_id = $1 AND owner = $2 AND state IN ('received', 'calling')`,
 		[]any{o.MsgID, o.Owner, string(o.State), o.Reply, o.ReplyTitle, ms(o.Now)}}, then)
 	if err != nil {
@@ -240,7 +240,7 @@ func (s *sqlStore) SetReplyState(ctx context.Context, msgID string, state ReplyS
 			WHERE msg_id = $1 AND state IN `+finishedStates+` AND reply_state IN ('', 'failed')`,
 			msgID, ms(now))
 	case ReplySent, ReplyFailed:
-		n, err = s.db.exec(ctx, `UPDATE inbox SET reply_state = $2, updated_at = $3 WHERE msg_id = $1`,
+		n, err = s.db.exec(ctx, `UPDATE inbox SET reply_state = $2, replier = '', updated_at = $3 WHERE msg_id = $1`,
 			msgID, string(state), ms(now))
 	default:
 		return false, fmt.Errorf("store: set reply state: cannot set %q", state)
@@ -307,13 +307,18 @@ func (s *sqlStore) Counts(ctx context.Context) (map[State]int, error) {
 
 // Prune implements Store: the inbox's delete, then that of the owners
 // whose heartbeat ran out before the cutoff and who hold nothing
-// (pruneOwners), each atomic on its own.
+// (pruneOwners), then that of the rate slots and token buckets whose next
+// free time was more than a day before the cutoff (pruneRates), each
+// atomic on its own.
 func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.db.exec(ctx, `DELETE FROM inbox WHERE state IN `+finishedStates+` AND updated_at < $1`, ms(before))
 	if err != nil {
 		return 0, opErr("prune", err)
 	}
 	if _, err := s.db.exec(ctx, pruneOwners, ms(before)); err != nil {
+		return int(n), opErr("prune", err)
+	}
+	if err := s.pruneRates(ctx, before); err != nil {
 		return int(n), opErr("prune", err)
 	}
 	return int(n), nil

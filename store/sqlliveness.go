@@ -81,6 +81,13 @@ func (s *sqlStore) ReleaseDead(ctx context.Context, now, deadBefore time.Time) (
 	if err != nil {
 		return 0, nil, opErr("release dead", err)
 	}
+	// Replies a dead process was posting: unattempted again.
+	unposted, err := s.db.exec(ctx, `UPDATE inbox SET reply_state = '', replier = ''
+		WHERE reply_state = 'sending' AND replier <> '' AND replier IN (`+deadOwners+`)`, ms(now))
+	if err != nil {
+		return int(n), nil, opErr("release dead", err)
+	}
+	n += unposted
 	items, err := s.items(ctx, true, expireDeadQuery(s.heldFrom), ms(deadBefore), ms(now))
 	if err != nil {
 		return int(n), nil, opErr("release dead", err)

@@ -226,8 +226,10 @@ type Inbox interface {
 	// called right before the non-idempotent DingTalk call.
 	MarkCalling(ctx context.Context, msgID, owner string, now time.Time) error
 	// Finish moves the item o.Owner holds to the final state o.State with
-	// its reply text, releases it and marks the reply ReplySending: the
-	// caller posts it next, then records ReplySent or ReplyFailed. In the
+	// its reply text, releases it and marks the reply ReplySending by
+	// o.Owner: the caller posts it next, then records ReplySent or
+	// ReplyFailed (if o.Owner dies first, ReleaseDead makes the reply
+	// unattempted again). In the
 	// same transaction it writes o.Audit (as RecordCommand) and o.Group (as
 	// RecordGroup) and stores each of o.FollowUps as Claim with owner ""
 	// would (received at o.Now, held by nobody, left alone if its MsgID is
@@ -405,13 +407,16 @@ type Liveness interface {
 	// it still holds is released by the next ReleaseDead.
 	Retire(ctx context.Context, owner string) error
 	// ReleaseDead gives back (as Release would) every received item held
-	// by an owner whose heartbeat ran out at or before now, and turns every
+	// by an owner whose heartbeat ran out at or before now, makes the
+	// replies such an owner was posting (Finish marked them sending) unattempted
+	// again (ReplyNone, for Unreplied), and turns every
 	// calling item held by an owner whose heartbeat ran out at or before
 	// deadBefore into unknown (as ExpireCalling would, returning those).
 	// deadBefore is earlier than now: a create cut off by a dead process is
 	// reported a little later than its waiting work is taken over, so that
 	// a live process whose heartbeat was delayed can still finish. Each
 	// item is returned by exactly one call, across processes.
+	// released counts the items given back and the replies made unattempted.
 	ReleaseDead(ctx context.Context, now, deadBefore time.Time) (released int, expired []*Item, err error)
 	// RenewItems extends to now+lease the leases of those of msgIDs that
 	// owner holds unfinished, and returns how many: a process renews only
@@ -425,12 +430,35 @@ type Liveness interface {
 	Clock(ctx context.Context) (time.Time, error)
 }
 
-// Limits are rate-limit slots shared by every process on the database, so
-// that all replicas together keep DingTalk's per-app limits.
+// Limits are rate-limit slots and token buckets shared by every process on
+// the database, so that all replicas together keep DingTalk's per-app
+// limits (TakeSlot) and the access policy's per-user and per-chat rates
+// (TakeToken).
 type Limits interface {
 	// TakeSlot reserves the next free slot of the limit name: the later of
 	// now and the limit's next free time, which moves spacing past it (one
 	// atomic statement). It returns the slot's time; the caller waits
 	// until then and makes its call.
 	TakeSlot(ctx context.Context, name string, spacing time.Duration, now time.Time) (time.Time, error)
+	// TakeToken takes a token from the token bucket key, shared like the
+	// slots (key and TakeSlot's names are one namespace, so callers prefix
+	// theirs, e.g. "access:user:<id>"). The bucket holds burst tokens and
+	// gets one back every interval; it follows the generic cell rate
+	// algorithm: key has a theoretical arrival time TAT (none: now), and a
+	// take at now is allowed if and only if max(TAT, now) − now ≤
+	// (burst−1)×interval, which moves TAT to max(TAT, now) + interval. A
+	// denied take changes nothing and returns how long until a take would
+	// be allowed: max(TAT, now) − (burst−1)×interval − now (positive). Each
+	// take is atomic across processes: of the processes taking from one
+	// bucket at one instant, at most burst are allowed. Times are whole
+	// milliseconds (interval rounded up, at least 1 ms). A bucket whose TAT
+	// has passed is full, the same as none: Prune forgets those whose TAT
+	// was more than a day before its cutoff.
+	TakeToken(ctx context.Context, key string, interval time.Duration, burst int, now time.Time) (ok bool, retryAfter time.Duration, err error)
+	// ReturnToken gives back to the bucket key a token TakeToken took a
+	// moment ago with the same interval (e.g. when a second bucket denied
+	// the command the first one allowed): TAT moves back by interval, but
+	// not below now, so a bucket never holds more than burst tokens. A
+	// bucket that is full already is left alone.
+	ReturnToken(ctx context.Context, key string, interval time.Duration, now time.Time) error
 }

@@ -386,3 +386,47 @@ func testConcurrentTakeSlot(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	}
 }
+
+// testReleaseDeadReplies: a reply whose poster died after Finish (marked
+// sending, never sent) becomes unattempted again once the poster's
+// heartbeat has run out, so Unreplied offers it; a live poster's reply and a
+// sent one are left alone.
+func testReleaseDeadReplies(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	for _, c := range []struct{ id, owner string }{{"dead-reply", "w-dead"}, {"live-reply", "w-live"}, {"sent-reply", "w-dead"}} {
+		if _, _, err := s.Claim(ctx, c.id, []byte("{}"), c.owner, t0, lease); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Finish(ctx, store.Outcome{MsgID: c.id, Owner: c.owner, State: store.Done, Reply: "r", Now: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SetReplyState(ctx, "sent-reply", store.ReplySent, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Heartbeat(ctx, "w-dead", at(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Heartbeat(ctx, "w-live", at(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := s.ReleaseDead(ctx, t0, t0.Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("ReleaseDead while both live = %d, %v", n, err)
+	}
+	n, _, err := s.ReleaseDead(ctx, at(2*time.Second), t0)
+	if err != nil || n != 1 {
+		t.Fatalf("ReleaseDead = %d, %v; want the dead poster's reply", n, err)
+	}
+	un, err := s.Unreplied(ctx, 10)
+	if err != nil || len(un) != 1 || un[0].MsgID != "dead-reply" || un[0].ReplyState != store.ReplyNone {
+		t.Fatalf("Unreplied = %+v, %v; want dead-reply only", un, err)
+	}
+	if ok, err := s.SetReplyState(ctx, "dead-reply", store.ReplySending, at(3*time.Second)); !ok || err != nil {
+		t.Fatalf("taking the reply to post = %v, %v", ok, err)
+	}
+	for id, want := range map[string]store.ReplyState{"live-reply": store.ReplySending, "sent-reply": store.ReplySent} {
+		if it, err := s.Get(ctx, id); err != nil || it.ReplyState != want {
+			t.Fatalf("%s = %+v, %v; want reply state %q", id, it, err, want)
+		}
+	}
+}
