@@ -1,7 +1,7 @@
 // Command loadtest measures dingbot's speed and footprint and writes
 // BENCHMARKS.md (issue #7):
 //
-//	go run ./loadtest -out BENCHMARKS.md     # the full run, about 1 minute
+//	go run ./loadtest -out BENCHMARKS.md     # the full run, about 3½ minutes
 //	go run ./loadtest -quick                 # a tiny run, report on stdout
 //
 // It is a top-level package, not part of the bot, because it is a load
@@ -17,8 +17,15 @@
 // Scenarios: throughput (N /help messages, a bounded window of un-ACKed
 // frames, dingbot and echobot in turn), steady rate (open loop at a fixed
 // rate), a rate-limited burst (the fake allows 20 creates/s, 200 /newgroup at
-// once), footprint (start → /readyz 200, idle and peak RSS, binary size) and
-// the Go micro-benchmarks of package commands (go test -bench).
+// once), replicas (issue #15: 300 /newgroup at once over 3 dingbot processes
+// sharing one PostgreSQL database, which the driver initdb's and starts from
+// the installed server binaries, or skips with a note where there are none;
+// the same burst with one replica SIGKILLed and restarted and PostgreSQL
+// crash-restarted; and a single process killed with 150 ACKed commands
+// queued, restarted at once), footprint (start → /readyz 200, idle and
+// peak RSS, binary size) and the Go micro-benchmarks of package commands
+// (go test -bench). -only runs some of them: throughput, steady, burst,
+// replicas, micro.
 //
 // Every loop is bounded in count and time, all traffic stays on 127.0.0.1,
 // and every process it starts is stopped before it returns. It makes no

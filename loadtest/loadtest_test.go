@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,12 @@ func TestQuickRun(t *testing.T) {
 		"Steady 20 × /newgroup per second for 1s, receipt → reply p99 (p50), median of 1 run",
 		"Burst: 20 × /newgroup at once",
 		"Burst: user-visible failures",
+		"Burst, 3 replicas on one PostgreSQL: 60 × /newgroup at once",
+		"Burst, 3 replicas: user-visible failures; groups created twice",
+		"Same burst with chaos",
+		"Chaos burst: 403s",
+		"Chaos burst: commands answered",
+		"Recovery: kill -9 of one process (SQLite, defaults) holding 40 ACKed commands",
 		"Token fetches per run",
 		"Idle RSS after startup",
 		"Peak RSS (VmHWM)",
@@ -66,8 +73,55 @@ func TestQuickRun(t *testing.T) {
 		t.Errorf("groups created: throughput %d of %d, steady %d of %d", rep.ThroughputBot.Groups, rep.ThroughputBot.Sent,
 			rep.SteadyBot.Groups, rep.SteadyBot.Sent)
 	}
+	// The replica bursts and the recovery: every command answered once, no
+	// group created twice (counts, not timings).
+	if rep.ReplicaSkipped != "" {
+		t.Logf("replica bursts skipped: %s", rep.ReplicaSkipped)
+		if !strings.Contains(md, "skipped: ") {
+			t.Error("the report does not say the replica bursts were skipped")
+		}
+	} else {
+		for _, x := range []replicaRun{rep.ReplicaBurst, rep.ReplicaChaos} {
+			if x.Sent != cfg.ReplicaN || x.Answered != x.Sent || x.Twice != 0 || x.Failures != 0 || x.Doubles != 0 {
+				t.Errorf("replica burst (chaos %t): %d sent, %d answered, %d twice, %d failures, %d created twice", x.Chaos, x.Sent, x.Answered, x.Twice, x.Failures, x.Doubles)
+			}
+		}
+		if b := rep.ReplicaBurst; b.Created != b.Sent {
+			t.Errorf("replica burst: %d of %d created", b.Created, b.Sent)
+		}
+		if c := rep.ReplicaChaos; c.KilledAt == 0 || c.PGAt == 0 || c.PGDown == 0 {
+			t.Errorf("chaos burst: killed at create call %d, PostgreSQL restarted at %d (down %s)", c.KilledAt, c.PGAt, c.PGDown)
+		}
+	}
+	if x := rep.Recovery; x.Sent != cfg.RecoveryN || x.Answered != x.Sent || x.Twice != 0 || x.Failures != 0 || x.Doubles != 0 || x.CutOff == 0 || x.FirstAnswer <= 0 {
+		t.Errorf("recovery: %+v", x)
+	}
 	if rep.Burst.TokenFetches != 1 {
 		t.Errorf("burst: %d token fetches, want 1", rep.Burst.TokenFetches)
+	}
+}
+
+// TestReplicasSkippedWithoutPostgres: where no PostgreSQL server is
+// installed, the replica bursts are skipped and the report says why, in
+// their rows and under the table, without counting it as a problem.
+func TestReplicasSkippedWithoutPostgres(t *testing.T) {
+	old := initdbGlob
+	initdbGlob = t.TempDir() + "/*/bin/initdb"
+	defer func() { initdbGlob = old }()
+	if _, err := startPostgres(context.Background()); !errors.Is(err, errNoPostgres) {
+		t.Fatalf("startPostgres without PostgreSQL = %v, want errNoPostgres", err)
+	}
+	rep := &Report{Config: Full, ReplicaSkipped: errNoPostgres.Error(), Command: "go run ./loadtest"}
+	md := rep.Markdown()
+	if n := strings.Count(md, "| skipped: "+errNoPostgres.Error()+" | — |"); n != 5 {
+		t.Errorf("%d replica rows say they were skipped, want 5:\n%s", n, md)
+	}
+	if !strings.Contains(md, "**Skipped:** the PostgreSQL replica bursts: ") || strings.Contains(md, "Problems in this run") {
+		t.Errorf("the report does not note the skip, or counts it as a problem:\n%s", md)
+	}
+	// The recovery run needs no PostgreSQL: its row is measured.
+	if !strings.Contains(md, "| Recovery: kill -9 of one process (SQLite, defaults) holding 150 ACKed commands") {
+		t.Error("no recovery row")
 	}
 }
 

@@ -26,12 +26,15 @@ type Config struct {
 	SteadyFor   time.Duration // length of the steady run
 	SteadyRuns  int           // steady runs per bot, alternating; the one with the median p99 is reported
 	BurstN      int           // /newgroup commands sent at once
-	BurstRate   int           // creates per second the fake allows
+	BurstRate   int           // creates the fake allows in any one-second window
+	Replicas    int           // dingbot processes sharing one PostgreSQL database in the replica bursts
+	ReplicaN    int           // /newgroup commands sent at once over them
+	RecoveryN   int           // commands ACKed and queued when the single process is killed in the recovery run
 	BenchTime   string        // go test -benchtime of the micro-benchmarks
 	Settle      time.Duration // idle time after startup before the idle RSS is read
 	RunTimeout  time.Duration // bound of each wait for replies
 	// Only, if not empty, runs just these parts (throughput, steady, burst,
-	// micro), for profiling one of them; the report then misses the rest.
+	// replicas, micro), for profiling one of them; the report then misses the rest.
 	Only []string
 }
 
@@ -41,9 +44,9 @@ func (c Config) runs(part string) bool { return len(c.Only) == 0 || slices.Conta
 // Full is the configuration of BENCHMARKS.md; Quick the tiny one CI runs.
 var (
 	Full = Config{ThroughputN: 2000, Window: 64, SteadyRate: 200, SteadyFor: 10 * time.Second, SteadyRuns: 3,
-		BurstN: 200, BurstRate: 20, BenchTime: "1s", Settle: time.Second, RunTimeout: 60 * time.Second}
+		BurstN: 200, BurstRate: 20, Replicas: 3, ReplicaN: 300, RecoveryN: 150, BenchTime: "1s", Settle: time.Second, RunTimeout: 60 * time.Second}
 	Quick = Config{Quick: true, ThroughputN: 20, Window: 8, SteadyRate: 20, SteadyFor: time.Second, SteadyRuns: 1,
-		BurstN: 20, BurstRate: 20, BenchTime: "100x", Settle: 100 * time.Millisecond, RunTimeout: 30 * time.Second}
+		BurstN: 20, BurstRate: 20, Replicas: 3, ReplicaN: 60, RecoveryN: 40, BenchTime: "100x", Settle: 100 * time.Millisecond, RunTimeout: 30 * time.Second}
 )
 
 func main() {
@@ -57,7 +60,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "-", "write the markdown report to this file (- is stdout)")
-	quick := fs.Bool("quick", false, "a tiny run (seconds): 20 messages, 1 s steady at 20/s, a 20-command burst")
+	quick := fs.Bool("quick", false, "a tiny run (seconds): 20 messages, 1 s steady at 20/s, a 20-command burst, 60-command replica bursts")
 	cfg := Full
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./loadtest [-quick] [-out BENCHMARKS.md] [sizes]")
@@ -66,7 +69,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	n := fs.Int("n", 0, "messages in the throughput run (default 2000, quick 20)")
 	rate := fs.Int("rate", 0, "messages per second in the steady run (default 200, quick 20)")
 	burst := fs.Int("burst", 0, "commands in the burst (default 200, quick 20)")
-	only := fs.String("only", "", "run only these comma-separated parts: throughput, steady, burst, micro (for profiling; the report misses the rest)")
+	only := fs.String("only", "", "run only these comma-separated parts: throughput, steady, burst, replicas, micro (for profiling; the report misses the rest)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -88,7 +91,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *only != "" {
 		for _, part := range strings.Split(*only, ",") {
-			if !slices.Contains([]string{"throughput", "steady", "burst", "micro"}, part) {
+			if !slices.Contains(parts, part) {
 				fmt.Fprintf(stderr, "loadtest: -only: unknown part %q\n", part)
 				return 2
 			}
@@ -124,6 +127,9 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// parts are the names -only accepts, in the order they run.
+var parts = []string{"throughput", "steady", "burst", "replicas", "micro"}
+
 // Report is everything one run measured.
 type Report struct {
 	Config                Config
@@ -143,8 +149,14 @@ type Report struct {
 	SteadyBotP99s     []time.Duration // every steady run's p99, in run order
 	SteadyEchoP99s    []time.Duration
 	Burst             run
-	Micro             []bench
-	Errors            []string
+	// ReplicaSkipped, if not empty, says why the PostgreSQL replica bursts
+	// did not run (no PostgreSQL server binaries).
+	ReplicaSkipped string
+	ReplicaBurst   replicaRun
+	ReplicaChaos   replicaRun
+	Recovery       recoveryRun
+	Micro          []bench
+	Errors         []string
 }
 
 // Run builds the binaries, runs every scenario in turn and returns the
@@ -205,6 +217,9 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*Report, e
 	if cfg.runs("burst") {
 		rep.Burst, err = r.burst(ctx)
 		note("burst", err)
+	}
+	if cfg.runs("replicas") {
+		r.replicas(ctx, rep, note)
 	}
 	for _, x := range []run{rep.ThroughputEcho, rep.ThroughputBot, rep.ThroughputHelp, rep.SteadyEcho, rep.SteadyBot, rep.Burst} {
 		if x.Err != "" {

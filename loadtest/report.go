@@ -19,6 +19,13 @@ const (
 	targetParseAlloc = 20
 )
 
+// Targets of issue #15.
+const (
+	targetReplicaFactor  = 1.2 // × the ideal time of the replica bursts
+	targetChaosThrottled = 5   // 403s in the chaos burst: "a few"
+	targetRecoveryFirst  = 5 * time.Second
+)
+
 // row is one line of the results table.
 type row struct{ figure, target, measured, met string }
 
@@ -117,6 +124,9 @@ func (r *Report) Rows() []row {
 			fmt.Sprintf("≤ %s (ideal %s)", ms(limit), ms(ideal)), fmt.Sprintf("%s (%d 403s retried)", ms(b.Elapsed), b.Throttled),
 			yes(b.Replies == c.BurstN && b.Elapsed <= limit)},
 		row{"Burst: user-visible failures", "0", fmt.Sprintf("%d (%d groups created)", b.Failures, b.Groups), yes(b.Sent > 0 && b.Failures == 0)},
+	)
+	rows = append(rows, r.replicaRows()...)
+	rows = append(rows,
 		row{"Token fetches per run (throughput / steady / burst)", "1",
 			fmt.Sprintf("%d / %d / %d", tb.TokenFetches, sb.TokenFetches, b.TokenFetches),
 			yes(tb.TokenFetches <= 1 && sb.TokenFetches <= 1 && b.TokenFetches == 1)},
@@ -145,6 +155,52 @@ func (r *Report) Rows() []row {
 	return rows
 }
 
+// replicaRows are the rows of the multi-replica part (issue #15).
+func (r *Report) replicaRows() []row {
+	c := r.Config
+	rb, rc, rv := r.ReplicaBurst, r.ReplicaChaos, r.Recovery
+	ideal := time.Duration(float64(c.ReplicaN) / float64(max(1, c.BurstRate)) * float64(time.Second))
+	limit := time.Duration(targetReplicaFactor * float64(ideal))
+	total := fmt.Sprintf("≤ %s (%.1f × ideal %s)", ms(limit), targetReplicaFactor, ms(ideal))
+	rows := []row{
+		{fmt.Sprintf("Burst, %d replicas on one PostgreSQL: %d × /newgroup at once, fake allows %d creates in any 1-s window: total time", c.Replicas, c.ReplicaN, c.BurstRate),
+			total, fmt.Sprintf("%s (%d 403s retried)", ms(rb.Elapsed), rb.Throttled),
+			yes(rb.Sent > 0 && rb.Answered == rb.Sent && rb.Elapsed <= limit)},
+		{fmt.Sprintf("Burst, %d replicas: user-visible failures; groups created twice", c.Replicas), "0; 0",
+			fmt.Sprintf("%d (%d groups created); %d", rb.Failures+rb.Unknown+rb.Twice, rb.Groups, rb.Doubles),
+			yes(rb.Sent > 0 && rb.Failures+rb.Unknown+rb.Twice == 0 && rb.Doubles == 0)},
+		{"Same burst with chaos: a replica SIGKILLed at 1/3 of the creates and restarted at once, PostgreSQL crash-restarted at 1/2: total time",
+			total, fmt.Sprintf("%s (killed at create call %d, replacement ready in %s; PostgreSQL restarted at call %d, down %s)",
+				ms(rc.Elapsed), rc.KilledAt, ms(rc.Restart), rc.PGAt, ms(rc.PGDown)),
+			yes(rc.Sent > 0 && rc.Answered == rc.Sent && rc.Elapsed <= limit)},
+		{"Chaos burst: 403s", fmt.Sprintf("a few (≤ %d)", targetChaosThrottled), fmt.Sprintf("%d (of %d create calls)", rc.Throttled, rc.Creates),
+			yes(rc.Sent > 0 && rc.Throttled <= targetChaosThrottled)},
+		{"Chaos burst: commands answered, once (reported as possibly created); groups created twice", "all; 0",
+			fmt.Sprintf("%d/%d, %d twice, %d failed (%d created, %d unknown; %d frames redelivered after 60 s); %d",
+				rc.Answered, rc.Sent, rc.Twice, rc.Failures, rc.Created, rc.Unknown, rc.Redelivered, rc.Doubles),
+			yes(rc.Sent > 0 && rc.Answered == rc.Sent && rc.Twice == 0 && rc.Failures == 0 && rc.Doubles == 0)},
+	}
+	switch {
+	case !c.runs("replicas"):
+		for i := range rows {
+			rows[i].measured, rows[i].met = "not run (-only)", "—"
+		}
+	case r.ReplicaSkipped != "":
+		for i := range rows {
+			rows[i].measured, rows[i].met = "skipped: "+r.ReplicaSkipped, "—"
+		}
+	}
+	rec := row{fmt.Sprintf("Recovery: kill -9 of one process (SQLite, defaults) holding %d ACKed commands behind a hanging DingTalk create, restarted at once: restart → first answer", c.RecoveryN),
+		"≤ " + ms(targetRecoveryFirst),
+		fmt.Sprintf("%s (%d queued, %d cut off mid-create; all %d/%d answered after %s: %d created, %d unknown, %d failed, %d twice; %d created twice)",
+			ms(rv.FirstAnswer), rv.Queued(), rv.CutOff, rv.Answered, rv.Sent, ms(rv.AllAnswered), rv.Created, rv.Unknown, rv.Failures, rv.Twice, rv.Doubles),
+		yes(rv.Sent > 0 && rv.Answered == rv.Sent && rv.Failures == 0 && rv.Twice == 0 && rv.Doubles == 0 && rv.FirstAnswer <= targetRecoveryFirst)}
+	if !c.runs("replicas") {
+		rec.measured, rec.met = "not run (-only)", "—"
+	}
+	return append(rows, rec)
+}
+
 // Markdown renders BENCHMARKS.md.
 func (r *Report) Markdown() string {
 	var b strings.Builder
@@ -158,10 +214,13 @@ func (r *Report) Markdown() string {
 	w("\n- **Date:** %s (the run took %s)\n", r.Date.Format("2006-01-02 15:04 MST"), r.Took.Round(time.Second))
 	w("- **Machine:** %s, %s cores, %s RAM, %s, %s\n", r.Machine.CPU, r.Machine.Cores, r.Machine.Memory, r.Machine.Kernel, r.Machine.Go)
 	w("- **Machine state:** load average %s before, %s after. The driver, the fake DingTalk and the bot share these cores; other work on the machine shows up in the figures.\n", r.LoadBefore, r.LoadAfter)
-	w("- **Reproduce:** `go run ./loadtest -out BENCHMARKS.md` (about 2½ minutes; `go run ./loadtest -quick` is a few seconds and prints to stdout).\n\n")
+	w("- **Reproduce:** `go run ./loadtest -out BENCHMARKS.md` (about 3½ minutes on a quiet machine; `go run ./loadtest -quick` is about half a minute and prints to stdout).\n\n")
 	w("| figure | target | measured | met? |\n|---|---|---|---|\n")
 	for _, x := range r.Rows() {
 		w("| %s | %s | %s | %s |\n", x.figure, x.target, x.measured, x.met)
+	}
+	if c.runs("replicas") && r.ReplicaSkipped != "" {
+		w("\n**Skipped:** the PostgreSQL replica bursts: %s.\n", r.ReplicaSkipped)
 	}
 	if len(r.Errors) > 0 {
 		w("\n**Problems in this run:**\n\n")
@@ -169,7 +228,9 @@ func (r *Report) Markdown() string {
 			w("- %s\n", e)
 		}
 	}
-	sizes := strings.NewReplacer("{WINDOW}", fmt.Sprint(c.Window), "{N}", fmt.Sprint(c.ThroughputN))
+	sizes := strings.NewReplacer("{WINDOW}", fmt.Sprint(c.Window), "{N}", fmt.Sprint(c.ThroughputN),
+		"{REPLICAS}", fmt.Sprint(c.Replicas), "{REPLICAN}", fmt.Sprint(c.ReplicaN), "{RATE}", fmt.Sprint(c.BurstRate),
+		"{IDEAL}", fmt.Sprintf("%.3g", float64(c.ReplicaN)/float64(max(1, c.BurstRate))), "{RECOVERYN}", fmt.Sprint(c.RecoveryN))
 	w("\n%s", sizes.Replace(howToRead))
 	w("\n%s", sizes.Replace(findings))
 	return b.String()
@@ -182,7 +243,7 @@ Everything runs on this machine: ` + "`loadtest`" + ` builds dingbot with the re
 in-repo fake DingTalk (` + "`dingtalktest`" + `) on 127.0.0.1 and runs ` + "`dingbot serve`" + ` as a separate
 process in Stream mode through the official SDK, with production defaults (SQLite in a fresh
 directory, log level info, 32 workers). Each scenario gets a fresh fake and a fresh process.
-Run ` + "`go run ./loadtest -only throughput`" + ` (or steady, burst, micro) to repeat one part.
+Run ` + "`go run ./loadtest -only throughput`" + ` (or steady, burst, replicas, micro) to repeat one part.
 
 - **Receipt → reply** is measured at the fake: from just before it pushes the message's frame
   down the websocket to when the reply to that msgId reached its session webhook. It includes
@@ -207,6 +268,26 @@ Run ` + "`go run ./loadtest -only throughput`" + ` (or steady, burst, micro) to 
   ` + "`Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`" + ` beyond the allowed creates per second; a
   user-visible failure is a reply that is not "Created group …" or a missing reply. Total time is
   first push → last reply.
+- **Replicas** (issue #15) run {REPLICAS} ` + "`dingbot serve`" + ` processes, production defaults otherwise, on
+  one PostgreSQL database: a private server the driver initdb's and starts from
+  ` + "`/usr/lib/postgresql/*/bin`" + ` with that version's defaults but ` + "`fsync=off`" + `, as the chaos test does,
+  so that the crash-restart is not this machine's disk syncing the data directory for seconds
+  (the rows say "skipped" where PostgreSQL is not installed). One fake allows {RATE} creates in any
+  one-second window, as DingTalk's per-app limit does, pushes each frame to a random one of the
+  connections and, like DingTalk, pushes a frame again only after 60 s without an ACK.
+  {REPLICAN} ` + "`/newgroup`" + ` commands are pushed at once; the replicas share the limit through the
+  database, so the ideal is {REPLICAN} ÷ {RATE} = {IDEAL} s whatever their number. The chaos run repeats
+  it, SIGKILLing one replica once a third of the create calls were made (a new process starts at
+  once on the same database) and crash-restarting PostgreSQL (` + "`pg_ctl stop -m immediate`" + `, then
+  start) at half. A command whose create the kill cut off is answered "it MAY have been created"
+  (unknown) once the dead replica's heartbeat has run out; every other reply must be "Created
+  group …"; a missing or second reply, or a group created twice, is a bug. A 403 is a create
+  call the fake refused and the bot retried. Total time is first push → last reply.
+- **Recovery** kills (SIGKILL) one process with the production defaults (SQLite) while it holds
+  {RECOVERYN} ACKed commands behind a DingTalk whose create call hangs, so a few are mid-call and the rest
+  queued, and starts it again at once on the same data directory with DingTalk answering again.
+  The row is the time from that ` + "`exec`" + ` to the first reply: the queued work is taken over once the
+  dead process's heartbeat has run out (~3 s), not when its 30-s leases expire.
 - **Token fetches** are the fake's count for the run: dingbot fetches one access token at startup
   (the preflight) and reuses it.
 - **RSS** is ` + "`VmRSS`" + ` of the bot process one second after /readyz turned 200 (idle) and ` + "`VmHWM`" + `

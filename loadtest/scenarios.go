@@ -32,6 +32,7 @@ type rig struct {
 	logf      func(format string, args ...any)
 	startups  []time.Duration
 	startupMu sync.Mutex
+	databases int // PostgreSQL databases created so far, to name the next one
 }
 
 func newFake() *dingtalktest.Server {
@@ -102,6 +103,22 @@ func (r *rig) startUnthrottledDingbot(ctx context.Context, fake *dingtalktest.Se
 const unthrottled = "1000"
 
 func (r *rig) startDingbotWith(ctx context.Context, fake *dingtalktest.Server, extra map[string]string) (*bot, error) {
+	b, err := r.launchDingbot(ctx, fake, extra, 1)
+	if err != nil {
+		return nil, err
+	}
+	r.startupMu.Lock()
+	r.startups = append(r.startups, b.readyIn)
+	r.startupMu.Unlock()
+	r.settle(b)
+	return b, nil
+}
+
+// launchDingbot starts `dingbot serve` as startDingbotWith does and waits
+// until /readyz answers 200 and the fake holds at least conns Stream
+// connections, but neither records the start → ready time (the
+// "Start → /readyz" row is of single SQLite processes) nor lets it settle.
+func (r *rig) launchDingbot(ctx context.Context, fake *dingtalktest.Server, extra map[string]string, conns int) (*bot, error) {
 	data, err := os.MkdirTemp(r.dir, "data")
 	if err != nil {
 		return nil, err
@@ -132,16 +149,12 @@ func (r *rig) startDingbotWith(ctx context.Context, fake *dingtalktest.Server, e
 		b.readyIn, err = p.waitReady(wctx, addr)
 	}
 	if err == nil {
-		err = fake.WaitConnections(wctx, 1)
+		err = fake.WaitConnections(wctx, conns)
 	}
 	if err != nil {
 		_ = p.stop()
 		return nil, fmt.Errorf("dingbot: %w", err)
 	}
-	r.startupMu.Lock()
-	r.startups = append(r.startups, b.readyIn)
-	r.startupMu.Unlock()
-	r.settle(b)
 	return b, nil
 }
 
@@ -247,6 +260,7 @@ type sender struct {
 	fake *dingtalktest.Server
 	mu   sync.Mutex
 	at   map[string]time.Time // msgId → just before Send
+	sent []*dingtalktest.Delivery
 	ack  sync.WaitGroup
 	un   atomic.Int64
 }
@@ -268,6 +282,9 @@ func (s *sender) send(i int, m dingtalktest.Message, done func()) error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.sent = append(s.sent, d)
+	s.mu.Unlock()
 	s.ack.Add(1)
 	go func() {
 		defer s.ack.Done()
