@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -243,14 +244,26 @@ func newLanguage(cfg *config.Config) (*commands.Language, error) {
 	return lang, nil
 }
 
-// newLogger logs JSON lines, or text when asked or when w is a terminal and the format is auto.
+// newLogger logs JSON lines, or text when asked or when w is a terminal and
+// the format is auto. Durations read the same in both, as Go writes them
+// ("timeout":"30s", "duration":"1.52ms"), not as JSON's nanoseconds.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: durationString}
 	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if cfg.LogFormat == "text" || (cfg.LogFormat == "auto" && isTerminal(w)) {
 		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(bot.ContextHandler(h))
+}
+
+// durationString is newLogger's ReplaceAttr: a time.Duration value becomes
+// its String form ("1.5s"), which slog's JSON handler would write as an
+// integer of nanoseconds and its text handler writes already.
+func durationString(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 func isTerminal(w io.Writer) bool {
@@ -281,7 +294,20 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	// Start-up order: the store, the listeners (bound before anything else
+	// starts, so that a busy port is reported alone), the startup
+	// preflight, the workers, serving HTTP, the intake. What was started is
+	// stopped in reverse order on every return: the intake (no new
+	// messages), the workers (in-flight commands finish), the HTTP servers,
+	// the store.
+	stops := []func(){func() { db.Close() }}
+	stopAll := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+		stops = nil
+	}
+	defer stopAll()
 	if cfg.DatabaseURL == "" {
 		// The files are created 0600, but a readable directory still shows
 		// their names and lets others list and, with write access, replace them.
@@ -329,40 +355,30 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	startupPreflight(ctx, cfg, dingtalk, db, log) // logs a checklist line per item; never stops startup
 	policy, err := access.New(cfg.Access, nil)
 	if err != nil {
 		return fmt.Errorf("DINGBOT_CONFIG: %w", err)
 	}
-	core := bot.New(bot.Options{
-		Access:         policy,
-		DingTalk:       dingtalk,
-		Store:          db,
-		Language:       lang,
-		LookupCacheTTL: cfg.LookupCacheTTL,
-		Logger:         log,
-		Metrics:        metrics,
-		MaxConcurrent:  cfg.MaxConcurrent,
-		Limiter:        limiter,
-		Clock:          clock,
-		Lease:          cfg.Lease,
-		Retention:      cfg.Retention,
-		MaxLookups:     cfg.MaxLookups,
-		CommandTimeout: cfg.CommandTimeout,
-		// A Stream frame arrives on the bot's own authenticated connection; an
-		// HTTP callback's signature does not cover the body.
-		VerifyAdmin: cfg.Mode == config.ModeHTTP,
-	})
-	// The intake, picked by mode. Probes and metrics are served on
-	// DINGBOT_HTTP_ADDR together with the intake's routes, unless
-	// DINGBOT_METRICS_ADDR moves them (in http mode it always does): then
-	// DINGBOT_HTTP_ADDR serves the intake's routes and nothing else, and is
-	// not listened on at all if there are none (stream mode).
+	if cfg.DatabaseURL != "" {
+		// The per-user and per-chat buckets too are shared by every replica
+		// on PostgreSQL, on its clock; with SQLite they stay in memory.
+		policy.ShareBuckets(db, clock.Now, log)
+	}
+	// The intake, picked by mode, is built here but runs last. Probes and
+	// metrics are served on DINGBOT_HTTP_ADDR together with the intake's
+	// routes, unless DINGBOT_METRICS_ADDR moves them (in http mode it always
+	// does): then DINGBOT_HTTP_ADDR serves the intake's routes and nothing
+	// else, and is not listened on at all if there are none (stream mode).
 	kind, ok := intakeFor(cfg.Mode)
 	if !ok {
 		return fmt.Errorf("DINGBOT_MODE: %q has no intake", cfg.Mode) // config checked it against config.Modes
 	}
-	in := kind.new(intakeDeps{cfg: cfg, handle: core.Handle, log: log, registry: registry, signatures: db})
+	// core is the pipeline, started after the listeners are bound; nothing
+	// calls it before: the listeners serve, and the intake runs, only once
+	// it is set.
+	var core *bot.Bot
+	handle := func(msg bot.Message) error { return core.Handle(msg) }
+	in := kind.new(intakeDeps{cfg: cfg, handle: handle, log: log, registry: registry, signatures: db})
 	probes := httpserver.Options{Addr: cfg.HTTPAddr, Gatherer: registry, Logger: log, TrustedProxies: cfg.TrustedProxies,
 		Ready: in.Ready, NotReadyReason: in.NotReadyReason(), Unhealthy: func() string {
 			if core.StoreError() != nil {
@@ -381,26 +397,29 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 	}
 
+	// The listeners are bound now and serve once the workers run.
 	webDone := make(chan error, 2)
-	var servers []*httpserver.Server
-	stopServers := func() {
-		webCtx, cancelWeb := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancelWeb()
-		for _, srv := range servers {
-			if err := srv.Shutdown(webCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-				log.Warn("http shutdown", "error", err.Error())
-			}
-		}
-		servers = nil
-	}
-	defer stopServers()
+	var serveAll []func()
 	listen := func(opts httpserver.Options, setting string) (*httpserver.Server, error) {
 		srv, err := httpserver.Listen(opts)
 		if err != nil {
-			return nil, fmt.Errorf("%s: cannot listen on %s: %w", setting, opts.Addr, err)
+			return nil, fmt.Errorf("%s: cannot listen on %s: %w", setting, opts.Addr, listenCause(err))
 		}
-		servers = append(servers, srv)
-		go func() { webDone <- srv.Serve() }()
+		served := false
+		stops = append(stops, func() {
+			webCtx, cancelWeb := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancelWeb()
+			if err := srv.Shutdown(webCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				log.Warn("http shutdown", "error", err.Error())
+			}
+			if !served {
+				_ = srv.Serve() // after Shutdown it returns at once, closing the listener
+			}
+		})
+		serveAll = append(serveAll, func() {
+			served = true
+			go func() { webDone <- srv.Serve() }()
+		})
 		return srv, nil
 	}
 	probeSetting := "DINGBOT_HTTP_ADDR"
@@ -427,15 +446,53 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	default:
 		listening = append(listening, "addr", probeSrv.Addr())
 	}
+
+	startupPreflight(ctx, cfg, dingtalk, db, log) // logs a checklist line per item; never stops startup
+
+	core = bot.New(bot.Options{
+		Access:         policy,
+		DingTalk:       dingtalk,
+		Store:          db,
+		Language:       lang,
+		LookupCacheTTL: cfg.LookupCacheTTL,
+		Logger:         log,
+		Metrics:        metrics,
+		MaxConcurrent:  cfg.MaxConcurrent,
+		Limiter:        limiter,
+		Clock:          clock,
+		Lease:          cfg.Lease,
+		Retention:      cfg.Retention,
+		MaxLookups:     cfg.MaxLookups,
+		CommandTimeout: cfg.CommandTimeout,
+		// A Stream frame arrives on the bot's own authenticated connection; an
+		// HTTP callback's signature does not cover the body.
+		VerifyAdmin: cfg.Mode == config.ModeHTTP,
+	})
+	stops = append(stops, func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := core.Shutdown(shutdownCtx); err != nil {
+			log.Warn("shutdown deadline passed; unfinished commands were cancelled", "error", err.Error())
+		}
+	})
+
+	for _, start := range serveAll {
+		start()
+	}
 	log.Info("http server listening", listening...)
 
 	intakeCtx, stopIntake := context.WithCancel(ctx)
-	defer stopIntake()
 	intakeDone := make(chan error, 1)
 	go func() { intakeDone <- in.Run(intakeCtx) }()
+	intakeEnded := false // intakeDone was received from
+	stops = append(stops, func() {
+		stopIntake()
+		if !intakeEnded {
+			<-intakeDone
+		}
+	})
 
 	var runErr error
-	intakeEnded := false // intakeDone was received from
 	select {
 	case err := <-intakeDone:
 		intakeEnded = true
@@ -447,19 +504,24 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	case <-ctx.Done():
 		log.Info("shutting down: no new messages; finishing in-flight commands", "timeout", cfg.ShutdownTimeout)
 	}
-	stopIntake()
-
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if runErr == nil && !intakeEnded {
-		<-intakeDone
-	}
-	if err := core.Shutdown(shutdownCtx); err != nil {
-		log.Warn("shutdown deadline passed; unfinished commands were cancelled", "error", err.Error())
-	}
-	stopServers()
+	stopAll()
 	if runErr == nil {
 		log.Info("stopped")
 	}
 	return runErr
+}
+
+// listenCause is the reason in a listen error, without the address net
+// repeats ("listen tcp :8080: bind: address already in use" → "address
+// already in use"): the caller names the address and its setting.
+func listenCause(err error) error {
+	var opErr *net.OpError
+	if !errors.As(err, &opErr) || opErr.Err == nil {
+		return err
+	}
+	var sysErr *os.SyscallError
+	if errors.As(opErr.Err, &sysErr) && sysErr.Err != nil {
+		return sysErr.Err
+	}
+	return opErr.Err
 }

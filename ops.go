@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -335,6 +336,31 @@ func startupPreflight(ctx context.Context, cfg *config.Config, dt bot.PreflightD
 	}))
 }
 
+// storageCheck is the preflight's storage line, from store.Inspect: it
+// creates no file or directory and runs no migration. A SQLite file that
+// does not exist yet is "?" (it cannot be checked without creating it),
+// not "✗": serve creates it.
+func storageCheck(ctx context.Context, cfg *config.Config) bot.Check {
+	name := storeName(cfg)
+	in, err := store.Inspect(ctx, cfg.DatabaseURL, cfg.DataDir)
+	check := func(status bot.CheckStatus, format string, args ...any) bot.Check {
+		return bot.Check{Name: "storage", Status: status, Detail: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case err != nil:
+		return check(bot.CheckMissing, "%v", err) // it names the store
+	case in.Path == ":memory:":
+		return check(bot.CheckOK, "%s: in memory, empty at every start (nothing is kept)", name)
+	case !in.Exists:
+		return check(bot.CheckUnknown, "%s does not exist yet: serve creates it on first start (preflight creates nothing)", name)
+	case !in.Schema:
+		return check(bot.CheckOK, "%s answers; serve creates the schema on first start", name)
+	case in.Pending > 0:
+		return check(bot.CheckOK, "%s answers; serve applies %d pending schema migration(s) at the next start", name, in.Pending)
+	}
+	return check(bot.CheckOK, "%s answers, schema up to date", name)
+}
+
 // runPreflight prints the preflight checklist and exits 0 when nothing that
 // can be checked is missing, 1 otherwise.
 func runPreflight(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -361,18 +387,11 @@ func runPreflight(args []string, getenv func(string) string, stdout, stderr io.W
 		fmt.Fprintf(stderr, "dingbot: %v\n", err)
 		return 2
 	}
-	opts := bot.PreflightOptions{DingTalk: dt, ClientID: cfg.ClientID, RobotCode: cfg.RobotCode, StoreName: storeName(cfg)}
-	var storeCheck *bot.Check
-	if db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
-		storeCheck = &bot.Check{Name: "storage", Status: bot.CheckMissing, Detail: err.Error()}
-	} else {
-		defer db.Close()
-		opts.Store = db
-	}
-	checks := bot.Preflight(ctx, opts)
-	if storeCheck != nil {
-		checks = append(checks[:1], append([]bot.Check{*storeCheck}, checks[1:]...)...)
-	}
+	// The store is checked here, not by bot.Preflight (which needs it
+	// open, migrated): preflight changes nothing, so it must not create
+	// the SQLite file or run migrations. Its line goes second, as serve's.
+	checks := bot.Preflight(ctx, bot.PreflightOptions{DingTalk: dt, ClientID: cfg.ClientID, RobotCode: cfg.RobotCode})
+	checks = slices.Insert(checks, min(1, len(checks)), storageCheck(ctx, cfg))
 	fmt.Fprint(stdout, bot.FormatChecklist(checks))
 	if bot.PreflightFailed(checks) {
 		return 1

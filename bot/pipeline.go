@@ -30,7 +30,9 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 		return b.runFollowUp(ctx, &env{b: b, item: item, msg: msg, log: log.With("follow_up", f.Step)}, f)
 	}
 	if msg.MsgType != "" && msg.MsgType != "text" {
-		return result{reply: b.lang.NonTextReply(b.lang.DefaultLang()), state: store.Done, outcome: outcomeAnswered}
+		logRefused(log, msg, refusedNonText)
+		// No words to tell the language by: the sender's name decides (see commands.Language.NonTextLang).
+		return result{reply: b.lang.NonTextReply(b.lang.NonTextLang(msg.SenderNick)), state: store.Done, outcome: outcomeAnswered}
 	}
 	// The command's deadline (CommandTimeout) covers everything from here to
 	// the end of its Run.
@@ -55,6 +57,9 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 // as there is one, for a reply about it.
 func (b *Bot) command(ctx context.Context, item *store.Item, msg Message, log *slog.Logger, plan *commands.Plan) result {
 	action := b.lang.Interpret(b.commandMessage(msg))
+	if why := action.Refusal(); why != "" {
+		logRefused(log, msg, string(why))
+	}
 	*plan = action.Plan
 	pp, hasPeople := action.Plan.(commands.PeoplePlan)
 	var pending []commands.PersonRef
@@ -63,7 +68,7 @@ func (b *Bot) command(ctx context.Context, item *store.Item, msg Message, log *s
 	}
 	if n := distinctRefs(pending); n > b.people.maxLookups {
 		// Before anything else, so that such a command costs no DingTalk call.
-		log.Info("command names too many people to look up; nothing looked up", "people", n, "max_lookups", b.people.maxLookups)
+		logRefused(log, msg, refusedTooManyLookups, "people", n, "max_lookups", b.people.maxLookups)
 		return result{reply: b.lang.TooManyLookupsReply(pp, n, b.people.maxLookups), state: store.Done, outcome: outcomeAnswered}
 	}
 	if b.admins != nil && msg.IsAdmin {
@@ -72,6 +77,24 @@ func (b *Bot) command(ctx context.Context, item *store.Item, msg Message, log *s
 	if g, ok := action.Plan.(commands.Guarded); ok {
 		if denied := b.admit(ctx, log, msg, g); denied != nil {
 			return *denied
+		}
+	}
+	// A dry run's reply must not invite the sender to send a real command
+	// the access policy would refuse: ask the policy about that one too.
+	if dry := dryRunOf(action); dry != nil {
+		d, stop := b.wouldDeny(ctx, log, msg, dry)
+		if stop != nil {
+			return *stop
+		}
+		if d != nil {
+			log.Info("dry run of a command the access policy would deny", "rule", string(d.Rule))
+			dry = dry.WouldBeDenied(d)
+			if action.Plan == nil { // answered at once: answer again
+				r := b.lang.DryRunAnswer(dry)
+				action = commands.Action{Reply: &r}
+			} else if p, ok := dry.(commands.PeoplePlan); ok { // Complete answers it after the look-ups
+				action.Plan, pp, *plan = p, p, p
+			}
 		}
 	}
 	if len(pending) > 0 {
@@ -106,6 +129,37 @@ func (b *Bot) command(ctx context.Context, item *store.Item, msg Message, log *s
 	}
 	log.Error("command language returned no action")
 	return result{reply: b.lang.FailedReply(nil, errors.New("no action")), state: store.Failed, outcome: outcomeInternal}
+}
+
+// dryRunOf is the dry run action shows or plans, or nil.
+func dryRunOf(action commands.Action) commands.DryRunPlan {
+	if d := action.DryRun(); d != nil {
+		return d
+	}
+	if d, ok := action.Plan.(commands.DryRunPlan); ok && d.AccessRequest().DryRun {
+		return d
+	}
+	return nil
+}
+
+// Why the pipeline turns a message down, as logged (see logRefused) next to
+// the command language's reasons (commands.Refusal).
+const (
+	refusedNonText        = "non_text"         // a picture, a file, a voice message…
+	refusedTooManyLookups = "too_many_lookups" // more people to look up than MaxLookups
+	refusedDenied         = "denied"           // by the access policy
+)
+
+// logRefused logs that msg is turned down and why: reason (non_text,
+// not_command, unknown_command, usage_error, too_many_lookups, denied), the
+// message's msgtype and attrs. The "replied" line with the same msg_id
+// follows once the reply is posted.
+func logRefused(log *slog.Logger, msg Message, reason string, attrs ...any) {
+	msgType := msg.MsgType
+	if msgType == "" {
+		msgType = "text"
+	}
+	log.Info("refused", append([]any{"reason", reason, "msg_type", msgType}, attrs...)...)
 }
 
 // resultOf is the pipeline's record of what a command's Run decided.

@@ -38,14 +38,29 @@ func addMemberSpec() manageSpec {
 // at least one person.
 func (l *Language) membersRequest(req *Request) (Action, error) {
 	pos := req.Positionals()
-	if len(pos) == 0 {
+	if len(pos) == 0 && !mentionsOthers(req.Message) {
 		return Action{}, newUsageError(msgMembersNone)
+	}
+	if pos == nil {
+		pos = []string{} // named by mentions alone; nil would mean "takes no people"
 	}
 	m, err := l.manageRequest(req, pos)
 	if err != nil {
 		return Action{}, err
 	}
 	return Action{Plan: m}, nil
+}
+
+// mentionsOthers reports whether msg @mentions someone besides the bot: a
+// person picked from DingTalk's @ list whose @Name DingTalk left out of the
+// text is named by the mention alone.
+func mentionsOthers(msg Message) bool {
+	for _, m := range msg.Mentions {
+		if msg.BotUserID == "" || m.DingtalkID != msg.BotUserID {
+			return true
+		}
+	}
+	return false
 }
 
 // addMembers adds the people named who are not members yet.

@@ -10,6 +10,7 @@ package commands
 import (
 	"time"
 
+	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/dingclient"
 )
 
@@ -58,6 +59,9 @@ type Action struct {
 	// Plan is set when the command's Run must carry something out before
 	// replying (a PeoplePlan may need look-ups first).
 	Plan Plan
+
+	refusal Refusal      // why Reply turns the message down (see Action.Refusal)
+	dryRun  *CreateGroup // the final dry run Reply shows (see Action.DryRun)
 }
 
 // CreateGroup is a validated /newgroup command.
@@ -78,6 +82,10 @@ type CreateGroup struct {
 	// Complete answer a final dry run with Language.DryRunReply themselves, so
 	// a CreateGroup with DryRun set always has Pending people.
 	DryRun bool
+	// denial is, for a dry run, the access policy's denial of the same
+	// command without --dry-run (see WouldBeDenied); nil if it would be
+	// allowed or nobody asked.
+	denial *access.Denial
 	// Template is the name of the template used (--template), or "".
 	Template string
 	// Searched are the user IDs of the people found by a name search (not

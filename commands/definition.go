@@ -97,6 +97,9 @@ type Arg struct {
 	// Value is the word, or the option's canonical value ("yes"/"no" for a
 	// YesNoOption, Choice.Value for a ChoiceOption, "" for a FlagOption).
 	Value string
+	// Quoted is set for a positional word written with quotes or a
+	// backslash ("Release 4.2"): made one word on purpose.
+	Quoted bool
 }
 
 // Request is a command after tokenising and option parsing.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/dingbot/dingbot/access"
 	"github.com/dingbot/dingbot/dingclient"
 )
 
@@ -114,6 +115,60 @@ func (l *Language) DryRunReply(cg *CreateGroup) Reply {
 	if err == nil {
 		lines = append(lines, c.f(msgDryRunRequest), string(body))
 	}
-	lines = append(lines, c.f(msgDryRunAgain))
+	if cg.denial != nil {
+		lines = append(lines, c.f(msgDryRunDenied, l.DeniedReply(cg, cg.denial).Text))
+	} else {
+		lines = append(lines, c.f(msgDryRunAgain))
+	}
 	return Reply{Text: strings.Join(lines, "\n")}
+}
+
+// DryRunPlan is a Guarded plan that may be a dry run (its AccessRequest
+// has DryRun set). A dry run creates nothing, so the access policy's rules
+// on what may be created (standard_groups, owner_override) do not stop it,
+// but its reply must not invite the sender to send a real command the
+// policy would refuse. So the bot's access middleware also asks the policy
+// whether the same command without --dry-run would be allowed (without
+// spending a rate-limit token) and, when it would not, hands the denial to
+// WouldBeDenied: the dry run's reply then ends with what would be refused
+// and why (the DeniedReply text) instead of the invitation.
+type DryRunPlan interface {
+	Guarded
+	// WouldBeDenied returns a copy of the plan whose dry-run reply says
+	// that the real command would be denied with d.
+	WouldBeDenied(d *access.Denial) DryRunPlan
+	dryRunReply(l *Language) Reply
+}
+
+// DryRun is the dry run the action's Reply shows when Interpret answered
+// it at once (nobody to look up), or nil. The bot asks the access policy
+// about the real command and, if it would be denied, replies with
+// DryRunAnswer(p.WouldBeDenied(d)) instead.
+func (a Action) DryRun() DryRunPlan {
+	if a.dryRun == nil {
+		return nil
+	}
+	return a.dryRun
+}
+
+// DryRunAnswer is the reply to the final dry run p (see Action.DryRun).
+func (l *Language) DryRunAnswer(p DryRunPlan) Reply {
+	if p == nil {
+		return Reply{Text: l.cat(l.defaultLang).f(msgInternal)}
+	}
+	return p.dryRunReply(l)
+}
+
+// WouldBeDenied implements DryRunPlan.
+func (cg *CreateGroup) WouldBeDenied(d *access.Denial) DryRunPlan {
+	if cg == nil {
+		return cg
+	}
+	c := *cg
+	c.denial = d
+	return &c
+}
+
+func (cg *CreateGroup) dryRunReply(l *Language) Reply {
+	return l.DryRunReply(cg)
 }

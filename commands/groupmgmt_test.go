@@ -36,6 +36,11 @@ func TestManageCommandsParse(t *testing.T) {
 		{"owner needs one person", inGroup("/owner @bob @alice", "d2=bob02", "d1=alice01"), "", "~Name exactly one person", nil},
 		{"addmember", inGroup("/addmember @alice userid:carol03", "d1=alice01"), "addmember", `"UserIDs":["alice01","carol03"]`, nil},
 		{"addmember without people", inGroup("/addmember"), "", "~Name at least one person.", nil},
+		// DingTalk left out the @Name of people picked from its @ list: the mentions name them.
+		{"addmember by picked mentions alone", inGroup("/addmember", "d2=bob02", "d1=alice01"), "addmember", `"UserIDs":["bob02","alice01"]`, nil},
+		{"owner by a picked mention alone", inGroup("/owner", "d2=bob02"), "owner", `"UserIDs":["bob02"]`, nil},
+		{"owner by two picked mentions", inGroup("/owner", "d2=bob02", "d1=alice01"), "", "~Name exactly one person", nil},
+		{"owner without anyone", inGroup("/owner"), "", "~Name exactly one person", nil},
 		{"addmember bad userid", inGroup("/addmember userid:"), "", `~"userid:" is not a valid user ID`, nil},
 		{"removemember", inGroup("/移除成员 userid:carol03"), "removemember", `"UserIDs":["carol03"]`, nil},
 		{"external sender", Message{Text: "/rename X", Group: true, ConversationID: "cid"}, "", "~I can only create groups for members of this organisation", nil},

@@ -11,6 +11,27 @@ func replyAction(text string) Action {
 	return Action{Reply: &Reply{Text: text}}
 }
 
+// Refusal says why a reply turns a message down, for the bot's log (a short
+// snake_case reason); "" for a reply that answers (help, a dry run, …).
+type Refusal string
+
+// Why the command language turns a message down.
+const (
+	// RefusalNotCommand: text that is no command (it does not start with /).
+	RefusalNotCommand Refusal = "not_command"
+	// RefusalUnknownCommand: a /word that names no command.
+	RefusalUnknownCommand Refusal = "unknown_command"
+	// RefusalUsageError: a command that can't be carried out as written
+	// (an unclosed quote, a bad option, a missing name, …).
+	RefusalUsageError Refusal = "usage_error"
+)
+
+// Refusal is why the action's Reply turns the message down (one of the
+// Refusal constants), or "" when it answers or there is a Plan.
+func (a Action) Refusal() Refusal {
+	return a.refusal
+}
+
 // unknownCommandReply answers a command name that matches no definition.
 func unknownCommandReply(c catalogue, defs []Definition, typed string, id msgID) Action {
 	name := strings.ToLower(strings.TrimPrefix(typed, "/"))
@@ -46,13 +67,14 @@ func isOptionWord(w string) bool {
 
 // parseArgs parses the words after the command name against def.Options.
 // Options may appear anywhere, as --name value or --name=value; -- ends them.
-func parseArgs(def *Definition, words []string) (*Request, error) {
+// quoted says which words were quoted (see quotedWords; nil: none).
+func parseArgs(def *Definition, words []string, quoted []bool) (*Request, error) {
 	req := &Request{Definition: def, Args: make([]Arg, 0, len(words))}
 	endOfOptions := false
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if endOfOptions || !isOptionWord(w) {
-			req.Args = append(req.Args, Arg{Value: w})
+			req.Args = append(req.Args, Arg{Value: w, Quoted: i < len(quoted) && quoted[i]})
 			continue
 		}
 		if w == "--" {
@@ -190,13 +212,7 @@ func errorReply(c catalogue, def *Definition, err error) Action {
 		return replyAction(c.f(msgInternal))
 	}
 	var b strings.Builder
-	b.WriteString(ue.problem(c))
-	if ue.Column > 0 && ue.Line != "" {
-		b.WriteString("\n")
-		b.WriteString(ue.Line)
-		b.WriteString("\n")
-		b.WriteString(caretLine(ue.Line, ue.Column))
-	}
+	b.WriteString(ue.problem(c)) // it says where in words: no caret, which lines up in monospace fonts only
 	if !ue.plain {
 		if def != nil {
 			b.WriteString("\n")

@@ -231,12 +231,10 @@ func TestInterpretReplies(t *testing.T) {
 		{"newgroup -h after bad args", groupMsg("/newgroup --bogus -h"), "~--mute yes|no (also --mute-all)"},
 
 		{"unterminated quote", groupMsg(`/newgroup Bob's group @alice`, "d1=alice01"),
-			"The quote ' at column 14 is never closed. If it is an apostrophe (as in Bob's), put the whole name in double quotes, like \"Bob's group\".\n" +
-				"/newgroup Bob's group @alice\n" +
-				"             ^\n" +
+			"The quote after “Bob” is never closed. If it is an apostrophe (as in Bob's), put the whole name in double quotes, like \"Bob's group\".\n" +
 				usageNewGroup + "\n" + exampleNewGroup + "\n" + moreNewGroup},
 		{"unterminated quote in unknown command", groupMsg(`/foo "x`),
-			"The quote \" at column 6 is never closed.\n/foo \"x\n     ^\nType /help to see what I can do."},
+			"The quote that starts at “x” is never closed.\nType /help to see what I can do."},
 		{"missing name", groupMsg("/newgroup @alice", "d1=alice01"),
 			"The group needs a name.\n" + usageNewGroup + "\n" + exampleNewGroup + "\n" + moreNewGroup},
 		{"empty quoted name", groupMsg(`/newgroup "  "`), "~The group needs a name."},

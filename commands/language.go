@@ -21,7 +21,10 @@ import (
 //   - a configured command alias answers in Chinese if it contains Chinese
 //     characters, else in Settings.DefaultLang;
 //   - anything else (plain chat text, an unknown command, /?) answers in
-//     Settings.DefaultLang, or in Chinese if the text contains Chinese characters.
+//     Settings.DefaultLang, or in Chinese if the text contains Chinese characters;
+//   - a message without text (a picture, a file, a voice message) answers in
+//     Chinese if the sender's display name contains Chinese characters, else
+//     in Settings.DefaultLang (see NonTextLang).
 //
 // Replies about a CreateGroup (Complete, CreatedReply, FailedReply,
 // DryRunReply) use CreateGroup.Lang.
@@ -233,7 +236,7 @@ func parseTemplateArgs(defs []Definition, text string) ([]Arg, error) {
 			return nil, errors.New("a template can't contain --help")
 		}
 	}
-	req, err := parseArgs(def, words)
+	req, err := parseArgs(def, words, nil) // a template's words are all people: quoting says nothing
 	if err != nil {
 		return nil, err
 	}
@@ -314,6 +317,24 @@ func (l *Language) textLang(text string) Lang {
 	return l.defaultLang
 }
 
+// NonTextLang is the language of the reply to a message without text (a
+// picture, a file, a voice message) from a sender called senderNick:
+// Chinese if the name contains Chinese characters, else the default.
+//
+// Such a message has no words to go by, and the bot keeps no memory of
+// what language a chat used before (a reply must not depend on which
+// replica saw the previous message, or on a history the operator may have
+// pruned). The display name is the one sign the message itself carries: a
+// name written in Chinese characters is a strong sign that its owner reads
+// Chinese, while a Latin-letter name (English, pinyin) says little, so the
+// configured default stands for it.
+func (l *Language) NonTextLang(senderNick string) Lang {
+	if hasCJK(senderNick) {
+		return Chinese
+	}
+	return l.defaultLang
+}
+
 // cat returns the catalogue of lang: the generic texts and the registered
 // commands' own.
 func (l *Language) cat(lang Lang) catalogue {
@@ -380,7 +401,8 @@ func (l *Language) command(name string) (*Definition, Lang) {
 // the returned Action's fields is set. It never panics, for any input.
 //
 // A CreateGroup with Pending people needs look-ups and Complete before it can
-// be sent; a final dry run (--dry-run) comes back as a Reply (see DryRunReply).
+// be sent; a final dry run (--dry-run) comes back as a Reply (see DryRunReply)
+// with Action.DryRun set. Action.Refusal says why a reply turns the message down.
 func (l *Language) Interpret(msg Message) (act Action) {
 	defer func() {
 		if recover() != nil {
@@ -388,7 +410,12 @@ func (l *Language) Interpret(msg Message) (act Action) {
 		}
 	}()
 	out := l.interpret(msg)
-	return out.act
+	act = out.act
+	act.refusal = out.refusal
+	if out.cg.isFinalDryRun() && act.Reply != nil {
+		act.dryRun = out.cg
+	}
+	return act
 }
 
 // outcome is what interpret found out about a message.
@@ -398,13 +425,15 @@ type outcome struct {
 	cmd   string       // canonical command name; "" if the text is no known command
 	lang  Lang
 	isErr bool // the reply says the command is wrong (not help)
+	// refusal is why the reply turns the message down, for the bot's log.
+	refusal Refusal
 }
 
 // notCommand answers a normalised line that is no command, in the line's
 // language.
 func (l *Language) notCommand(line string) outcome {
 	lang := l.textLang(line)
-	return outcome{act: replyAction(l.cat(lang).f(msgNotCommand)), lang: lang, isErr: true}
+	return outcome{act: replyAction(l.cat(lang).f(msgNotCommand)), lang: lang, isErr: true, refusal: RefusalNotCommand}
 }
 
 // interpret is Interpret without the panic guard (the fuzz tests call it so
@@ -422,7 +451,7 @@ func (l *Language) interpret(msg Message) outcome {
 		if def == nil {
 			lang = l.textLang(line)
 		}
-		out := outcome{act: errorReply(l.cat(lang), def, err), lang: lang, isErr: true}
+		out := outcome{act: errorReply(l.cat(lang), def, err), lang: lang, isErr: true, refusal: RefusalUsageError}
 		if def != nil {
 			out.cmd = def.Name
 		}
@@ -435,7 +464,8 @@ func (l *Language) interpret(msg Message) outcome {
 	if def == nil {
 		fallback := l.textLang(line)
 		c := l.cat(fallback)
-		return outcome{act: unknownCommandReply(c, l.defs(fallback), words[0], msgUnknownCommand), lang: fallback, isErr: true}
+		return outcome{act: unknownCommandReply(c, l.defs(fallback), words[0], msgUnknownCommand), lang: fallback, isErr: true,
+			refusal: RefusalUnknownCommand}
 	}
 	c := l.cat(lang)
 	out := outcome{cmd: def.Name, lang: lang}
@@ -444,9 +474,13 @@ func (l *Language) interpret(msg Message) outcome {
 		out.act = replyAction(commandHelp(c, def))
 		return out
 	}
-	req, err := parseArgs(def, args)
+	var quoted []bool
+	if q := quotedWords(line); len(q) == len(words) {
+		quoted = q[1:]
+	}
+	req, err := parseArgs(def, args, quoted)
 	if err != nil {
-		out.act, out.isErr = errorReply(c, def, err), true
+		out.act, out.isErr, out.refusal = errorReply(c, def, err), true, RefusalUsageError
 		return out
 	}
 	req.Message, req.Line, req.lang = msg, line, lang
@@ -456,7 +490,7 @@ func (l *Language) interpret(msg Message) outcome {
 	}
 	act, err := def.cmd.Handle(l, req)
 	if err != nil {
-		out.act, out.isErr = errorReply(c, def, err), true
+		out.act, out.isErr, out.refusal = errorReply(c, def, err), true, RefusalUsageError
 		return out
 	}
 	if (act.Reply == nil) == (act.Plan == nil) || (act.Plan != nil && (act.Plan.Command() != def.Name || def.cmd.Run == nil)) {

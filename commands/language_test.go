@@ -81,7 +81,7 @@ func TestResolvePeople(t *testing.T) {
 		{"alias without @, any case (1:1)", directMsg("/newgroup X ALICE"), nil, nil,
 			jsonOf(req("X", testSender, testSender, "alice01")), nil},
 		{"alias of a group of people", directMsg("/newgroup X @release-team bob"), nil, nil,
-			jsonOf(req("X", testSender, testSender, "rel1", "rel2", "rel3", "bob02")), map[string]string{"rel2": "Ravi", "bob02": "bob"}},
+			jsonOf(req("X", testSender, testSender, "rel1", "rel2", "rel3", "bob02")), map[string]string{"rel2": "Ravi", "bob02": ""}}, // an alias is no name
 		{"mobile, bare", directMsg("/newgroup X 13800000000"), []answer{mobile},
 			[]PersonRef{{Text: "13800000000", Kind: RefMobile, Value: "13800000000"}},
 			jsonOf(req("X", testSender, testSender, "mob01")), map[string]string{"mob01": "Mo Bai"}},
@@ -179,7 +179,7 @@ func TestResolvePeopleReplies(t *testing.T) {
 				"- Planning: nobody in this organisation is called \"Planning\".\n" +
 				"- 13900000000: nobody in this organisation has the mobile number 13900000000.\n" +
 				"If Planning is part of the group name, put the whole name in quotes: \"Release Planning\"\n" +
-				"Write each of them as userid:ID (IDs are shown above), a mobile number, or their name exactly as in the address book, then send the command again."},
+				"Write each of them as userid:ID, a mobile number, or their name exactly as in the address book, then send the command again."},
 		{"ambiguous name lists the candidates", directMsg("/newgroup X @Alicia"), []answer{alices},
 			"I created nothing, because I couldn't tell who everyone is:\n" +
 				"- @Alicia matches 2 people: Alicia Wang (userid:al1) and Alicia Li (userid:al2).\n" +

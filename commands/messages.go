@@ -29,6 +29,8 @@ const (
 
 	// Tokenising.
 	msgUnclosedQuote
+	msgUnclosedQuoteAfter
+	msgUnclosedQuoteAtEnd
 	msgApostropheHint
 	msgTrailingBackslash
 	msgUnreadable
@@ -79,6 +81,7 @@ const (
 	msgNotFoundName
 	msgAmbiguous
 	msgUnresolvedFix
+	msgUnresolvedFixNoIDs
 	msgQuoteHint
 	msgLookupFailed
 	msgLookupScope
@@ -190,7 +193,11 @@ func englishText(id msgID) string {
 		return ", "
 
 	case msgUnclosedQuote:
-		return "The quote %[1]s at column %[2]d is never closed."
+		return "The quote that starts at “%[1]s” is never closed."
+	case msgUnclosedQuoteAfter:
+		return "The quote after “%[1]s” is never closed."
+	case msgUnclosedQuoteAtEnd:
+		return "The quote at the end of the line is never closed."
 	case msgApostropheHint:
 		return "If it is an apostrophe (as in Bob's), put the whole name in double quotes, like \"Bob's group\"."
 	case msgTrailingBackslash:
@@ -277,6 +284,8 @@ func englishText(id msgID) string {
 		return "%[1]s matches %[2]d people: %[3]s."
 	case msgUnresolvedFix:
 		return "Write each of them as userid:ID (IDs are shown above), a mobile number, or their name exactly as in the address book, then send the command again."
+	case msgUnresolvedFixNoIDs:
+		return "Write each of them as userid:ID, a mobile number, or their name exactly as in the address book, then send the command again."
 	case msgQuoteHint:
 		return "If %[1]s is part of the group name, put the whole name in quotes: %[2]s"
 	case msgLookupFailed:

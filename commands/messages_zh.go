@@ -31,7 +31,11 @@ func chineseText(id msgID) string {
 		return "、"
 
 	case msgUnclosedQuote:
-		return "第 %[2]d 列的引号 %[1]s 没有闭合。"
+		return "从“%[1]s”开始的引号没有闭合。"
+	case msgUnclosedQuoteAfter:
+		return "“%[1]s”后面的引号没有闭合。"
+	case msgUnclosedQuoteAtEnd:
+		return "行末的引号没有闭合。"
 	case msgApostropheHint:
 		return "如果那是撇号（如 Bob's），请把整个群名放进双引号，例如 \"Bob's group\"。"
 	case msgTrailingBackslash:
@@ -118,6 +122,8 @@ func chineseText(id msgID) string {
 		return "%[1]s 对应 %[2]d 个人：%[3]s。"
 	case msgUnresolvedFix:
 		return "请把他们改写成 userid:ID（ID 见上方）、手机号，或通讯录里的完整姓名，然后重新发送命令。"
+	case msgUnresolvedFixNoIDs:
+		return "请把他们改写成 userid:ID、手机号，或通讯录里的完整姓名，然后重新发送命令。"
 	case msgQuoteHint:
 		return "如果 %[1]s 是群名的一部分，请把整个群名加上引号：%[2]s"
 	case msgLookupFailed:

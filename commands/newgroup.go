@@ -313,11 +313,18 @@ func (s *newGroupSpec) apply(def *Definition, a Arg, fromTemplate bool) error {
 			s.people = append(s.people, personWord{text: a.Value, typed: true})
 			return nil
 		}
+		// A quoted name is whole as written, and a quoted word after it is
+		// a person on purpose: neither starts or extends the run of bare
+		// words a name split by mistake leaves (nameRun), so no reply
+		// suggests quoting what was quoted.
 		if !s.hasName {
-			s.name, s.hasName, s.runOpen = a.Value, true, true
+			s.name, s.hasName, s.runOpen = a.Value, true, !a.Quoted
 			return nil
 		}
 		s.people = append(s.people, personWord{text: a.Value, typed: true})
+		if a.Quoted {
+			s.runOpen = false
+		}
 		if s.runOpen {
 			if s.nameRun == nil {
 				s.nameRun = []string{s.name, a.Value}

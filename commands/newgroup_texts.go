@@ -72,6 +72,7 @@ const (
 	msgDryRunPending
 	msgDryRunRequest
 	msgDryRunAgain
+	msgDryRunDenied
 	msgValueYes
 	msgValueNo
 	msgValueEveryone
@@ -203,6 +204,8 @@ func newgroupEnglishText(id msgID) string {
 		return "Request body of POST /v1.0/im/group/create:"
 	case msgDryRunAgain:
 		return "Send the same command without --dry-run to create the group."
+	case msgDryRunDenied:
+		return "Without --dry-run this command would be refused: %[1]s"
 	case msgValueYes:
 		return "yes"
 	case msgValueNo:
@@ -346,6 +349,8 @@ func newgroupChineseText(id msgID) string {
 		return "POST /v1.0/im/group/create 的请求体："
 	case msgDryRunAgain:
 		return "去掉 --dry-run 再发送同一条命令，即可建群。"
+	case msgDryRunDenied:
+		return "去掉 --dry-run 后，这条命令会被拒绝：%[1]s"
 	case msgValueYes:
 		return "是"
 	case msgValueNo:

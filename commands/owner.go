@@ -17,15 +17,23 @@ func OwnerCommand() Command {
 		Texts:  Texts{First: msgOwnerSummary, Last: msgOwnerTextsEnd, English: ownerEnglish, Chinese: ownerChinese},
 		Handle: func(l *Language, req *Request) (Action, error) {
 			pos := req.Positionals()
-			if len(pos) != 1 {
+			// The new owner may be named by a mention alone (DingTalk left
+			// out the @Name of a person picked from its @ list).
+			if len(pos) > 1 || (len(pos) == 0 && !mentionsOthers(req.Message)) {
 				return Action{}, newUsageError(msgOwnerOnePerson)
+			}
+			if pos == nil {
+				pos = []string{} // named by the mention alone; nil would mean "takes no people"
 			}
 			m, err := l.manageRequest(req, pos)
 			if err != nil {
 				return Action{}, err
 			}
-			if len(m.UserIDs)+len(m.Pending) != 1 {
-				return Action{}, newUsageError(msgOwnerNotOne, pos[0], len(m.UserIDs)+len(m.Pending))
+			if n := len(m.UserIDs) + len(m.Pending); n != 1 {
+				if len(pos) == 0 {
+					return Action{}, newUsageError(msgOwnerOnePerson)
+				}
+				return Action{}, newUsageError(msgOwnerNotOne, pos[0], n)
 			}
 			return Action{Plan: m}, nil
 		},

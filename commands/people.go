@@ -27,7 +27,12 @@ import (
 //
 //   - if A and M have the same length, or M has one entry per distinct word
 //     of A, every @word is a real mention: the i-th word (or distinct word)
-//     is the i-th mention, even if it is also an alias;
+//     is the i-th mention, even if it is also an alias of one person. Not
+//     so when A holds a word that cannot be a mention's text (a mobile
+//     number, an alias of several people): that word was typed, and someone
+//     picked from DingTalk's @ list lost their text. For the same reason an
+//     --owner @word that is one person's alias, paired with a mention of
+//     someone else, is refused as ambiguous;
 //   - else let W be A without the aliases and mobile numbers (those were
 //     typed as text); if W and M pair the same way, they are paired and the
 //     aliases and mobiles resolve by rules 2 and 3;
@@ -41,8 +46,19 @@ import (
 //     taken.
 //
 // A paired mention without a staffId (someone outside the organisation)
-// stops the command, naming the @word. The display name of a paired person
-// is the @word without the @, unless Settings.Names has one.
+// stops the command, naming the @word.
+//
+// DingTalk often strips the text of a mention picked from its @ list and
+// sends only the atUsers entry, so a message may carry mentions with no @word
+// at all ("/newgroup Release" with atUsers Alice and Bob: both are members,
+// in atUsers order) or with only some of them typed (the rules above).
+//
+// Display names, for replies: the configuration's name (Settings.Names) if
+// there is one; else the name DingTalk gave: a paired @word without the @ (the
+// name DingTalk's @ list inserted), the sender's nick, a look-up's answer.
+// Aliases and userid: are no names: "@boss" is shown as the configuration's
+// name of boss's user ID, else as the user ID. A mention without an @word has
+// no name but the configuration's.
 //
 // Members are, in order and without duplicates: the owner (the sender unless
 // --owner), the sender, the mentions not paired with a word (if any), the
@@ -157,13 +173,19 @@ func (l *Language) resolvePeople(def *Definition, words []personWord, name strin
 		idx = make([]int, 3*n)
 	}
 	all, textual, mention := idx[:0:n], idx[n:n:2*n], idx[2*n:3*n]
+	mentionText := true // every word of all could be the text of a mention
 	for i, w := range words {
 		if !w.typed || !strings.HasPrefix(w.text, "@") {
 			continue
 		}
 		all = append(all, i)
-		if _, mobile := mobileValue(w.text); !mobile && l.alias(w.text) == nil {
+		_, mobile := mobileValue(w.text)
+		ids := l.alias(w.text)
+		if !mobile && ids == nil {
 			textual = append(textual, i)
+		}
+		if mobile || len(ids) > 1 {
+			mentionText = false
 		}
 	}
 	pair := func(idx []int) bool {
@@ -195,7 +217,7 @@ func (l *Language) resolvePeople(def *Definition, words []personWord, name strin
 	}
 	allMents := false
 	switch {
-	case len(ments) > 0 && pair(all):
+	case len(ments) > 0 && mentionText && pair(all):
 	case pair(textual):
 	default:
 		allMents = len(ments) > 0
@@ -278,6 +300,12 @@ func (l *Language) resolvePeople(def *Definition, words []personWord, name strin
 		e := entry{ref: -1}
 		if m, ok := paired(i); ok {
 			id := strings.TrimSpace(m.StaffID)
+			if alias := l.alias(w.text); w.owner && len(alias) == 1 && alias[0] != id {
+				// Someone else than the alias's person: a real mention with
+				// that text, or the alias typed and another person picked
+				// whose text DingTalk stripped. The owner is not guessed.
+				return "", nil, newUsageError(msgOwnerAmbiguous, w.text)
+			}
 			e.ids = one(id)
 			setName(id, strings.TrimPrefix(w.text, "@"))
 		} else if id, ok := userIDValue(w.text); ok {
@@ -287,9 +315,7 @@ func (l *Language) resolvePeople(def *Definition, words []personWord, name strin
 				return "", nil, ownerErr(msgOwnerNotOne, w.text, len(ids))
 			}
 			e.ids = ids
-			if len(ids) == 1 {
-				setName(ids[0], strings.TrimPrefix(w.text, "@"))
-			} else if !slices.ContainsFunc(p.expanded, func(x Expansion) bool { return strings.EqualFold(x.Alias, w.text) }) {
+			if len(ids) > 1 && !slices.ContainsFunc(p.expanded, func(x Expansion) bool { return strings.EqualFold(x.Alias, w.text) }) {
 				p.expanded = append(p.expanded, Expansion{Alias: w.text, Count: len(ids)})
 			}
 		} else if mobile, ok := mobileValue(w.text); ok {

@@ -307,7 +307,11 @@ func unresolvedText(c catalogue, pp *People, notFound []PersonRef, ambiguous []a
 			}
 		}
 	}
-	lines = append(lines, c.f(msgUnresolvedFix))
+	if len(ambiguous) > 0 {
+		lines = append(lines, c.f(msgUnresolvedFix)) // the candidates above show their user IDs
+	} else {
+		lines = append(lines, c.f(msgUnresolvedFixNoIDs))
+	}
 	return strings.Join(lines, "\n")
 }
 

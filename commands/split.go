@@ -247,10 +247,40 @@ func nextPiece(line string, i int) (piece string, next int, ok bool) {
 	return line[i:j], j, true
 }
 
+// maxExcerptRunes bounds the text an error quotes from the command line.
+const maxExcerptRunes = 30
+
 // unclosedQuoteError is the error for a quote at rune column col of line
-// that is never closed.
+// that is never closed. It points at the quote in words, not with a caret
+// under a column (DingTalk and the demo page use proportional fonts, where
+// no run of spaces lines up): it quotes the text from the quote on ("The
+// quote that starts at “Release 4.2 @Alice” …"), or, for a quote inside a
+// word such as an apostrophe, the part of the word before it ("The quote
+// after “Bob” …").
 func unclosedQuoteError(line string, quote rune, col int) *UsageError {
-	ue := newUsageError(msgUnclosedQuote, string(quote), col)
+	runes := []rune(line)
+	start := min(max(col-1, 0), len(runes)) // the quote's rune index
+	wordStart := start
+	for wordStart > 0 && !isLexSpace(runes[wordStart-1]) {
+		wordStart--
+	}
+	var ue *UsageError
+	switch {
+	case wordStart < start:
+		before := runes[wordStart:start]
+		if len(before) > maxExcerptRunes {
+			before = append([]rune("…"), before[len(before)-maxExcerptRunes:]...)
+		}
+		ue = newUsageError(msgUnclosedQuoteAfter, string(before))
+	case start >= len(runes)-1:
+		ue = newUsageError(msgUnclosedQuoteAtEnd)
+	default:
+		after := runes[start+1:]
+		if len(after) > maxExcerptRunes {
+			after = append(after[:maxExcerptRunes:maxExcerptRunes], '…')
+		}
+		ue = newUsageError(msgUnclosedQuote, string(after))
+	}
 	if quote == '\'' {
 		ue.add(msgApostropheHint)
 	}
@@ -325,6 +355,61 @@ func splitShlex(line string) ([]string, error) {
 	return words, nil
 }
 
+// quotedWords reports, for each word splitNormalized finds in the
+// normalised line, whether it was written with quotes or a backslash
+// ("Release 4.2", 'x', Release\ 4.2): such a word was made one word on
+// purpose. It walks the line with the states splitShlex mirrors, so it finds
+// the same words; it is nil for a line without quotes or backslashes, whose
+// words are all plain. Its length equals the number of words for a line
+// splitNormalized splits without error.
+func quotedWords(line string) []bool {
+	if !strings.ContainsAny(line, "\"'\\") {
+		return nil
+	}
+	var quoted []bool
+	state := lexStart
+	for _, r := range line {
+		switch state {
+		case lexStart, lexWord:
+			if isLexSpace(r) {
+				state = lexStart
+				continue
+			}
+			if state == lexStart {
+				quoted = append(quoted, false)
+			}
+			switch r {
+			case '"':
+				state = lexDouble
+			case '\'':
+				state = lexSingle
+			case '\\':
+				state = lexEscape
+			default:
+				state = lexWord
+				continue
+			}
+			quoted[len(quoted)-1] = true
+		case lexEscape:
+			state = lexWord
+		case lexDouble:
+			switch r {
+			case '"':
+				state = lexWord
+			case '\\':
+				state = lexDoubleEscape
+			}
+		case lexDoubleEscape:
+			state = lexDouble
+		case lexSingle:
+			if r == '\'' {
+				state = lexWord
+			}
+		}
+	}
+	return quoted
+}
+
 // UsageError is a command that can't be carried out as written. Its text is
 // rendered from the message catalogue; Interpret turns it into a reply with
 // the problem, the command's usage line and a working example.
@@ -382,31 +467,4 @@ func (e *UsageError) problem(c catalogue) string {
 // Error returns the English description of the problem.
 func (e *UsageError) Error() string {
 	return e.problem(newCatalogue())
-}
-
-// caretLine returns the spaces and the caret that put ^ under column col of
-// line, using ideographic spaces under wide (CJK) characters so that the caret
-// lines up in fonts where those are twice as wide.
-func caretLine(line string, col int) string {
-	var b strings.Builder
-	n := 1
-	for _, r := range line {
-		if n >= col {
-			break
-		}
-		if isWide(r) {
-			b.WriteRune('\u3000')
-		} else {
-			b.WriteByte(' ')
-		}
-		n++
-	}
-	b.WriteByte('^')
-	return b.String()
-}
-
-// isWide reports East Asian wide and full-width runes.
-func isWide(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
-		(r >= 0x3000 && r <= 0x303f) || (r >= 0xff01 && r <= 0xff60) || (r >= 0xffe0 && r <= 0xffe6)
 }

@@ -78,6 +78,9 @@ func checkAgainstShlex(t *testing.T, line string) {
 	if ok && !slices.Equal(got, want) {
 		t.Fatalf("splitNormalized(%q) = %q, shlex gives %q", line, got, want)
 	}
+	if q := quotedWords(line); ok && q != nil && len(q) != len(got) {
+		t.Fatalf("quotedWords(%q) has %d entries for %d words %q", line, len(q), len(got), got)
+	}
 	if fastPath(line) {
 		// The fast path's errors must be the shlex path's, column and all.
 		fast, fastErr := splitQuoted(line)

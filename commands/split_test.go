@@ -108,19 +108,48 @@ func TestSplit(t *testing.T) {
 	}
 }
 
-func TestCaretLine(t *testing.T) {
+// TestUnclosedQuoteSaysWhereInWords: an unclosed quote is pointed at in
+// words, in both languages (DingTalk's proportional fonts line up no caret):
+// the text from the quote on, the part of the word before a quote inside a
+// word (an apostrophe), or the end of the line; long excerpts are cut.
+func TestUnclosedQuoteSaysWhereInWords(t *testing.T) {
 	tests := []struct {
-		line string
-		col  int
-		want string
+		line   string
+		en, zh string
 	}{
-		{`/newgroup Bob's`, 14, strings.Repeat(" ", 13) + "^"},
-		{`ab`, 1, "^"},
-		{`发布"x`, 3, "\u3000\u3000^"},
+		{`/newgroup "Release 4.2 @Alice`,
+			"The quote that starts at “Release 4.2 @Alice” is never closed.",
+			"从“Release 4.2 @Alice”开始的引号没有闭合。"},
+		{`/newgroup Bob's group @alice`,
+			"The quote after “Bob” is never closed. If it is an apostrophe (as in Bob's), put the whole name in double quotes, like \"Bob's group\".",
+			"“Bob”后面的引号没有闭合。如果那是撇号（如 Bob's），请把整个群名放进双引号，例如 \"Bob's group\"。"},
+		{`/建群 发布“第四版 @王芳`,
+			"The quote after “发布” is never closed.",
+			"“发布”后面的引号没有闭合。"},
+		{`/newgroup X "`,
+			"The quote at the end of the line is never closed.",
+			"行末的引号没有闭合。"},
+		{`/newgroup "` + strings.Repeat("a", 40),
+			"The quote that starts at “" + strings.Repeat("a", 30) + "…” is never closed.",
+			"从“" + strings.Repeat("a", 30) + "…”开始的引号没有闭合。"},
+		{`/newgroup ` + strings.Repeat("b", 40) + `'s`,
+			"The quote after “…" + strings.Repeat("b", 30) + "” is never closed. If it is an apostrophe (as in Bob's), put the whole name in double quotes, like \"Bob's group\".",
+			"“…" + strings.Repeat("b", 30) + "”后面的引号没有闭合。如果那是撇号（如 Bob's），请把整个群名放进双引号，例如 \"Bob's group\"。"},
+		{`/newgroup a\ "b`, // through shlex's path
+			"The quote that starts at “b” is never closed.",
+			"从“b”开始的引号没有闭合。"},
 	}
 	for _, tt := range tests {
-		if got := caretLine(tt.line, tt.col); got != tt.want {
-			t.Errorf("caretLine(%q, %d) = %q, want %q", tt.line, tt.col, got, tt.want)
+		_, err := Split(tt.line)
+		var ue *UsageError
+		if !errors.As(err, &ue) {
+			t.Fatalf("Split(%q) error = %v, want a *UsageError", tt.line, err)
+		}
+		if got := ue.problem(c(English)); got != tt.en {
+			t.Errorf("Split(%q) in English:\n got %s\nwant %s", tt.line, got, tt.en)
+		}
+		if got := ue.problem(c(Chinese)); got != tt.zh {
+			t.Errorf("Split(%q) in Chinese:\n got %s\nwant %s", tt.line, got, tt.zh)
 		}
 	}
 }
@@ -130,7 +159,7 @@ func TestUsageErrorError(t *testing.T) {
 	if err == nil {
 		t.Fatal("want error")
 	}
-	if got, want := err.Error(), `The quote " at column 11 is never closed.`; got != want {
+	if got, want := err.Error(), `The quote that starts at “x” is never closed.`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }

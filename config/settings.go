@@ -46,7 +46,7 @@ func Settings() []Setting {
 		{"DINGBOT_LANGUAGE", "language", "en", "reply language when the command does not show one: en or zh"},
 		{"DINGBOT_LOOKUP_CACHE_TTL", "lookup_cache_ttl", DefaultLookupCacheTTL.String(), "how long user look-ups by mobile or name are cached"},
 		{"DINGBOT_DATABASE_URL", "database_url", "SQLite in the data directory", "postgres://user:pass@host/db to share state between replicas; never logged"},
-		{"DINGBOT_DATA_DIR", "data_dir", DefaultDataDir, "directory of the SQLite database (dingbot.db)"},
+		{"DINGBOT_DATA_DIR", "data_dir", DefaultDataDir, "directory of the SQLite database (dingbot.db), relative to the working directory; serve creates it (preflight does not); /data/ is git-ignored"},
 		{"DINGBOT_CREATE_RATE", "create_rate", strconv.FormatFloat(DefaultCreateRate, 'f', -1, 64), "DingTalk calls per second per API (creates, group updates, look-ups, robot messages), in any one-second window; with PostgreSQL shared by every replica (DingTalk allows 20 per app: do not divide)"},
 		{"DINGBOT_LEASE", "lease", DefaultLease.String(), "how long a worker holds a command without renewing it; a process that stops heartbeating (3 s) loses its waiting commands sooner, any replica reports its cut-off creates 5 s later"},
 		{"DINGBOT_RETENTION", "retention", shortDuration(DefaultRetention), "how long finished commands stay in the inbox (the audit of groups is kept)"},

@@ -27,6 +27,15 @@ type Message struct {
 	Mentions []Mention
 	// MsgID defaults to a generated "msg…" id.
 	MsgID string
+	// MsgType is the callback's msgtype; "" means "text". For any other type
+	// the callback carries Content as its "content" and no "text", e.g.
+	// "richText" with Content map[string]any{"richText": []any{
+	// map[string]any{"text": "/newgroup Ops"}, map[string]any{"type": "picture",
+	// "downloadCode": "…"}}}, or "audio" with {"recognition": "…",
+	// "duration": 2000, "downloadCode": "…"}. Text is then not sent.
+	MsgType string
+	// Content is the "content" of a message that is not text (see MsgType).
+	Content any
 }
 
 // Mention is an @mentioned person.
@@ -64,7 +73,8 @@ type botMessage struct {
 	ConversationTitle         string      `json:"conversationTitle,omitempty"`
 	IsInAtList                bool        `json:"isInAtList"`
 	SessionWebhook            string      `json:"sessionWebhook"`
-	Text                      botText     `json:"text"`
+	Text                      *botText    `json:"text,omitempty"`
+	Content                   any         `json:"content,omitempty"`
 	RobotCode                 string      `json:"robotCode"`
 	Msgtype                   string      `json:"msgtype"`
 	SenderPlatform            string      `json:"senderPlatform"`
@@ -165,7 +175,7 @@ func (s *Server) buildBotMessageLocked(m Message, now time.Time) (botMessage, []
 		ConversationType:          "1",
 		SenderID:                  "$:LWCP_v1:$" + opaqueID(personKey(m.SenderID, m.SenderNick)),
 		SessionWebhook:            s.url + "/robot/sendBySession?session=" + sessID,
-		Text:                      botText{Content: m.Text},
+		Text:                      &botText{Content: m.Text},
 		RobotCode:                 s.opts.ClientID,
 		Msgtype:                   "text",
 		SenderPlatform:            "Mac",
@@ -186,6 +196,9 @@ func (s *Server) buildBotMessageLocked(m Message, now time.Time) (botMessage, []
 			})
 		}
 		s.botGroups[m.ConversationID] = true
+	}
+	if m.MsgType != "" && m.MsgType != "text" {
+		msg.Msgtype, msg.Text, msg.Content = m.MsgType, nil, m.Content
 	}
 	data, err := json.Marshal(msg)
 	if err != nil {

@@ -275,9 +275,7 @@ func TestBadCommandsGetUsageRepliesAndNoAPICall(t *testing.T) {
 		{
 			name: "unterminated quote",
 			msg:  groupMsg(`/newgroup "Release 4.2 @Alice`, "Alice"),
-			want: "The quote \" at column 11 is never closed.\n" +
-				"/newgroup \"Release 4.2 @Alice\n" +
-				"          ^\n" +
+			want: "The quote that starts at “Release 4.2 @Alice” is never closed.\n" +
 				"Usage: /newgroup NAME [@member ...] [userid:ID ...] [options]\n" +
 				"Example: /newgroup \"Release 4.2\" @alice @bob\n" +
 				"All options: /help newgroup",

@@ -86,6 +86,89 @@ func TestFromCallback(t *testing.T) {
 				Mentions: []commands.Mention{{DingtalkID: "$:x"}}},
 		},
 		{
+			name: "richText command with a picked mention and a pasted picture",
+			body: `{"senderPlatform":"Mac","conversationId":"cidG==","atUsers":[{"dingtalkId":"$:LWCP_v1:$bot"},{"dingtalkId":"$:LWCP_v1:$a","staffId":"alice01"}],
+				"chatbotCorpId":"ding9f50","chatbotUserId":"$:LWCP_v1:$bot","msgId":"msgRT1==","senderNick":"Lead","isAdmin":false,"senderStaffId":"lead01",
+				"sessionWebhookExpiredTime":1772382687862,"createAt":1772377287698,"senderCorpId":"ding9f50","conversationType":"2","senderId":"$:LWCP_v1:$s",
+				"conversationTitle":"Team","isInAtList":true,"sessionWebhook":"https://oapi.dingtalk.com/robot/sendBySession?session=1d6c",
+				"content":{"richText":[{"text":"@dingbot"},{"text":"/newgroup \"Release 4.2\" "},{"text":"@Alice"},
+					{"pictureDownloadCode":"mIofN681YE3f/+m+NntqpT","downloadCode":"mIofN681YE3f/+m+NntqpT","type":"picture"}]},
+				"robotCode":"ding1f","msgtype":"richText"}`,
+			want: bot.Message{
+				MsgID: "msgRT1==", ConversationID: "cidG==", Group: true, SenderStaffID: "lead01", SenderNick: "Lead",
+				BotUserID: "$:LWCP_v1:$bot", MsgType: "text", Text: `/newgroup "Release 4.2" @Alice`,
+				Mentions: []commands.Mention{
+					{DingtalkID: "$:LWCP_v1:$bot"},
+					{DingtalkID: "$:LWCP_v1:$a", StaffID: "alice01"},
+				},
+				SessionWebhook: "https://oapi.dingtalk.com/robot/sendBySession?session=1d6c",
+				SessionExpires: time.UnixMilli(1772382687862),
+			},
+		},
+		{
+			name: "richText parts split mid-phrase are joined as they are, mentions kept apart (a captured callback)",
+			body: `{"conversationId":"cid5==","atUsers":[{"dingtalkId":"$:bot"},{"dingtalkId":"$:x","staffId":"06126959521181497"}],"chatbotUserId":"$:bot",
+				"msgId":"msgUJ==","conversationType":"2","senderStaffId":"0948351305695176",
+				"content":{"richText":[{"text":"@小白"},{"text":"给"},{"text":"@释心"},{"text":"发个消息“"},{"text":"你12好"},{"text":"”"}]},"msgtype":"richText"}`,
+			want: bot.Message{MsgID: "msgUJ==", ConversationID: "cid5==", Group: true, SenderStaffID: "0948351305695176", BotUserID: "$:bot",
+				MsgType: "text", Text: "@小白 给 @释心 发个消息“你12好”",
+				Mentions: []commands.Mention{{DingtalkID: "$:bot"}, {DingtalkID: "$:x", StaffID: "06126959521181497"}}},
+		},
+		{
+			name: "richText: the bot's mention with its space, then formatting splits a word",
+			body: `{"conversationId":"cid1","msgId":"m10","conversationType":"2","chatbotUserId":"$:bot","atUsers":[{"dingtalkId":"$:bot"}],
+				"content":{"richText":[{"text":"@牛牛 "},{"text":"/newgroup Re"},{"text":"lease","type":"text"},{"text":" --standard"}]},"msgtype":"richText"}`,
+			want: bot.Message{MsgID: "m10", ConversationID: "cid1", Group: true, BotUserID: "$:bot", MsgType: "text",
+				Text: "/newgroup Release --standard", Mentions: []commands.Mention{{DingtalkID: "$:bot"}}},
+		},
+		{
+			name: "richText: a line break typed in a part is kept",
+			body: `{"conversationId":"cid1","msgId":"m11","conversationType":"1","content":{"richText":[{"text":"/newgroup Ops\n"},{"text":"userid:u1"}]},"msgtype":"richText"}`,
+			want: bot.Message{MsgID: "m11", ConversationID: "cid1", MsgType: "text", Text: "/newgroup Ops\nuserid:u1"},
+		},
+		{
+			name: "richText: a picture between text parts ends the line",
+			body: `{"conversationId":"cid1","msgId":"m12","conversationType":"1","content":{"richText":[{"text":"/newgroup Ops"},
+				{"type":"picture","downloadCode":"dc1"},{"pictureDownloadCode":"pdc2","downloadCode":"dc2","type":"picture"},{"text":"userid:u1"}]},"msgtype":"richText"}`,
+			want: bot.Message{MsgID: "m12", ConversationID: "cid1", MsgType: "text", Text: "/newgroup Ops\nuserid:u1"},
+		},
+		{
+			name: "richText in a one-to-one chat: a leading @word is the user's text",
+			body: `{"conversationId":"cid1","msgId":"m13","conversationType":"1","content":{"richText":[{"text":"@Alice /help"}]},"msgtype":"richText"}`,
+			want: bot.Message{MsgID: "m13", ConversationID: "cid1", MsgType: "text", Text: "@Alice /help"},
+		},
+		{
+			name: "richText with only pictures is no text",
+			body: `{"conversationId":"cid1","msgId":"m14","conversationType":"2","content":{"richText":[{"pictureDownloadCode":"p","downloadCode":"d","type":"picture"},{"text":""}]},"msgtype":"richText"}`,
+			want: bot.Message{MsgID: "m14", ConversationID: "cid1", Group: true, MsgType: "richText"},
+		},
+		{
+			name: "richText with blank text and a picture is no text",
+			body: `{"conversationId":"cid1","msgId":"m15","conversationType":"1","content":{"richText":[{"text":" \n"},{"type":"picture","downloadCode":"d"}]},"msgtype":"richText"}`,
+			want: bot.Message{MsgID: "m15", ConversationID: "cid1", MsgType: "richText"},
+		},
+		{
+			name: "richText content as a JSON string",
+			body: `{"conversationId":"cid1","msgId":"m16","conversationType":"1","content":"{\"richText\":[{\"text\":\"/help\"}]}","msgtype":"richText"}`,
+			want: bot.Message{MsgID: "m16", ConversationID: "cid1", MsgType: "text", Text: "/help"},
+		},
+		{
+			name: "richText with a malformed content is no text",
+			body: `{"conversationId":"cid1","msgId":"m17","conversationType":"1","content":{"richText":"/help"},"msgtype":"richText"}`,
+			want: bot.Message{MsgID: "m17", ConversationID: "cid1", MsgType: "richText"},
+		},
+		{
+			name: "voice message with speech recognition stays a voice message",
+			body: `{"conversationId":"cid1","msgId":"m18","conversationType":"1","senderStaffId":"u1",
+				"content":{"duration":4000,"downloadCode":"dc","recognition":"/newgroup Release"},"msgtype":"audio"}`,
+			want: bot.Message{MsgID: "m18", ConversationID: "cid1", SenderStaffID: "u1", MsgType: "audio"},
+		},
+		{
+			name: "file message",
+			body: `{"conversationId":"cid1","msgId":"m19","conversationType":"1","content":{"spaceId":"1","fileName":"/newgroup.txt","downloadCode":"dc","fileId":"2"},"msgtype":"file"}`,
+			want: bot.Message{MsgID: "m19", ConversationID: "cid1", MsgType: "file"},
+		},
+		{
 			name: "conversationType other than 2 is not a group",
 			body: `{"conversationId":"cid3","msgId":"m8","conversationType":"3"}`,
 			want: bot.Message{MsgID: "m8", ConversationID: "cid3"},
@@ -116,6 +199,9 @@ func FuzzFromCallback(f *testing.F) {
 	f.Add(`{"msgId":"m","content":{"a":1},"msgtype":"picture"}`)
 	f.Add(`{"sessionWebhookExpiredTime":-1,"atUsers":null}`)
 	f.Add(`{"sessionWebhookExpiredTime":9223372036854775807}`)
+	f.Add(`{"msgId":"m","conversationType":"2","msgtype":"richText","content":{"richText":[{"text":"@bot"},{"text":"/help"},{"type":"picture","downloadCode":"d"},{"text":"x"}]}}`)
+	f.Add(`{"msgId":"m","msgtype":"richText","content":"{\"richText\":[{\"text\":\"/help\"}]}"}`)
+	f.Add(`{"msgId":"m","msgtype":"audio","content":{"recognition":"/help"}}`)
 	f.Add(`{}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		var data chatbot.BotCallbackDataModel
@@ -137,6 +223,12 @@ func FuzzFromCallback(f *testing.F) {
 		}
 		if m.Text != "" && m.Text != data.Text.Content && m.MsgType != "text" {
 			t.Fatalf("top-level content used for msgtype %q", m.MsgType)
+		}
+		if m.MsgType != data.Msgtype && !(m.MsgType == "text" && (data.Msgtype == "" || data.Msgtype == "richText")) {
+			t.Fatalf("msgtype %q became %q", data.Msgtype, m.MsgType)
+		}
+		if data.Msgtype != "" && data.Msgtype != "text" && data.Msgtype != "richText" && m.Text != data.Text.Content {
+			t.Fatalf("msgtype %q gave text %q", data.Msgtype, m.Text)
 		}
 		if utf8.ValidString(body) && !utf8.ValidString(m.Text) {
 			t.Fatalf("invalid UTF-8 text from a valid body")
