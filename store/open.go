@@ -164,15 +164,8 @@ func inspectSQLite(ctx context.Context, path string, inDataDir bool) (Inspection
 		return fail(err)
 	}
 	defer rows.Close()
-	done := map[int]bool{}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return fail(err)
-		}
-		done[v] = true
-	}
-	if err := rows.Err(); err != nil {
+	done, err := versionSet(rows)
+	if err != nil {
 		return fail(err)
 	}
 	in.Schema = true
@@ -261,16 +254,30 @@ func inspectPostgres(ctx context.Context, databaseURL string) (Inspection, error
 		return fail(err)
 	}
 	defer rows.Close()
+	done, err := versionSet(rows)
+	if err != nil {
+		return fail(err)
+	}
+	return pending(in, done)
+}
+
+// versionRows are the rows of SELECT version FROM schema_migrations, from
+// database/sql or pgx.
+type versionRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// versionSet reads the applied migration versions.
+func versionSet(rows versionRows) (map[int]bool, error) {
 	done := map[int]bool{}
 	for rows.Next() {
 		var v int
 		if err := rows.Scan(&v); err != nil {
-			return fail(err)
+			return nil, err
 		}
 		done[v] = true
 	}
-	if err := rows.Err(); err != nil {
-		return fail(err)
-	}
-	return pending(in, done)
+	return done, rows.Err()
 }
