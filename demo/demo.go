@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,6 +72,8 @@ templates:
   release:
     description: release coordination group, history visible, owner manages
     args: "@team --history yes --manage owner"
+access:
+  admins: [manager4220]         # 王芳 may make someone else the owner (--owner); the others may not
 `
 
 // DefaultAddr is where the demo page is served unless --addr says otherwise.
@@ -211,8 +214,29 @@ func (d *Demo) Serve(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "dingbot demo: a fake DingTalk runs on this machine and the real bot is connected to it (Stream mode).\n")
 	fmt.Fprintf(out, "Bot data: %s\n", d.dataDir)
-	fmt.Fprintf(out, "Open http://%s/ in your browser. Ctrl-C stops everything.\n", d.page.Addr())
+	if u, everywhere := pageURL(d.page.Addr()); everywhere {
+		fmt.Fprintf(out, "Open %s in your browser (the page listens on all interfaces: from another machine, use this one's address). Ctrl-C stops everything.\n", u)
+	} else {
+		fmt.Fprintf(out, "Open %s in your browser. Ctrl-C stops everything.\n", u)
+	}
 	return d.web.serve(ctx, d.page)
+}
+
+// pageURL is the URL a browser on this machine opens for the page listening
+// on addr, and whether it listens on every interface. An unspecified host
+// (--addr 0.0.0.0:PORT or [::]:PORT, both listed as [::]:PORT) is no address
+// a browser can open: the URL then names 127.0.0.1, which the listener also
+// serves.
+func pageURL(addr net.Addr) (string, bool) {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/", false
+	}
+	everywhere := false
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host, everywhere = "127.0.0.1", true
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/", everywhere
 }
 
 // banner explains the demo; it is printed once.
@@ -223,25 +247,30 @@ func (d *Demo) banner() string {
 	for _, u := range People()[1:] {
 		note := ""
 		if !u.Visible {
-			note = "  (outside the app's visibility scope: try --owner @" + u.Name + ")"
+			note = "  (outside the app's visibility scope)"
 		}
 		fmt.Fprintf(&b, "  @%s  userId %s, mobile %s%s\n", u.Name, u.UserID, u.Mobile, note)
 	}
 	b.WriteString("Any other @Name in the group is someone outside the organisation.\n")
 	b.WriteString("Start a line with \"dm \" to talk to the bot one-to-one, where people are found by alias, mobile or name.\n")
-	b.WriteString("Configuration (aliases, templates):\n" + configFile)
+	b.WriteString("Configuration (aliases, templates, and you as the admin who may choose another owner):\n" + configFile)
 	b.WriteString("Try:\n  /help\n  /newgroup \"Release 4.2\" @Alice @Bob\n  /建群 “发布 4.2” @张三 --mute yes\n")
+	b.WriteString("  /newgroup Oncall @Alice --owner @Dave\n")
 	b.WriteString("  dm /newgroup Standup @team @13800000003 张三\n  dm /newgroup Sync Carol\n  dm /newgroup --template release \"Release 4.3\" --dry-run\n")
 	b.WriteString("When a /newgroup is risky (someone found by name, an alias, another owner, …) the bot shows a preview\n" +
-		"instead of creating the group: type the /confirm CODE or /cancel CODE it shows (after \"dm \" in a one-to-one chat).\n")
+		"instead of creating the group: type the /confirm CODE or /cancel CODE it shows (after \"dm \" in a one-to-one chat).\n" +
+		"With --owner @Dave, /confirm then gets DingTalk's refusal: Dave is outside the app's visibility scope.\n")
 	b.WriteString("Ctrl-D quits.\n")
 	return b.String()
 }
 
 // Run reads lines from in until EOF or ctx ends, sends each as a chat message
-// from the demo user, and prints the bot's reply to out.
+// from the demo user, and prints the bot's reply to out. When in is not a
+// terminal (piped input), each line is printed after the prompt before its
+// reply, so that out reads as a transcript.
 func (d *Demo) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 	fmt.Fprint(out, d.banner())
+	echo := !isTerminal(in)
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -255,26 +284,31 @@ func (d *Demo) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 		}
 	}()
 	for {
-		fmt.Fprint(out, "> ")
+		if !echo {
+			fmt.Fprint(out, "> ")
+		}
 		var line string
 		select {
 		case <-ctx.Done():
 			return nil
 		case l, ok := <-lines:
 			if !ok {
-				fmt.Fprintln(out)
+				if !echo {
+					fmt.Fprintln(out)
+				}
 				return nil
 			}
 			line = l
+		}
+		if echo {
+			fmt.Fprintln(out, strings.TrimRight("> "+line, " \t"))
 		}
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
 		reply, elsewhere, err := d.say(ctx, line)
-		for _, r := range elsewhere {
-			fmt.Fprintf(out, "dingbot in %q: %s\n", d.groupName(r.ConversationID), strings.ReplaceAll(readable(r, ""), "\n", "\n         "))
-		}
 		if err != nil {
+			printElsewhere(out, d, elsewhere)
 			fmt.Fprintf(out, "(demo: %v)\n", err)
 			continue
 		}
@@ -282,8 +316,43 @@ func (d *Demo) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 		if strings.HasPrefix(line, "dm ") {
 			prefix = "dm "
 		}
-		fmt.Fprintf(out, "dingbot: %s\n", strings.ReplaceAll(readable(reply, prefix), "\n", "\n         "))
+		// The reply first, then what the line made the bot post elsewhere.
+		fmt.Fprintf(out, "dingbot: %s\n", indent(readable(reply, prefix)))
+		printElsewhere(out, d, elsewhere)
 	}
+}
+
+// printElsewhere prints the bot's messages in other chats (a kickoff in a
+// group it created).
+func printElsewhere(out io.Writer, d *Demo, replies []dingtalktest.Reply) {
+	for _, r := range replies {
+		fmt.Fprintf(out, "dingbot in %q: %s\n", d.groupName(r.ConversationID), indent(readable(r, "")))
+	}
+}
+
+// indent lines up the lines of a reply after the first under its start
+// ("dingbot: "); blank lines stay empty.
+func indent(reply string) string {
+	lines := strings.Split(reply, "\n")
+	for i := 1; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "" {
+			lines[i] = "         " + lines[i]
+		} else {
+			lines[i] = ""
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// isTerminal reports whether r is a terminal (a character device), as
+// os.Stdin is when someone types; piped or redirected input is not.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // Say sends one typed line as a chat message and returns the bot's reply.
@@ -296,8 +365,11 @@ func (d *Demo) Say(ctx context.Context, line string) (string, error) {
 }
 
 // say is Say, and also returns the bot's messages in other chats that came
-// before the reply, such as the kickoff it posts in a group it created.
+// with the reply, such as the kickoff it posts in a group it created: when
+// the line created groups, it waits a little for their kickoffs, so that
+// they are printed with this line and not the next.
 func (d *Demo) say(ctx context.Context, line string) (dingtalktest.Reply, []dingtalktest.Reply, error) {
+	groups := len(d.fake.Groups())
 	msg := dingtalktest.Message{Text: line, SenderID: you().UserID, SenderNick: you().Name, MsgID: "msg" + randomID()}
 	if rest, ok := strings.CutPrefix(line, "dm "); ok {
 		msg.Text = rest
@@ -321,10 +393,43 @@ func (d *Demo) say(ctx context.Context, line string) (dingtalktest.Reply, []ding
 		r := replies[d.heard]
 		d.heard++
 		if answers(msg, r) {
-			return r, elsewhere, nil
+			return r, d.kickoffs(ctx, groups, elsewhere), nil
 		}
 		elsewhere = append(elsewhere, r)
 	}
+}
+
+// kickoffWait is how long say waits for the kickoff in a group just created.
+const kickoffWait = 5 * time.Second
+
+// kickoffs adds to elsewhere the bot's messages up to the kickoff of each
+// group created after the first known ones, waiting for each up to
+// kickoffWait (a configuration without kickoffs posts none).
+func (d *Demo) kickoffs(ctx context.Context, known int, elsewhere []dingtalktest.Reply) []dingtalktest.Reply {
+	groups := d.fake.Groups()
+	if len(groups) <= known {
+		return elsewhere
+	}
+	ctx, cancel := context.WithTimeout(ctx, kickoffWait)
+	defer cancel()
+	for _, g := range groups[known:] {
+		if slices.ContainsFunc(elsewhere, func(r dingtalktest.Reply) bool { return r.ConversationID == g.OpenConversationID }) {
+			continue
+		}
+		for {
+			replies, err := d.fake.WaitReplies(ctx, d.heard+1)
+			if err != nil {
+				return elsewhere
+			}
+			r := replies[d.heard]
+			d.heard++
+			elsewhere = append(elsewhere, r)
+			if r.ConversationID == g.OpenConversationID {
+				break
+			}
+		}
+	}
+	return elsewhere
 }
 
 // answers reports whether r is the bot's reply to m, text or markdown (a

@@ -45,6 +45,19 @@ type switchInfo struct {
 	Detail string `json:"detail"`
 }
 
+// What the fake delivers as the text of a group message for a mention picked
+// from the @ list: some DingTalk clients keep the @Name text, others strip it
+// and send only atUsers.
+const (
+	MentionTextKeep  = "keep"
+	MentionTextStrip = "strip"
+)
+
+var mentionTexts = []switchInfo{
+	{MentionTextKeep, "Keep the @Name text", "the text and atUsers, as most DingTalk clients send a mention"},
+	{MentionTextStrip, "Strip the @Name text", "atUsers only, as some DingTalk clients send a mention picked from the @ list"},
+}
+
 var switches = []switchInfo{
 	{SwitchNone, "No error", "DingTalk accepts every valid request"},
 	{SwitchPermission, "Permission check failed", "create group: 400 permession.checkFailed 权限校验失败"},
@@ -63,18 +76,21 @@ var switches = []switchInfo{
 // robot API, the oldest message of its chat still unanswered; "" for what the
 // bot posts on its own, such as the kickoff in a group it created.
 type entry struct {
-	Seq      int       `json:"seq"`
-	Chat     string    `json:"chat"` // "dm:USERID" or a group's openConversationId
-	From     string    `json:"from"` // the sender's userId, or "bot"
-	Name     string    `json:"name"`
-	Text     string    `json:"text"`
-	Format   string    `json:"format,omitempty"` // bot messages: "markdown", else plain text
-	Title    string    `json:"title,omitempty"`  // markdown: what DingTalk's chat list shows
-	Mentions []person  `json:"mentions,omitempty"`
-	MsgID    string    `json:"msgId,omitempty"`
-	Via      string    `json:"via,omitempty"`     // bot replies: session, group_api, oto_api
-	ReplyTo  string    `json:"replyTo,omitempty"` // bot replies: the msgId answered
-	Time     time.Time `json:"time"`
+	Seq      int      `json:"seq"`
+	Chat     string   `json:"chat"` // "dm:USERID" or a group's openConversationId
+	From     string   `json:"from"` // the sender's userId, or "bot"
+	Name     string   `json:"name"`
+	Text     string   `json:"text"`
+	Format   string   `json:"format,omitempty"` // bot messages: "markdown", else plain text
+	Title    string   `json:"title,omitempty"`  // markdown: what DingTalk's chat list shows
+	Mentions []person `json:"mentions,omitempty"`
+	// Delivered is the text DingTalk delivered to the bot when it is not
+	// Text: the picked mentions' @Name stripped (MentionTextStrip).
+	Delivered *string   `json:"delivered,omitempty"`
+	MsgID     string    `json:"msgId,omitempty"`
+	Via       string    `json:"via,omitempty"`     // bot replies: session, group_api, oto_api
+	ReplyTo   string    `json:"replyTo,omitempty"` // bot replies: the msgId answered
+	Time      time.Time `json:"time"`
 }
 
 type person struct {
@@ -86,17 +102,20 @@ type person struct {
 type web struct {
 	d *Demo
 
-	mu         sync.Mutex
-	mode       string
-	entries    []entry
-	msgChat    map[string]string   // msgId of a sent message → chat
-	unanswered map[string][]string // chat → msgIds sent there no bot reply answered yet, oldest first
-	seen       int                 // fake replies already turned into entries
-	changed    chan struct{}       // closed and replaced when entries change
+	run string // this demo's ID: the page keys what it stores in the browser with it
+
+	mu          sync.Mutex
+	mode        string
+	mentionText string // MentionTextKeep or MentionTextStrip
+	entries     []entry
+	msgChat     map[string]string   // msgId of a sent message → chat
+	unanswered  map[string][]string // chat → msgIds sent there no bot reply answered yet, oldest first
+	seen        int                 // fake replies already turned into entries
+	changed     chan struct{}       // closed and replaced when entries change
 }
 
 func newWeb(d *Demo) *web {
-	w := &web{d: d, mode: SwitchNone, msgChat: map[string]string{}, unanswered: map[string][]string{}, changed: make(chan struct{})}
+	w := &web{d: d, run: randomID(), mode: SwitchNone, mentionText: MentionTextKeep, msgChat: map[string]string{}, unanswered: map[string][]string{}, changed: make(chan struct{})}
 	d.fake.ScriptCreateGroup(w.scriptCreate)
 	return w
 }
@@ -236,6 +255,7 @@ func (w *web) handler(ctx context.Context) http.Handler {
 	r.GET("/api/messages", func(c *gin.Context) { w.messages(ctx, c) })
 	r.POST("/api/send", w.send)
 	r.POST("/api/switch", w.setSwitch)
+	r.POST("/api/mention-text", w.setMentionText)
 	r.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"error": "not found"}) })
 	return r
 }
@@ -262,16 +282,21 @@ type personView struct {
 }
 
 type stateView struct {
+	Run      string       `json:"run"` // changes when the demo restarts
 	Me       string       `json:"me"`
 	People   []personView `json:"people"`
 	Chats    []groupView  `json:"chats"` // the groups the bot is in: existing ones and those it created and joined
 	Groups   []groupView  `json:"groups"`
 	Switch   string       `json:"switch"`
 	Switches []switchInfo `json:"switches"`
+	// MentionText is what a group message's text keeps of a mention picked
+	// from the @ list (MentionTexts).
+	MentionText  string       `json:"mentionText"`
+	MentionTexts []switchInfo `json:"mentionTexts"`
 }
 
 func (w *web) state() stateView {
-	st := stateView{Me: you().UserID, Switches: switches, People: []personView{}, Chats: []groupView{}, Groups: []groupView{}}
+	st := stateView{Run: w.run, Me: you().UserID, Switches: switches, MentionTexts: mentionTexts, People: []personView{}, Chats: []groupView{}, Groups: []groupView{}}
 	for _, u := range People() {
 		st.People = append(st.People, personView{ID: u.UserID, Name: u.Name, Title: u.Title, Mobile: u.Mobile, Visible: u.Visible})
 	}
@@ -298,7 +323,7 @@ func (w *web) state() stateView {
 	}
 	slices.Reverse(st.Groups) // newest first
 	w.mu.Lock()
-	st.Switch = w.mode
+	st.Switch, st.MentionText = w.mode, w.mentionText
 	w.mu.Unlock()
 	return st
 }
@@ -393,7 +418,10 @@ type sendRequest struct {
 	As       string   `json:"as"`
 	Chat     string   `json:"chat"` // "dm" or the openConversationId of a group the bot is in
 	Text     string   `json:"text"`
-	Mentions []string `json:"mentions"`
+	Mentions []string `json:"mentions"` // userIds, in text order: atUsers
+	// Picked are the mentions picked from the @ list (not typed in full):
+	// their @Name text is stripped when the mention-text switch says so.
+	Picked []string `json:"picked"`
 }
 
 // dmConversationID is the one-to-one conversation of a person with the bot.
@@ -405,7 +433,7 @@ func dmConversationID(userID string) string {
 func (w *web) send(c *gin.Context) {
 	var req sendRequest
 	if err := decodeJSON(c, &req); err != nil {
-		c.JSON(http.StatusBadRequest, gin.H{"error": "the body must be JSON: {as, chat, text, mentions}"})
+		c.JSON(http.StatusBadRequest, gin.H{"error": "the body must be JSON: {as, chat, text, mentions, picked}"})
 		return
 	}
 	sender, ok := personByID(req.As)
@@ -442,10 +470,26 @@ func (w *web) send(c *gin.Context) {
 			msg.Mentions = append(msg.Mentions, dingtalktest.Mention{Name: u.Name, UserID: u.UserID})
 			mentions = append(mentions, person{u.UserID, u.Name})
 		}
+		for _, id := range req.Picked {
+			if !slices.Contains(req.Mentions, id) {
+				c.JSON(http.StatusBadRequest, gin.H{"error": fmt.Sprintf("picked %q is not among the mentions", id)})
+				return
+			}
+		}
 	}
 	// Held across Send so that a fast reply is never listed before the message.
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	var delivered *string
+	if msg.Group && w.mentionText == MentionTextStrip && len(req.Picked) > 0 {
+		var names []string
+		for _, id := range req.Picked {
+			names = append(names, nameOf(id))
+		}
+		if t := stripMentions(msg.Text, names); t != msg.Text {
+			msg.Text, delivered = t, &t
+		}
+	}
 	w.msgChat[msg.MsgID] = chat
 	w.msgChat["conv|"+msg.ConversationID] = chat
 	if _, err := w.d.fake.Send(msg); err != nil {
@@ -457,7 +501,7 @@ func (w *web) send(c *gin.Context) {
 	if w.mode == SwitchExpiredSession {
 		w.d.fake.ExpireSessions()
 	}
-	w.appendLocked(entry{Chat: chat, From: sender.UserID, Name: sender.Name, Text: req.Text, Mentions: mentions, MsgID: msg.MsgID})
+	w.appendLocked(entry{Chat: chat, From: sender.UserID, Name: sender.Name, Text: req.Text, Mentions: mentions, Delivered: delivered, MsgID: msg.MsgID})
 	c.JSON(http.StatusOK, gin.H{"msgId": msg.MsgID, "chat": chat, "seq": len(w.entries)})
 }
 
@@ -492,6 +536,51 @@ func (w *web) setSwitch(c *gin.Context) {
 	w.mode = req.Error
 	w.mu.Unlock()
 	c.JSON(http.StatusOK, gin.H{"switch": req.Error})
+}
+
+// stripMentions removes from text every @Name of the names that is a whole
+// word, with the space after it (or, at the end, before it), as a DingTalk
+// client that strips picked mentions does. What is left may be empty: the
+// message is then atUsers only.
+func stripMentions(text string, names []string) string {
+	for _, name := range names {
+		token := "@" + name
+		for i := 0; i < len(text); {
+			j := strings.Index(text[i:], token)
+			if j < 0 {
+				break
+			}
+			at, end := i+j, i+j+len(token)
+			if (at > 0 && !isSpace(text[at-1])) || (end < len(text) && !isSpace(text[end])) {
+				i = at + 1
+				continue
+			}
+			if end < len(text) {
+				end++
+			} else if at > 0 {
+				at--
+			}
+			text = text[:at] + text[end:]
+			i = at
+		}
+	}
+	return text
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func (w *web) setMentionText(c *gin.Context) {
+	var req struct {
+		Mode string `json:"mode"`
+	}
+	if err := decodeJSON(c, &req); err != nil || (req.Mode != MentionTextKeep && req.Mode != MentionTextStrip) {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "mode must be " + MentionTextKeep + " or " + MentionTextStrip})
+		return
+	}
+	w.mu.Lock()
+	w.mentionText = req.Mode
+	w.mu.Unlock()
+	c.JSON(http.StatusOK, gin.H{"mentionText": req.Mode})
 }
 
 func randomID() string { return rand.Text() }

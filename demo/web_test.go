@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -16,6 +17,8 @@ import (
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/chatbot"
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/client"
 
+	"github.com/dingbot/dingbot/access"
+	"github.com/dingbot/dingbot/config"
 	"github.com/dingbot/dingbot/dingclient"
 	"github.com/dingbot/dingbot/dingtalktest"
 )
@@ -478,5 +481,262 @@ func TestTerminalShowsPreviewsReadably(t *testing.T) {
 	}
 	if got := plainInline(`see [the docs](https://example.org/a_b) or [send](dtmd://dingtalkclient/sendMessage?content=) \_x\_`, ""); got != "see the docs (https://example.org/a_b) or send (dtmd://dingtalkclient/sendMessage?content=) _x_" {
 		t.Errorf("links: %q", got)
+	}
+}
+
+// TestPageURL: the URL printed for the page is one a browser opens; for an
+// unspecified host (all interfaces) it is 127.0.0.1's.
+func TestPageURL(t *testing.T) {
+	for _, tc := range []struct {
+		addr       net.Addr
+		url        string
+		everywhere bool
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "http://127.0.0.1:8080/", false},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8080}, "http://127.0.0.1:8080/", true},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 9000}, "http://127.0.0.1:9000/", true},
+		{&net.TCPAddr{Port: 9000}, "http://127.0.0.1:9000/", true},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 8080}, "http://[::1]:8080/", false},
+		{&net.TCPAddr{IP: net.IPv4(192, 168, 1, 20), Port: 80}, "http://192.168.1.20:80/", false},
+	} {
+		if url, everywhere := pageURL(tc.addr); url != tc.url || everywhere != tc.everywhere {
+			t.Errorf("pageURL(%s) = %s, %v; want %s, %v", tc.addr, url, everywhere, tc.url, tc.everywhere)
+		}
+	}
+}
+
+// TestServeOnAllInterfacesPrintsAUsableURL: with --addr 0.0.0.0:PORT the
+// demo prints http://127.0.0.1:PORT/ (not http://[::]:PORT/), says it
+// listens on all interfaces, and the page is there.
+func TestServeOnAllInterfacesPrintsAUsableURL(t *testing.T) {
+	d, err := Start(Options{Addr: "0.0.0.0:0", DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	_, port, _ := net.SplitHostPort(d.page.Addr().String())
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	served := make(chan error, 1)
+	go func() { served <- d.Serve(ctx, &out) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	want := "Open http://127.0.0.1:" + port + "/ in your browser (the page listens on all interfaces"
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), want); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Serve printed\n%s\nwithout %q", out.String(), want)
+		}
+	}
+	if strings.Contains(out.String(), "[::]") || strings.Contains(out.String(), "0.0.0.0") {
+		t.Errorf("Serve printed an address no browser opens:\n%s", out.String())
+	}
+	resp, err := http.Get("http://127.0.0.1:" + port + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET the printed URL: %s", resp.Status)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestTerminalEchoesPipedInput: with input that is not a terminal, each line
+// is printed after the prompt before its reply, so the output reads as a
+// transcript; a reply's further lines are indented, blank ones left empty;
+// the kickoff in a group the line created follows the reply, before the
+// next line.
+func TestTerminalEchoesPipedInput(t *testing.T) {
+	d, _ := newTestDemo(t)
+	dt, err := dingclient.New(dingclient.Config{APIURL: d.fake.URL(), OAPIURL: d.fake.URL(), ClientID: d.fake.ClientID(), ClientSecret: d.fake.ClientSecret()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	connectBot(t, d, func(ctx context.Context, m *chatbot.BotCallbackDataModel) error {
+		text := strings.TrimSpace(m.Text.Content)
+		reply := func() error {
+			return chatbot.NewChatbotReplier().SimpleReplyText(ctx, m.SessionWebhook, []byte("got "+text+"\n\nsecond line"))
+		}
+		if text != "/newgroup Oncall" {
+			return reply()
+		}
+		// As the bot does: create the group, reply, then join it and post the kickoff.
+		created, err := dt.CreateGroup(ctx, &dingclient.CreateGroupRequest{Name: "Oncall", Owner: "manager4220", UserIDs: []string{"manager4220", "alice01"}})
+		if err != nil {
+			return err
+		}
+		if err := reply(); err != nil {
+			return err
+		}
+		time.Sleep(300 * time.Millisecond)
+		if err := dt.AddRobotToConversation(ctx, created.OpenConversationID); err != nil {
+			return err
+		}
+		return dt.SendGroupMarkdown(ctx, created.OpenConversationID, "Oncall", "### 👋 Oncall\n\n**Owner:** 王芳")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out strings.Builder
+	if err := d.Run(ctx, strings.NewReader("/help\n\n/newgroup Oncall\ndm /newgroup Sync Carol\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.HasPrefix(got, d.banner()) {
+		t.Fatalf("no banner first:\n%s", got)
+	}
+	want := "> /help\ndingbot: got /help\n\n         second line\n>\n" +
+		"> /newgroup Oncall\ndingbot: got /newgroup Oncall\n\n         second line\ndingbot in \"Oncall\": 👋 Oncall\n\n         Owner: 王芳\n" +
+		"> dm /newgroup Sync Carol\ndingbot: got /newgroup Sync Carol\n\n         second line\n"
+	if transcript := strings.TrimPrefix(got, d.banner()); transcript != want {
+		t.Errorf("transcript:\n%s\nwant:\n%s", transcript, want)
+	}
+	if isTerminal(strings.NewReader("")) {
+		t.Error("a strings.Reader is a terminal")
+	}
+}
+
+// TestDemoConfigLetsYouSetAnotherOwner: the demo's configuration makes 王芳
+// (the default user) an admin, so /newgroup … --owner @Dave reaches DingTalk
+// (which refuses Dave, outside the app's visibility scope); the others may
+// not choose another owner.
+func TestDemoConfigLetsYouSetAnotherOwner(t *testing.T) {
+	d, _ := newTestDemo(t)
+	env := d.Env()
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := access.New(cfg.Access, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if denial := p.Check(access.Request{Command: "newgroup", UserID: you().UserID, Owner: "dave04"}); denial != nil {
+		t.Errorf("%s may not set another owner: %v", you().UserID, denial)
+	}
+	if denial := p.Check(access.Request{Command: "newgroup", UserID: "bob02", Owner: "dave04"}); denial == nil || denial.Rule != access.RuleOwnerOverride {
+		t.Errorf("bob02 setting another owner: %v, want the owner_override denial", denial)
+	}
+	if !strings.Contains(d.banner(), "/newgroup Oncall @Alice --owner @Dave") || !strings.Contains(d.banner(), "visibility scope") {
+		t.Errorf("the banner does not show the --owner example:\n%s", d.banner())
+	}
+}
+
+func TestStripMentions(t *testing.T) {
+	for _, tc := range []struct {
+		text  string
+		names []string
+		want  string
+	}{
+		{"/newgroup X @张三 @Alice ", []string{"张三", "Alice"}, "/newgroup X "},
+		{"/newgroup X @张三 @Alice", []string{"Alice"}, "/newgroup X @张三"},
+		{"/newgroup X @Alice @Bob --owner @Bob", []string{"Alice"}, "/newgroup X @Bob --owner @Bob"},
+		{"/newgroup @Alice X", []string{"Alice"}, "/newgroup X"},
+		{"@Alice", []string{"Alice"}, ""},
+		{"/newgroup X @Alicea a@Alice @Alice", []string{"Alice"}, "/newgroup X @Alicea a@Alice"},
+		{"/newgroup X", []string{"Alice"}, "/newgroup X"},
+	} {
+		if got := stripMentions(tc.text, tc.names); got != tc.want {
+			t.Errorf("stripMentions(%q, %q) = %q, want %q", tc.text, tc.names, got, tc.want)
+		}
+	}
+}
+
+// TestMentionTextSwitch: by default a group message reaches the bot as
+// typed, with its atUsers; with the switch on strip, the @Name of each
+// mention picked from the @ list is gone from the text the bot gets (a
+// typed one stays) while the page's entry keeps the message as typed and
+// says what was delivered.
+func TestMentionTextSwitch(t *testing.T) {
+	d, srv := newTestDemo(t)
+	type received struct {
+		text string
+		at   []string
+	}
+	got := make(chan received, 4)
+	connectBot(t, d, func(ctx context.Context, m *chatbot.BotCallbackDataModel) error {
+		var at []string
+		for _, u := range m.AtUsers {
+			if u.StaffId != "" {
+				at = append(at, u.StaffId)
+			}
+		}
+		got <- received{strings.TrimSpace(m.Text.Content), at} // the fake starts it with a space, as DingTalk does
+		return chatbot.NewChatbotReplier().SimpleReplyText(ctx, m.SessionWebhook, []byte("ok"))
+	})
+	release := d.groups[0].OpenConversationID
+	send := `{"as":"manager4220","chat":"` + release + `","text":"/newgroup X @Alice @Bob","mentions":["alice01","bob02"],"picked":["alice01"]}`
+	for _, tc := range []struct {
+		mode, text string
+	}{
+		{MentionTextKeep, "/newgroup X @Alice @Bob"},
+		{MentionTextStrip, "/newgroup X @Bob"},
+	} {
+		if code, body := call(t, srv, "POST", "/api/mention-text", `{"mode":"`+tc.mode+`"}`); code != 200 {
+			t.Fatalf("switch %s: %d %s", tc.mode, code, body)
+		}
+		if st := d.web.state(); st.MentionText != tc.mode || len(st.MentionTexts) != 2 {
+			t.Errorf("state: mention text %q (%d choices), want %q", st.MentionText, len(st.MentionTexts), tc.mode)
+		}
+		if code, body := call(t, srv, "POST", "/api/send", send); code != 200 {
+			t.Fatalf("send: %d %s", code, body)
+		}
+		select {
+		case r := <-got:
+			if r.text != tc.text || strings.Join(r.at, ",") != "alice01,bob02" {
+				t.Errorf("%s: the bot got %q with atUsers %v, want %q with alice01,bob02", tc.mode, r.text, r.at, tc.text)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the bot got nothing", tc.mode)
+		}
+	}
+	_, body := call(t, srv, "GET", "/api/messages?since=0", "")
+	var res struct{ Messages []entry }
+	if err := json.Unmarshal([]byte(body), &res); err != nil {
+		t.Fatal(err)
+	}
+	var mine []entry
+	for _, e := range res.Messages {
+		if e.From != "bot" {
+			mine = append(mine, e)
+		}
+	}
+	if len(mine) != 2 {
+		t.Fatalf("messages: %s", body)
+	}
+	for i, e := range mine {
+		if e.Text != "/newgroup X @Alice @Bob" || len(e.Mentions) != 2 {
+			t.Errorf("entry %d: %q with %d mentions, want the message as typed", i, e.Text, len(e.Mentions))
+		}
+	}
+	if mine[0].Delivered != nil || mine[1].Delivered == nil || *mine[1].Delivered != "/newgroup X @Bob" {
+		t.Errorf("delivered: %v, %v; want none, then the stripped text", mine[0].Delivered, mine[1].Delivered)
+	}
+	for _, bad := range []struct{ path, body string }{
+		{"/api/mention-text", `{"mode":"drop"}`},
+		{"/api/send", `{"as":"manager4220","chat":"` + release + `","text":"/newgroup X @Alice","mentions":[],"picked":["alice01"]}`},
+	} {
+		if code, body := call(t, srv, "POST", bad.path, bad.body); code != 400 {
+			t.Errorf("POST %s %s: %d %s, want 400", bad.path, bad.body, code, body)
+		}
 	}
 }

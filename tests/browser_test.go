@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -719,5 +722,244 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// TestBrowserDemoComposer drives the composer's @ picker and the page's
+// memory, on a desktop and a phone-sized viewport. The "I am" selector shows
+// every name whole. Typing "@" opens the picker with the group's members;
+// what follows filters it; ↑/↓ choose, Enter and Tab pick, Escape closes; a
+// message from someone else closes it, and so does sending. An @Name typed
+// in full that is a member's becomes a mention (atUsers) as if picked; with
+// the mention-text switch on "strip", a picked mention reaches the bot
+// without its @Name text (as some DingTalk clients send it) while the page
+// shows the message as typed. The hint /newgroup Oncall @Alice --owner @Dave
+// shows a preview whose Create gets DingTalk's visibility refusal. What was
+// read stays read after a reload. The page must log no console error.
+func TestBrowserDemoComposer(t *testing.T) {
+	forEachViewport(t, func(t *testing.T, vp viewport, url string, b *browser, shot func(string)) {
+		b.do(t, "open the page",
+			chromedp.Navigate(url),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
+		)
+		// Every option of "I am" fits the selector: no name is cut off.
+		if cut := b.eval(t, `(() => {
+				const s = document.querySelector('[data-testid="user-select"]');
+				const cs = getComputedStyle(s);
+				const ctx = document.createElement("canvas").getContext("2d");
+				ctx.font = cs.font;
+				const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 16; // the arrow
+				return [...s.options].filter((o) => ctx.measureText(o.text).width > room)
+					.map((o) => o.text + " (" + Math.ceil(ctx.measureText(o.text).width) + " > " + room + " px)").join("; ");
+			})()`); cut != "" {
+			t.Errorf("the \"I am\" selector cuts off: %s", cut)
+		}
+		b.do(t, "open the group chat",
+			chromedp.Click(chromedp.CSS(`[data-testid="chat-item"][data-name="Release team"]`)),
+			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="chat-title"]').textContent === "Release team"`, chromedp.WithPollingTimeout(10*time.Second)),
+		)
+		release := b.eval(t, `document.querySelector('[data-testid="chat-item"][data-name="Release team"]').dataset.chat`)
+		composer := chromedp.CSS(`[data-testid="composer"]`)
+		listed := func() string {
+			return b.eval(t, `document.querySelector('[data-testid="mention-picker"]').hidden ? "(closed)" :
+				[...document.querySelectorAll('[data-testid="pick-person"]')].map((e) => e.dataset.name + (e.getAttribute("aria-selected") === "true" ? "*" : "")).join(",")`)
+		}
+		expect := func(what, want string) {
+			t.Helper()
+			if got := listed(); got != want {
+				t.Errorf("%s: the picker lists %q, want %q", what, got, want)
+			}
+		}
+		value := func() string { return b.eval(t, `document.querySelector('[data-testid="composer"]').value`) }
+
+		// A message from someone else arrives: the picker closes, not to cover it.
+		b.do(t, "type @", chromedp.Click(composer), chromedp.SendKeys(composer, "@"))
+		expect("@", "Alice*,Bob,张三,Dave")
+		postJSON(t, url+"api/send", `{"as":"alice01","chat":"`+release+`","text":"hello"}`)
+		b.do(t, "see Alice's message",
+			chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#messages [data-testid="msg-user"] .bubble')].some((e) => e.innerText === "hello")`,
+				chromedp.WithPollingTimeout(10*time.Second)))
+		expect("after Alice's message", "(closed)")
+		b.botReply(t, 1) // the bot answers Alice ("hello" is no command)
+
+		// Typing filters; arrows choose; Enter and Tab pick; Escape closes.
+		b.do(t, "clear and type a command", chromedp.SendKeys(composer, kb.Backspace+`/newgroup Picker @`))
+		expect("@ again", "Alice*,Bob,张三,Dave")
+		b.do(t, "filter", chromedp.SendKeys(composer, "Bo"))
+		expect("@Bo", "Bob*")
+		b.do(t, "filter less", chromedp.SendKeys(composer, kb.Backspace+kb.Backspace+"a"))
+		expect("@a", "Alice*,Dave")
+		b.do(t, "arrow down", chromedp.SendKeys(composer, kb.ArrowDown))
+		expect("↓", "Alice,Dave*")
+		shot("picker")
+		b.do(t, "arrow down again", chromedp.SendKeys(composer, kb.ArrowDown))
+		expect("↓↓ (wraps)", "Alice*,Dave")
+		b.do(t, "arrow up", chromedp.SendKeys(composer, kb.ArrowUp+kb.ArrowUp))
+		expect("↑↑", "Alice*,Dave")
+		b.do(t, "pick with Enter", chromedp.Focus(composer), press('\r'))
+		expect("Enter", "(closed)")
+		if got := value(); got != "/newgroup Picker @Alice " {
+			t.Fatalf("after Enter the composer holds %q", got)
+		}
+		b.do(t, "filter by userId", chromedp.SendKeys(composer, "@zh"))
+		expect("@zh", "张三*")
+		b.do(t, "pick with Tab", chromedp.Focus(composer), press('\t'))
+		if got := value(); got != "/newgroup Picker @Alice @张三 " {
+			t.Fatalf("after Tab the composer holds %q", got)
+		}
+		b.do(t, "type Bob", chromedp.SendKeys(composer, "@Bo"))
+		expect("@Bo", "Bob*")
+		b.do(t, "close with Escape", chromedp.SendKeys(composer, kb.Escape))
+		expect("Escape", "(closed)")
+		b.do(t, "type on", chromedp.SendKeys(composer, "b"))
+		expect("Escape, then typing the same word", "(closed)")
+		// @Bob, typed in full, is a member's name: it is sent as a mention.
+		b.do(t, "send", chromedp.SendKeys(composer, kb.Enter))
+		if reply := b.botReply(t, 2); !strings.Contains(reply, `Created group "Picker".`) || !strings.Contains(reply, "Members: 4") {
+			t.Errorf("reply:\n%s", reply)
+		}
+		if got := chatMentions(t, url, release); got != "alice01,zhangsan,bob02" {
+			t.Errorf("mentions sent: %q, want alice01,zhangsan,bob02 (Bob typed, the others picked)", got)
+		}
+		if got := b.eval(t, `[...document.querySelectorAll('#messages [data-testid="msg-user"].mine .bubble .at')].pop().parentElement.querySelectorAll('.at').length + ""`); got != "3" {
+			t.Errorf("the sent message shows %s mentions, want 3", got)
+		}
+
+		// Sending closes the picker.
+		b.do(t, "type @ and send", chromedp.SendKeys(composer, `/groupinfo @`))
+		expect("@ before sending", "Alice*,Bob,张三,Dave")
+		b.do(t, "click Send", chromedp.Click(chromedp.CSS(`[data-testid="send"]`)))
+		b.botReply(t, 3)
+		expect("after sending", "(closed)")
+
+		// Picked mentions stripped of their text: the bot gets atUsers only
+		// for Alice (picked) and the text @Bob (typed) with its atUser.
+		if vp.phone {
+			b.do(t, "open the panel", chromedp.Click(chromedp.CSS(`[data-testid="panel-toggle"]`)))
+		}
+		b.do(t, "flip the mention-text switch", chromedp.Click(chromedp.CSS(`[data-testid="mention-text-strip"]`)))
+		var st struct {
+			MentionText string `json:"mentionText"`
+		}
+		for deadline := time.Now().Add(10 * time.Second); st.MentionText != "strip"; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("mention text is %q, want strip", st.MentionText)
+			}
+			getJSON(t, url+"api/state", &st)
+		}
+		if vp.phone {
+			b.do(t, "close the panel", chromedp.Click(chromedp.CSS(`[data-testid="panel-close"]`)))
+		}
+		b.do(t, "pick Alice, type Bob",
+			chromedp.Click(composer),
+			chromedp.SendKeys(composer, `/newgroup Strip @Al`),
+			press('\r'),
+			chromedp.SendKeys(composer, `@Bob`+kb.Escape+kb.Enter),
+		)
+		if reply := b.botReply(t, 4); !strings.Contains(reply, `Created group "Strip".`) || !strings.Contains(reply, "Members: 3") {
+			t.Errorf("reply to a message without Alice's @Name text:\n%s", reply)
+		}
+		last := `[...document.querySelectorAll('#messages [data-testid="msg-user"].mine')].pop()`
+		if got := b.eval(t, last+`.querySelector('.bubble').innerText + " | " + [...`+last+`.querySelectorAll('.at')].map((e) => e.textContent).join(",")`); got != "/newgroup Strip @Alice @Bob | @Alice,@Bob" {
+			t.Errorf("the page shows the message as %q", got)
+		}
+		if got := b.eval(t, last+`.querySelector('[data-testid="delivered"]').textContent`); !strings.Contains(got, "“/newgroup Strip @Bob”") || !strings.Contains(got, "stripped the picked @Alice,") {
+			t.Errorf("the note on what DingTalk delivered: %q", got)
+		}
+		shot("stripped")
+
+		// The hint: another owner, a preview, Create, DingTalk's refusal.
+		b.do(t, "use the --owner hint",
+			chromedp.Click(chromedp.CSS(`[data-testid="hint"][title*="visibility"]`)),
+			chromedp.SendKeys(composer, kb.Enter))
+		if text := b.previewShown(t, 1); !strings.Contains(text, "Owner: Dave (dave04)") {
+			t.Errorf("the preview:\n%s", text)
+		}
+		if note := b.eval(t, `(() => { const n = document.querySelector('[data-testid="hint-note"]'); return n.hidden ? "(hidden)" : n.textContent; })()`); !strings.Contains(note, "Tap Create, and DingTalk refuses") {
+			t.Errorf("the example's note says %q", note)
+		}
+		shot("owner-preview")
+		b.do(t, "tap Create", chromedp.Click(chromedp.CSS(`#messages [data-testid="msg-bot"][data-format="markdown"] [data-testid="md-action"][data-content^="/confirm "]`)))
+		if refusal := b.botReply(t, 6); !strings.Contains(refusal, "DingTalk refused: the owner (Dave, dave04) is outside this app's visibility scope.") {
+			t.Errorf("reply to Create:\n%s", refusal)
+		}
+		if got := chatMentions(t, url, release); !strings.HasSuffix(got, ",alice01,dave04") {
+			t.Errorf("mentions sent: %q, want the hint's @Alice and @Dave last", got)
+		}
+
+		// The new group's kickoff is unread; what I read stays read after a reload.
+		picker := `[data-testid="chat-item"][data-name="Picker"]`
+		badges := `[...document.querySelectorAll('[data-testid="chat-item"]')].filter((e) => e.querySelector('[data-testid="unread"]')).map((e) => e.dataset.name).sort().join(",")`
+		b.do(t, "see the unread kickoffs",
+			chromedp.Poll[chromedp.Void](badges+` === "Picker,Strip"`, chromedp.WithPollingTimeout(40*time.Second)))
+		reload := func(what string) {
+			t.Helper()
+			b.do(t, what,
+				chromedp.Reload(),
+				chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
+				// Wait until the messages are in: the chat list shows Release team's last one.
+				chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="chat-item"][data-name="Release team"] [data-testid="chat-preview"]')?.textContent?.startsWith("dingbot: DingTalk refused") === true`,
+					chromedp.WithPollingTimeout(20*time.Second)),
+				chromedp.Poll[chromedp.Void](`document.querySelectorAll('[data-testid="chat-item"]').length === 5`, chromedp.WithPollingTimeout(20*time.Second)),
+			)
+		}
+		reload("reload")
+		if got := b.eval(t, badges); got != "Picker,Strip" {
+			t.Errorf("unread after a reload: %q, want Picker,Strip (Release team was read)", got)
+		}
+		b.do(t, "read Picker", chromedp.Click(chromedp.CSS(picker)),
+			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="chat-title"]').textContent === "Picker"`, chromedp.WithPollingTimeout(10*time.Second)))
+		reload("reload again")
+		if got := b.eval(t, badges); got != "Strip" {
+			t.Errorf("unread after reading Picker and a reload: %q, want Strip", got)
+		}
+		// Bob has read nothing.
+		b.do(t, "choose Bob", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`(() => {
+					const s = document.querySelector('[data-testid="user-select"]');
+					s.value = 'bob02';
+					s.dispatchEvent(new Event('change', {bubbles: true}));
+					return true;
+				})()`)(ctx, tg)
+			return err
+		}))
+		if got := b.eval(t, badges); got != "Picker,Release team,Strip" {
+			t.Errorf("Bob's unread chats: %q, want Picker,Release team,Strip", got)
+		}
+		shot("unread")
+	})
+}
+
+// press presses Enter or Tab in the focused element as a keyboard does: one
+// keyDown whose default action (a new line, moving the focus) the page can
+// prevent. (kb.Enter and kb.Tab also send a char event, which types "\r" or
+// "\t" whatever the page did with the keyDown.)
+func press(key rune) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		k := kb.Keys[key]
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: k.Key, Code: k.Code,
+			WindowsVirtualKeyCode: k.Windows, NativeVirtualKeyCode: k.Native, Text: k.Text, UnmodifiedText: k.Unmodified}
+		up := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: k.Key, Code: k.Code,
+			WindowsVirtualKeyCode: k.Windows, NativeVirtualKeyCode: k.Native}
+		for _, p := range []input.DispatchKeyEventParams{down, up} {
+			if _, err := cdp.Call(ctx, tg, input.DispatchKeyEvent, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// postJSON posts body to url and fails the test unless it is answered 200.
+func postJSON(t *testing.T, url, body string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s %s: %s %s", url, body, resp.Status, b)
 	}
 }

@@ -25,9 +25,9 @@
     chat: "dm",           // "dm" or a group's openConversationId
     entries: [],          // every message, in order
     next: 0,              // ?since= for the next poll
-    mentions: [],         // [{id, name}] picked for the message being typed
+    mentions: [],         // [{id, name}] picked from the @ picker for the message being typed
     pending: new Map(),   // chat key → seq of my last message still waiting for a reply
-    lastSeen: new Map(),  // chat key → highest seq seen
+    lastSeen: new Map(),  // userId + " " + chat key → highest seq that user has seen (also in localStorage)
   };
 
   const peopleByID = () => new Map(ui.state.people.map((p) => [p.id, p]));
@@ -66,8 +66,10 @@
   // ---- state: people, chats, groups, switches ----
 
   async function loadState() {
+    const first = !ui.state;
     ui.state = await api("GET", "/api/state");
     if (!ui.me) ui.me = ui.state.me;
+    if (first) forgetOtherRuns();
     renderWho();
     renderChats();
     renderHead();
@@ -80,13 +82,58 @@
     const sel = $("who");
     if (sel.options.length) return;
     for (const p of ui.state.people) {
-      sel.append(el("option", { value: p.id, text: p.name + " (" + p.id + ")" + (p.visible ? "" : " · outside visibility") }));
+      sel.append(el("option", {
+        value: p.id, text: p.name + " (" + p.id + ")" + (p.visible ? "" : " · not visible"),
+        title: p.visible ? null : "outside the app's visibility scope: DingTalk refuses to make them a group's owner",
+      }));
     }
     sel.value = ui.me;
   }
 
+  // What each person has read is kept in the browser (localStorage) under
+  // the demo's run ID, so a reload shows no badge for a chat already read,
+  // and a restarted demo (whose messages start again from 1) none of it.
+  const storePrefix = "dingbot-demo/";
+  const seenItem = (key) => storePrefix + ui.state.run + "/seen/" + ui.me + "/" + key;
+
+  function forgetOtherRuns() {
+    try {
+      const mine = storePrefix + ui.state.run + "/";
+      for (let i = localStorage.length - 1; i >= 0; i--) {
+        const k = localStorage.key(i);
+        if (k && k.startsWith(storePrefix) && !k.startsWith(mine)) localStorage.removeItem(k);
+      }
+    } catch (err) {
+      // No storage (a private window, storage disabled): badges last until reload.
+    }
+  }
+
+  function lastSeen(key) {
+    const k = ui.me + " " + key;
+    if (!ui.lastSeen.has(k)) {
+      let stored = 0;
+      try {
+        stored = Number(localStorage.getItem(seenItem(key))) || 0;
+      } catch (err) {
+        stored = 0;
+      }
+      ui.lastSeen.set(k, stored);
+    }
+    return ui.lastSeen.get(k);
+  }
+
+  function markSeen(key, seq) {
+    if (seq <= lastSeen(key)) return;
+    ui.lastSeen.set(ui.me + " " + key, seq);
+    try {
+      localStorage.setItem(seenItem(key), String(seq));
+    } catch (err) {
+      // As above: remembered until reload only.
+    }
+  }
+
   function unread(key) {
-    const seen = ui.lastSeen.get(key) || 0;
+    const seen = lastSeen(key);
     return ui.entries.filter((e) => e.chat === key && e.seq > seen && e.from !== ui.me).length;
   }
 
@@ -131,15 +178,28 @@
   }
 
   function renderSwitches() {
-    const fs = $("switches");
-    if (!fs.querySelector("input")) {
-      for (const s of ui.state.switches) {
-        const input = el("input", { type: "radio", name: "error", id: "switch-" + s.id, value: s.id, "data-testid": "switch-" + s.id, onchange: () => setSwitch(s.id) });
-        fs.append(el("label", { class: "switch", for: "switch-" + s.id }, input, el("span", {}, el("strong", { text: s.label }), el("small", { text: s.detail }))));
+    const radios = (fs, name, prefix, choices, current, set) => {
+      if (!fs.querySelector("input")) {
+        for (const s of choices) {
+          const input = el("input", { type: "radio", name, id: prefix + s.id, value: s.id, "data-testid": prefix + s.id, onchange: () => set(s.id) });
+          fs.append(el("label", { class: "switch", for: prefix + s.id }, input, el("span", {}, el("strong", { text: s.label }), el("small", { text: s.detail }))));
+        }
       }
+      const on = fs.querySelector("#" + prefix + current);
+      if (on) on.checked = true;
+    };
+    radios($("switches"), "error", "switch-", ui.state.switches, ui.state.switch, setSwitch);
+    radios($("mention-text"), "mention-text", "mention-text-", ui.state.mentionTexts, ui.state.mentionText, setMentionText);
+  }
+
+  async function setMentionText(mode) {
+    try {
+      await api("POST", "/api/mention-text", { mode });
+      ui.state.mentionText = mode;
+      showStatus("");
+    } catch (err) {
+      showStatus("Could not set the switch: " + err.message);
     }
-    const current = fs.querySelector("#switch-" + ui.state.switch);
-    if (current) current.checked = true;
   }
 
   async function setSwitch(id) {
@@ -179,7 +239,9 @@
   function selectChat(chat) {
     ui.chat = chat;
     ui.mentions = [];
+    picker.dismissed = -1;
     closePicker();
+    showHintNote("");
     renderChats();
     renderMessages();
     $("composer").focus();
@@ -342,13 +404,21 @@
           ? "Say /help to the bot. In a one-to-one chat, people are named by alias (@team), mobile or name."
           : g && !g.existing
             ? "dingbot created this group and joined it. Try /groupinfo, /addmember, /rename, /owner or /removemember here."
-            : "Mention people with the @ button (as in DingTalk, that fills atUsers), e.g. /newgroup \"发布 4.2\" @张三 @Alice"));
+            : "Mention people by typing @ or with the @ button (as in DingTalk, that fills atUsers), e.g. /newgroup \"发布 4.2\" @张三 @Alice"));
     } else {
       list.replaceChildren(...mine.map((e) => {
         const isBot = e.from === "bot";
         const who = isBot ? "dingbot" : (people.get(e.from) || { name: e.name }).name;
         const bubble = isBot && e.format === "markdown" ? renderMarkdown(e.text) : renderText(e.text, e.mentions);
         const body = el("div", { class: "body" }, el("span", { class: "name", text: who }), bubble);
+        if (!isBot && e.delivered !== undefined) {
+          // The mention-text switch stripped the picked mentions' @Name: say what the bot got.
+          const ments = e.mentions || [];
+          const gone = ments.filter((m) => !e.delivered.includes("@" + m.name)).map((m) => "@" + m.name);
+          body.append(el("span", { class: "via", "data-testid": "delivered",
+            text: "The bot got “" + e.delivered.trim() + "” with atUsers " + ments.map((m) => m.name).join(", ") +
+              ": DingTalk stripped the picked " + gone.join(" ") + ", as some of its clients do." }));
+        }
         if (isBot && e.format === "markdown" && !e.replyTo) {
           // Not a reply: the bot posts it on its own (the kickoff), always through the robot API.
           body.append(el("span", { class: "via", "data-testid": "posted", text: "posted by the bot through the group robot API (markdown)" }));
@@ -361,8 +431,7 @@
         }, avatar(who, isBot ? "bot" : ""), body);
       }));
     }
-    const last = mine.length ? mine[mine.length - 1].seq : 0;
-    ui.lastSeen.set(key, Math.max(ui.lastSeen.get(key) || 0, last));
+    if (mine.length) markSeen(key, mine[mine.length - 1].seq);
     $("typing").hidden = !ui.pending.has(key);
     list.scrollTop = list.scrollHeight;
     renderHints();
@@ -385,96 +454,230 @@
     return hints;
   }
 
+  // hintNotes say what an example shows, where that takes more than one step.
+  const hintNotes = {
+    "/newgroup Oncall @Alice --owner @Dave": "Another owner: the bot shows a preview first. Tap Create, and DingTalk refuses: Dave is outside the app's visibility scope.",
+    "/newgroup Sync Carol": "Two people are called Carol: the bot asks which one.",
+    "/newgroup Standup @team 13800000003 张三": "An alias, a mobile and a name: the bot shows a preview first (tap Create or Cancel).",
+  };
+
   function renderHints() {
     const g = currentGroup();
     const hints = ui.chat === "dm"
       ? ["/help", "/newgroup Standup @team 13800000003 张三", "/newgroup Sync Carol", "/newgroup --template release \"Release 4.3\" --dry-run"]
       : g && !g.existing ? lifecycleHints(g)
       : ["/newgroup \"发布 4.2\" @张三 @Alice", "/建群 “发布 4.2” @张三 --mute yes", "/newgroup Oncall @Alice --owner @Dave", "/help newgroup"];
-    $("hints").replaceChildren(...hints.map((h) => el("button", { type: "button", class: "hint", "data-testid": "hint", onclick: () => useHint(h) , text: h })));
+    $("hints").replaceChildren(...hints.map((h) => el("button", {
+      type: "button", class: "hint", "data-testid": "hint", title: hintNotes[h] || null, onclick: () => useHint(h), text: h,
+    })));
   }
 
-  // useHint puts an example in the input; in a group, @Names of members become mentions.
+  // useHint puts an example in the input. Its @Names of members become
+  // mentions when it is sent, as any @Name typed in full does. Its note, if
+  // any, shows above the examples while the input holds it.
   function useHint(text) {
     const box = $("composer");
     box.value = text;
     ui.mentions = [];
-    const g = currentGroup();
-    if (g) {
-      for (const m of g.members) {
-        if (m.id !== ui.me && text.includes("@" + m.name) && g.members.filter((x) => x.name === m.name).length === 1) ui.mentions.push({ id: m.id, name: m.name });
-      }
-    }
+    closePicker();
+    showHintNote(text);
     box.focus();
+    box.setSelectionRange(text.length, text.length);
     autosize();
   }
 
+  // showHintNote shows the note of the example the input holds, if any.
+  function showHintNote(text) {
+    const note = $("hint-note");
+    note.textContent = hintNotes[text.trim()] || "";
+    note.hidden = !note.textContent;
+  }
+
   // ---- @ picker ----
+  //
+  // Typing "@" opens the picker, and what follows it filters the list (by
+  // name, userId or mobile); ↑/↓ choose, Enter or Tab picks, Escape closes.
+  // The @ button opens the whole list, focused: ↑/↓ move, Enter or Tab
+  // picks. The picker closes when a message is sent or a reply arrives.
+
+  const picker = {
+    at: -1,          // typing: where the "@" being completed is in the text; -1 when opened with the @ button
+    items: [],       // the people listed
+    active: 0,       // index in items of the one Enter or Tab picks
+    dismissed: -1,   // the "@" whose picker Escape closed: it stays closed while that word is typed
+  };
 
   function pickable() {
     const g = currentGroup();
     const people = g ? g.members : ui.state.people;
-    return people.filter((p) => p.id !== ui.me).map((p) => peopleByID().get(p.id) || p);
+    const byID = peopleByID();
+    return people.filter((p) => p.id !== ui.me).map((p) => byID.get(p.id) || p);
   }
 
-  function openPicker(fromTyping) {
-    const picker = $("picker");
+  // filterPeople lists the people a typed query matches: names that start
+  // with it first, then names containing it, userIds and mobiles starting with it.
+  function filterPeople(people, query) {
+    const q = query.toLowerCase();
+    if (!q) return people;
+    const rank = (p) => {
+      const name = p.name.toLowerCase();
+      if (name.startsWith(q)) return 0;
+      if (name.includes(q)) return 1;
+      if (p.id.toLowerCase().startsWith(q) || (p.mobile || "").startsWith(q)) return 2;
+      return -1;
+    };
+    return people.map((p, i) => ({ p, i, r: rank(p) })).filter((x) => x.r >= 0).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.p);
+  }
+
+  // typedMention is the @word being typed at the caret: {at, query}, or null.
+  function typedMention() {
+    const box = $("composer");
+    const caret = box.selectionStart;
+    if (caret === null || caret !== box.selectionEnd) return null;
+    // An "@" after a letter or digit is part of a word (an e-mail address).
+    const m = /(^|[^A-Za-z0-9_.+-])@([^\s@]*)$/.exec(box.value.slice(0, caret));
+    return m ? { at: caret - m[2].length - 1, query: m[2] } : null;
+  }
+
+  const pickerOpen = () => !$("picker").hidden;
+
+  function renderPicker(query) {
     const note = ui.chat === "dm"
       ? "One-to-one chat: DingTalk sends no mentions here, so @Name is plain text the bot looks up."
       : "Group members: picking one mentions them (atUsers).";
-    picker.replaceChildren(el("div", { class: "picker-note", text: note }), ...pickable().map((p) => el("button", {
-      type: "button", class: "pick", role: "option", "data-testid": "pick-person", "data-user": p.id, "data-name": p.name,
-      onclick: () => pick(p, fromTyping),
-    }, avatar(p.name), el("span", {}, document.createTextNode(p.name), el("small", { text: [p.title, p.id].filter(Boolean).join(" · ") })))));
-    picker.hidden = false;
+    const rows = picker.items.map((p, i) => el("button", {
+      type: "button", class: "pick" + (i === picker.active ? " active" : ""), role: "option", id: "pick-" + p.id,
+      "aria-selected": i === picker.active ? "true" : "false", tabindex: "-1",
+      "data-testid": "pick-person", "data-user": p.id, "data-name": p.name,
+      onclick: () => pick(p),
+      onmousemove: () => { if (picker.active !== i) setActive(i, picker.at < 0); },
+    }, avatar(p.name), el("span", {}, document.createTextNode(p.name), el("small", { text: [p.title, p.id].filter(Boolean).join(" · ") }))));
+    $("picker").replaceChildren(el("div", { class: "picker-note", text: query ? note + " Matching “@" + query + "”:" : note }), ...rows);
+  }
+
+  // openPicker opens the picker: for the @word being typed (t, from
+  // typedMention), or with everyone when t is null (the @ button).
+  function openPicker(t) {
+    picker.at = t ? t.at : -1;
+    picker.items = t ? filterPeople(pickable(), t.query) : pickable();
+    picker.active = 0;
+    if (!picker.items.length) {
+      closePicker();
+      return;
+    }
+    renderPicker(t ? t.query : "");
+    $("picker").hidden = false;
     $("at").setAttribute("aria-expanded", "true");
-    const first = picker.querySelector(".pick");
-    if (first && !fromTyping) first.focus();
+    const box = $("composer");
+    if (t) {
+      box.setAttribute("aria-activedescendant", "pick-" + picker.items[0].id);
+    } else {
+      box.removeAttribute("aria-activedescendant");
+      $("picker").querySelector(".pick").focus();
+    }
   }
 
   function closePicker() {
     $("picker").hidden = true;
     $("at").setAttribute("aria-expanded", "false");
+    $("composer").removeAttribute("aria-activedescendant");
+    picker.items = [];
   }
 
-  function pick(p, fromTyping) {
+  // setActive makes items[i] the one Enter or Tab picks; focus moves to it
+  // when the picker has the focus (opened with the @ button).
+  function setActive(i, focus) {
+    const rows = $("picker").querySelectorAll(".pick");
+    if (!rows.length) return;
+    picker.active = (i + rows.length) % rows.length;
+    rows.forEach((r, j) => {
+      r.classList.toggle("active", j === picker.active);
+      r.setAttribute("aria-selected", j === picker.active ? "true" : "false");
+    });
+    const row = rows[picker.active];
+    row.scrollIntoView({ block: "nearest" });
+    if (focus) row.focus();
+    else if (picker.at >= 0) $("composer").setAttribute("aria-activedescendant", row.id);
+  }
+
+  // onTyped follows the text: an @word at the caret opens the picker,
+  // filtered by what follows the "@"; anything else closes it.
+  function onTyped() {
+    const t = typedMention();
+    if (!t) {
+      picker.dismissed = -1;
+      if (pickerOpen() && picker.at >= 0) closePicker();
+      return;
+    }
+    if (t.at === picker.dismissed) return;
+    picker.dismissed = -1;
+    openPicker(t);
+  }
+
+  function pick(p) {
     const box = $("composer");
     let start = box.selectionStart ?? box.value.length;
-    let end = box.selectionEnd ?? start;
-    if (fromTyping && start > 0 && box.value[start - 1] === "@") start--; // replace the typed "@"
+    const end = box.selectionEnd ?? start;
+    if (picker.at >= 0 && picker.at <= start) start = picker.at; // replace the typed "@query"
     const before = box.value.slice(0, start);
+    const after = box.value.slice(end);
     const sep = before && !/\s$/.test(before) ? " " : "";
-    const insert = sep + "@" + p.name + " ";
-    box.value = before + insert + box.value.slice(end);
-    const pos = before.length + insert.length;
-    box.setSelectionRange(pos, pos);
+    const insert = sep + "@" + p.name + (/^\s/.test(after) ? "" : " ");
+    box.value = before + insert + after;
+    const pos = before.length + insert.length + (/^\s/.test(after) ? 1 : 0);
     ui.mentions.push({ id: p.id, name: p.name });
     closePicker();
     box.focus();
+    box.setSelectionRange(pos, pos);
     autosize();
   }
 
-  // mentionsIn keeps the picked mentions whose @Name is still in the text, in text order.
+  // mentionsIn is who the text mentions (atUsers), in text order, each
+  // once: the people picked from the picker whose @Name is still in the
+  // text, and in a group every @Name typed in full that is the name of
+  // exactly one other member, as if picked (DingTalk makes a mention of a
+  // person picked from its list; typing the whole name is the same intent).
+  // A typed @word that is no member's name (an alias, a mobile, someone
+  // else) stays text. Each mention says whether it was picked.
   function mentionsIn(text) {
-    const from = new Map();
     const found = [];
+    const at = new Set();
+    const from = new Map();
     for (const m of ui.mentions) {
       const token = "@" + m.name;
       const i = text.indexOf(token, from.get(token) || 0);
       if (i < 0) continue;
       from.set(token, i + token.length);
-      found.push({ m, i });
+      found.push({ id: m.id, name: m.name, i, picked: true });
+      at.add(i);
     }
-    return found.sort((a, b) => a.i - b.i).map((f) => f.m);
+    const g = ui.chat === "dm" ? null : currentGroup();
+    if (g) {
+      for (const w of text.matchAll(/(^|\s)@(\S+)/g)) {
+        const i = w.index + w[1].length;
+        if (at.has(i)) continue;
+        const same = g.members.filter((m) => m.name === w[2]);
+        if (same.length === 1 && same[0].id !== ui.me) found.push({ id: same[0].id, name: same[0].name, i, picked: false });
+      }
+    }
+    found.sort((a, b) => a.i - b.i);
+    const ids = new Set();
+    return found.filter((m) => !ids.has(m.id) && ids.add(m.id));
   }
 
   // ---- sending and receiving ----
 
-  // sendText sends text as me in chat, with the picked mentions (userIds);
-  // it reports whether the demo took it.
+  // sendText sends text as me in chat, with its mentions ([{id, picked}],
+  // from mentionsIn); it reports whether the demo took it.
   async function sendText(chat, text, mentions) {
+    closePicker();
+    const group = chat !== "dm";
     try {
-      const res = await api("POST", "/api/send", { as: ui.me, chat, text, mentions: chat === "dm" ? [] : mentions });
+      const res = await api("POST", "/api/send", {
+        as: ui.me, chat, text,
+        mentions: group ? mentions.map((m) => m.id) : [],
+        picked: group ? mentions.filter((m) => m.picked).map((m) => m.id) : [],
+      });
       ui.pending.set(res.chat, res.seq);
       showStatus("");
       renderMessages();
@@ -492,10 +695,10 @@
     if (!text) return;
     $("send").disabled = true;
     try {
-      if (await sendText(ui.chat, text, mentionsIn(text).map((m) => m.id))) {
+      if (await sendText(ui.chat, text, mentionsIn(text))) {
         box.value = "";
         ui.mentions = [];
-        autosize();
+        autosize(); // an example's note stays until something else is typed: it says what comes next
       }
     } finally {
       $("send").disabled = false;
@@ -505,9 +708,11 @@
 
   function receive(entries) {
     let botReplied = false;
+    let arrived = false; // a message from someone else in the open chat
     for (const e of entries) {
       if (ui.entries.length && e.seq <= ui.entries[ui.entries.length - 1].seq) continue;
       ui.entries.push(e);
+      if (e.chat === chatKey(ui.chat) && e.from !== ui.me) arrived = true;
       if (e.from === "bot") {
         botReplied = true;
         const waiting = ui.pending.get(e.chat);
@@ -516,6 +721,9 @@
         ui.pending.set(e.chat, e.seq);
       }
     }
+    // The picker would cover the newest message: it closes (typing on in
+    // the @word reopens it).
+    if (arrived && pickerOpen()) closePicker();
     renderMessages();
     renderChats();
     if (botReplied) loadState().catch(() => {});
@@ -558,27 +766,56 @@
     });
     const box = $("composer");
     box.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      if (e.isComposing) return; // an input method is composing: its keys are its own
+      if (pickerOpen() && picker.items.length) {
+        if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+          e.preventDefault();
+          setActive(picker.active + (e.key === "ArrowDown" ? 1 : -1), false);
+          return;
+        }
+        if ((e.key === "Enter" && !e.shiftKey) || (e.key === "Tab" && !e.shiftKey)) {
+          e.preventDefault();
+          pick(picker.items[picker.active]);
+          return;
+        }
+        if (e.key === "Escape") {
+          e.preventDefault();
+          if (picker.at >= 0) picker.dismissed = picker.at;
+          closePicker();
+          return;
+        }
+      }
+      if (e.key === "Enter" && !e.shiftKey) {
         e.preventDefault();
-        closePicker();
         send();
-      } else if (e.key === "Escape") {
-        closePicker();
       }
     });
-    box.addEventListener("input", (e) => {
+    box.addEventListener("input", () => {
       autosize();
-      if (e.data === "@") openPicker(true);
+      onTyped();
+      if (!$("hint-note").hidden) showHintNote(box.value);
     });
-    $("at").addEventListener("click", () => ($("picker").hidden ? openPicker(false) : closePicker()));
+    // Moving the caret out of the @word closes its picker.
+    box.addEventListener("click", onTyped);
+    box.addEventListener("keyup", (e) => {
+      if (["ArrowLeft", "ArrowRight", "Home", "End"].includes(e.key)) onTyped();
+    });
+    $("at").addEventListener("click", () => (pickerOpen() ? closePicker() : openPicker(null)));
     $("picker").addEventListener("keydown", (e) => {
-      if (e.key === "Escape") {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        setActive(picker.active + (e.key === "ArrowDown" ? 1 : -1), true);
+      } else if (e.key === "Tab" && !e.shiftKey && picker.items.length) {
+        e.preventDefault();
+        pick(picker.items[picker.active]);
+      } else if (e.key === "Escape") {
+        e.preventDefault();
         closePicker();
         box.focus();
       }
     });
     document.addEventListener("click", (e) => {
-      if (!$("picker").hidden && !e.target.closest("#picker") && !e.target.closest("#at")) closePicker();
+      if (pickerOpen() && !e.target.closest("#picker") && !e.target.closest("#at") && !e.target.closest("#composer")) closePicker();
     });
     $("panel-toggle").addEventListener("click", () => setPanel(!document.body.classList.contains("panel-open")));
     $("panel-close").addEventListener("click", () => setPanel(false));
