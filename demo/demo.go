@@ -68,6 +68,7 @@ people:
 names:                          # display names for replies
   alice01: Alice
   bob02: Bob
+  dave04: Dave                  # so @boss reads "Dave (dave04)", not the alias
 templates:
   release:
     description: release coordination group, history visible, owner manages
