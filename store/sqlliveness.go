@@ -81,9 +81,11 @@ func (s *sqlStore) ReleaseDead(ctx context.Context, now, deadBefore time.Time) (
 	if err != nil {
 		return 0, nil, opErr("release dead", err)
 	}
-	// Replies a dead process was posting: unattempted again.
+	// Replies a process dead since deadBefore was posting: unattempted
+	// again. Not at now: a live process whose heartbeat was held up would
+	// post its reply a second time.
 	unposted, err := s.db.exec(ctx, `UPDATE inbox SET reply_state = '', replier = ''
-		WHERE reply_state = 'sending' AND replier <> '' AND replier IN (`+deadOwners+`)`, ms(now))
+		WHERE reply_state = 'sending' AND replier <> '' AND replier IN (`+deadOwners+`)`, ms(deadBefore))
 	if err != nil {
 		return int(n), nil, opErr("release dead", err)
 	}

@@ -407,16 +407,16 @@ type Liveness interface {
 	// it still holds is released by the next ReleaseDead.
 	Retire(ctx context.Context, owner string) error
 	// ReleaseDead gives back (as Release would) every received item held
-	// by an owner whose heartbeat ran out at or before now, makes the
-	// replies such an owner was posting (Finish marked them sending) unattempted
-	// again (ReplyNone, for Unreplied), and turns every
-	// calling item held by an owner whose heartbeat ran out at or before
-	// deadBefore into unknown (as ExpireCalling would, returning those).
-	// deadBefore is earlier than now: a create cut off by a dead process is
-	// reported a little later than its waiting work is taken over, so that
-	// a live process whose heartbeat was delayed can still finish. Each
-	// item is returned by exactly one call, across processes.
-	// released counts the items given back and the replies made unattempted.
+	// by an owner whose heartbeat ran out at or before now. For an owner
+	// whose heartbeat ran out at or before deadBefore it also makes the
+	// replies the owner was posting (Finish marked them sending) unattempted
+	// again (ReplyNone, for Unreplied), and turns its calling items into
+	// unknown (as ExpireCalling would, returning those). deadBefore is
+	// earlier than now: a cut-off create or reply is dealt with a little
+	// later than waiting work is taken over, so that a live process whose
+	// heartbeat was held up can still finish (and never posts a reply twice).
+	// Each item is returned by exactly one call, across processes; released
+	// counts the items given back and the replies made unattempted.
 	ReleaseDead(ctx context.Context, now, deadBefore time.Time) (released int, expired []*Item, err error)
 	// RenewItems extends to now+lease the leases of those of msgIDs that
 	// owner holds unfinished, and returns how many: a process renews only

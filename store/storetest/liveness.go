@@ -413,7 +413,11 @@ func testReleaseDeadReplies(t *testing.T, open func(t *testing.T) store.Store) {
 	if n, _, err := s.ReleaseDead(ctx, t0, t0.Add(-time.Hour)); err != nil || n != 0 {
 		t.Fatalf("ReleaseDead while both live = %d, %v", n, err)
 	}
-	n, _, err := s.ReleaseDead(ctx, at(2*time.Second), t0)
+	// Dead at now but not yet at deadBefore: a held-up live process could still post it.
+	if n, _, err := s.ReleaseDead(ctx, at(2*time.Second), t0); err != nil || n != 0 {
+		t.Fatalf("ReleaseDead before deadBefore passes the heartbeat = %d, %v; want 0", n, err)
+	}
+	n, _, err := s.ReleaseDead(ctx, at(2*time.Second), at(time.Second))
 	if err != nil || n != 1 {
 		t.Fatalf("ReleaseDead = %d, %v; want the dead poster's reply", n, err)
 	}
