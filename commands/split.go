@@ -288,6 +288,29 @@ func unclosedQuoteError(line string, quote rune, col int) *UsageError {
 	return ue
 }
 
+// lexQuoted is the state after r inside a quote or an escape (lexEscape,
+// lexDouble, lexDoubleEscape, lexSingle), as shlex moves through them.
+func lexQuoted(state lexState, r rune) lexState {
+	switch state {
+	case lexEscape:
+		return lexWord
+	case lexDouble:
+		switch r {
+		case '"':
+			return lexWord
+		case '\\':
+			return lexDoubleEscape
+		}
+	case lexDoubleEscape:
+		return lexDouble
+	case lexSingle:
+		if r == '\'' {
+			return lexWord
+		}
+	}
+	return state
+}
+
 // splitShlex splits a line with shlex: splitNormalized's path for lines with a
 // backslash, a '#' or invalid UTF-8, and the reference its fast path must match.
 func splitShlex(line string) ([]string, error) {
@@ -319,21 +342,8 @@ func splitShlex(line string) ([]string, error) {
 			default:
 				state = lexWord
 			}
-		case lexEscape:
-			state = lexWord
-		case lexDouble:
-			switch r {
-			case '"':
-				state = lexWord
-			case '\\':
-				state = lexDoubleEscape
-			}
-		case lexDoubleEscape:
-			state = lexDouble
-		case lexSingle:
-			if r == '\'' {
-				state = lexWord
-			}
+		default:
+			state = lexQuoted(state, r)
 		}
 		b.WriteRune(r)
 	}
@@ -390,21 +400,8 @@ func quotedWords(line string) []bool {
 				continue
 			}
 			quoted[len(quoted)-1] = true
-		case lexEscape:
-			state = lexWord
-		case lexDouble:
-			switch r {
-			case '"':
-				state = lexWord
-			case '\\':
-				state = lexDoubleEscape
-			}
-		case lexDoubleEscape:
-			state = lexDouble
-		case lexSingle:
-			if r == '\'' {
-				state = lexWord
-			}
+		default:
+			state = lexQuoted(state, r)
 		}
 	}
 	return quoted
