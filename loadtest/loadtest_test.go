@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dingbot/dingbot/internal/pgserver"
 )
 
 // TestQuickRun runs the whole driver at tiny sizes (as CI does inside go
@@ -105,15 +107,12 @@ func TestQuickRun(t *testing.T) {
 // installed, the replica bursts are skipped and the report says why, in
 // their rows and under the table, without counting it as a problem.
 func TestReplicasSkippedWithoutPostgres(t *testing.T) {
-	old := initdbGlob
-	initdbGlob = t.TempDir() + "/*/bin/initdb"
-	defer func() { initdbGlob = old }()
-	if _, err := startPostgres(context.Background()); !errors.Is(err, errNoPostgres) {
-		t.Fatalf("startPostgres without PostgreSQL = %v, want errNoPostgres", err)
+	if _, err := pgserver.Start(context.Background(), t.TempDir()+"/*/bin/initdb"); !errors.Is(err, pgserver.ErrNotInstalled) {
+		t.Fatalf("pgserver.Start without PostgreSQL = %v, want ErrNotInstalled", err)
 	}
-	rep := &Report{Config: Full, ReplicaSkipped: errNoPostgres.Error(), Command: "go run ./loadtest"}
+	rep := &Report{Config: Full, ReplicaSkipped: pgserver.ErrNotInstalled.Error(), Command: "go run ./loadtest"}
 	md := rep.Markdown()
-	if n := strings.Count(md, "| skipped: "+errNoPostgres.Error()+" | — |"); n != 5 {
+	if n := strings.Count(md, "| skipped: "+pgserver.ErrNotInstalled.Error()+" | — |"); n != 5 {
 		t.Errorf("%d replica rows say they were skipped, want 5:\n%s", n, md)
 	}
 	if !strings.Contains(md, "**Skipped:** the PostgreSQL replica bursts: ") || strings.Contains(md, "Problems in this run") {

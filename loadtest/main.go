@@ -311,3 +311,9 @@ func loadavg() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}

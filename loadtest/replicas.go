@@ -20,15 +20,16 @@ import (
 	"time"
 
 	"github.com/dingbot/dingbot/dingtalktest"
+	"github.com/dingbot/dingbot/internal/pgserver"
 )
 
 // replicas runs the multi-replica part into rep: the two bursts on a
 // private PostgreSQL server (skipped, with a note, where PostgreSQL is not
 // installed) and the single-process recovery run.
 func (r *rig) replicas(ctx context.Context, rep *Report, note func(string, error)) {
-	pg, err := startPostgres(ctx)
+	pg, err := pgserver.Start(ctx, "")
 	switch {
-	case errors.Is(err, errNoPostgres):
+	case errors.Is(err, pgserver.ErrNotInstalled):
 		rep.ReplicaSkipped = err.Error()
 		r.logf("replicas: skipping the PostgreSQL bursts: %v", err)
 	case err != nil:
@@ -36,8 +37,8 @@ func (r *rig) replicas(ctx context.Context, rep *Report, note func(string, error
 		note("replicas: PostgreSQL", err)
 	default:
 		func() {
-			defer pg.remove()
-			r.logf("replicas: PostgreSQL %s on 127.0.0.1:%s", pg.bin, pg.port)
+			defer pg.Remove()
+			r.logf("replicas: PostgreSQL %s on 127.0.0.1:%s", pg.Bin(), pg.Port())
 			rep.ReplicaBurst, err = r.replicaBurst(ctx, pg, false)
 			note("replica burst", err)
 			rep.ReplicaChaos, err = r.replicaBurst(ctx, pg, true)
@@ -222,7 +223,7 @@ func (r *rig) grace() time.Duration { return max(2*r.cfg.Settle, 500*time.Millis
 // BurstRate creates in any one-second window. With chaos, one replica gets
 // SIGKILL once a third of the creates were called and is started again at
 // once, and PostgreSQL is crash-restarted at half of them.
-func (r *rig) replicaBurst(ctx context.Context, pg *pgServer, chaos bool) (replicaRun, error) {
+func (r *rig) replicaBurst(ctx context.Context, pg *pgserver.Server, chaos bool) (replicaRun, error) {
 	n, replicas := r.cfg.ReplicaN, max(1, r.cfg.Replicas)
 	res := replicaRun{Replicas: replicas, Chaos: chaos}
 	db, prefix := "burst", "replica-"
@@ -231,7 +232,7 @@ func (r *rig) replicaBurst(ctx context.Context, pg *pgServer, chaos bool) (repli
 	}
 	r.databases++
 	db = fmt.Sprintf("%s%d", db, r.databases)
-	if err := pg.createDB(ctx, db); err != nil {
+	if err := pg.CreateDB(ctx, db); err != nil {
 		return res, err
 	}
 	// The fake redelivers an un-ACKed frame after 60 s, as DingTalk does.
@@ -305,7 +306,7 @@ func (r *rig) replicaBurst(ctx context.Context, pg *pgServer, chaos bool) (repli
 		}
 		res.PGAt = len(fake.CreateRequests())
 		r.logf("replicas: T+%s PostgreSQL crash-restart at create call %d", time.Since(t0).Round(time.Millisecond), res.PGAt)
-		if res.PGDown, err = pg.crashRestart(ctx); err != nil {
+		if res.PGDown, err = pg.CrashRestart(ctx); err != nil {
 			return fail(fmt.Errorf("PostgreSQL restart: %w", err))
 		}
 		r.logf("replicas: T+%s PostgreSQL is back (down %s)", time.Since(t0).Round(time.Millisecond), res.PGDown.Round(time.Millisecond))
@@ -323,7 +324,7 @@ func (r *rig) replicaBurst(ctx context.Context, pg *pgServer, chaos bool) (repli
 		// What the database says of them: e.g. a reply left "sending" by
 		// a killed replica is never posted (replies are at most once).
 		ids := "'" + strings.Join(o.msgIDs[:min(10, len(o.msgIDs))], "','") + "'"
-		out, err := pg.query(ctx, db, "SELECT msg_id, state, reply_state, owner, lease_until, updated_at FROM inbox WHERE msg_id IN ("+ids+") ORDER BY msg_id")
+		out, err := pg.Query(ctx, db, "SELECT msg_id, state, reply_state, owner, lease_until, updated_at FROM inbox WHERE msg_id IN ("+ids+") ORDER BY msg_id")
 		if err != nil {
 			out = err.Error()
 		}

@@ -1,4 +1,10 @@
-package main
+// Package pgserver runs a private PostgreSQL server for tests and the load
+// driver: initdb'd in a temporary directory, on a free 127.0.0.1 port, which
+// its user may crash-restart and removes at the end. The shared test server
+// (DINGBOT_TEST_POSTGRES_URL) must stay up for the other tests, so what kills
+// PostgreSQL on purpose (the chaos test and its load-driver twin) runs its
+// own. It is internal: nothing outside dingbot's own tests and tools uses it.
+package pgserver
 
 import (
 	"context"
@@ -14,37 +20,38 @@ import (
 	"time"
 )
 
-// errNoPostgres means the PostgreSQL server binaries are not installed; the
-// replica scenarios are then skipped with a note in the report.
-var errNoPostgres = errors.New("PostgreSQL server binaries are not installed (/usr/lib/postgresql/*/bin; apt-get install postgresql)")
+// ErrNotInstalled means the PostgreSQL server binaries are not installed.
+var ErrNotInstalled = errors.New("PostgreSQL server binaries are not installed (/usr/lib/postgresql/*/bin; apt-get install postgresql)")
 
-// initdbGlob finds the installed PostgreSQL servers (Debian's layout, as
+// DefaultInitdb finds the installed PostgreSQL servers (Debian's layout, as
 // .ci/run installs them); the newest is used.
-var initdbGlob = "/usr/lib/postgresql/*/bin/initdb"
+const DefaultInitdb = "/usr/lib/postgresql/*/bin/initdb"
 
-// pgServer is a private PostgreSQL server the driver initdb's, starts, may
-// crash-restart, and removes (as tests/pgserver_test.go does for the chaos
-// test; test files cannot be imported).
-type pgServer struct {
+// Server is a private PostgreSQL server.
+type Server struct {
 	bin, dir, port string
 	asRoot         bool // the commands run as the postgres user: initdb refuses root
 	log            string
 }
 
-// startPostgres initdb's a fresh cluster in a temporary directory and starts
-// it on a free 127.0.0.1 port. The caller must call remove. Its settings are
-// the installed version's defaults but for fsync=off, as in the chaos test:
-// the replica bursts measure the bots, not this machine's disk, and with
-// fsync on a crash-restart spends seconds syncing the data directory
+// Start initdb's a fresh cluster in a temporary directory and starts it on a
+// free 127.0.0.1 port; initdb is a glob of the initdb programs to choose from
+// ("" is DefaultInitdb), ErrNotInstalled when it matches none. The caller must
+// call Remove. Its settings are the installed version's defaults but for
+// fsync=off: the chaos runs measure the bots, not this machine's disk, and
+// with fsync on a crash-restart spends seconds syncing the data directory
 // (~1 s down with fsync off, 3–9 s with it on here, longer the busier the
-// disk), which would make the chaos figure the disk's.
-func startPostgres(ctx context.Context) (*pgServer, error) {
-	bins, _ := filepath.Glob(initdbGlob)
+// disk).
+func Start(ctx context.Context, initdb string) (*Server, error) {
+	if initdb == "" {
+		initdb = DefaultInitdb
+	}
+	bins, _ := filepath.Glob(initdb)
 	if len(bins) == 0 {
-		return nil, errNoPostgres
+		return nil, ErrNotInstalled
 	}
 	sort.Strings(bins)
-	p := &pgServer{bin: filepath.Dir(bins[len(bins)-1])}
+	p := &Server{bin: filepath.Dir(bins[len(bins)-1])}
 	if u, err := user.Current(); err == nil && u.Uid == "0" {
 		p.asRoot = true
 		if _, err := user.Lookup("postgres"); err != nil {
@@ -53,7 +60,7 @@ func startPostgres(ctx context.Context) (*pgServer, error) {
 	}
 	// Not under the driver's scratch directory: as root, that one is not
 	// reachable by the postgres user.
-	dir, err := os.MkdirTemp("", "dingbot-loadtest-pg-")
+	dir, err := os.MkdirTemp("", "dingbot-pg-")
 	if err != nil {
 		return nil, err
 	}
@@ -77,30 +84,34 @@ func startPostgres(ctx context.Context) (*pgServer, error) {
 		return nil, err
 	}
 	if err := p.start(ctx); err != nil {
-		p.remove()
+		p.Remove()
 		return nil, err
 	}
 	return p, nil
 }
 
-// pgSettings are the server settings on top of the defaults (see startPostgres).
-var pgSettings = "-c fsync=off"
+// settings are the server settings on top of the defaults (see Start).
+const settings = "-c fsync=off"
 
-func (p *pgServer) data() string { return filepath.Join(p.dir, "data") }
+func (p *Server) data() string { return filepath.Join(p.dir, "data") }
 
 // URL is the connection URL of database db.
-func (p *pgServer) URL(db string) string {
+func (p *Server) URL(db string) string {
 	return "postgres://postgres@127.0.0.1:" + p.port + "/" + db + "?sslmode=disable"
 }
 
-// createDB creates an empty database named db.
-func (p *pgServer) createDB(ctx context.Context, db string) error {
+// Bin is the directory of the server's programs; Port its TCP port.
+func (p *Server) Bin() string  { return p.bin }
+func (p *Server) Port() string { return p.port }
+
+// CreateDB creates an empty database named db.
+func (p *Server) CreateDB(ctx context.Context, db string) error {
 	return p.run(ctx, "createdb", "-h", "127.0.0.1", "-p", p.port, "-U", "postgres", db)
 }
 
-// query runs sql on database db with psql and returns its unaligned output
-// (a diagnostic: the driver itself treats the database as the bots').
-func (p *pgServer) query(ctx context.Context, db, sql string) (string, error) {
+// Query runs sql on database db with psql and returns its unaligned output,
+// for diagnostics.
+func (p *Server) Query(ctx context.Context, db, sql string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, filepath.Join(p.bin, "psql"), "-h", "127.0.0.1", "-p", p.port, "-U", "postgres", "-d", db,
@@ -112,15 +123,15 @@ func (p *pgServer) query(ctx context.Context, db, sql string) (string, error) {
 }
 
 // start starts the server and waits until it accepts connections.
-func (p *pgServer) start(ctx context.Context) error {
+func (p *Server) start(ctx context.Context) error {
 	return p.run(ctx, "pg_ctl", "-D", p.data(), "start", "-w", "-l", p.log,
-		"-o", "-p "+p.port+" -k "+p.dir+" -c listen_addresses=127.0.0.1 "+pgSettings)
+		"-o", "-p "+p.port+" -k "+p.dir+" -c listen_addresses=127.0.0.1 "+settings)
 }
 
-// crashRestart stops the server as a crash would (immediate: no
+// CrashRestart stops the server as a crash would (immediate: no
 // checkpoint, every connection dropped; the next start replays the WAL)
 // and starts it again. It returns how long the server was unreachable.
-func (p *pgServer) crashRestart(ctx context.Context) (time.Duration, error) {
+func (p *Server) CrashRestart(ctx context.Context) (time.Duration, error) {
 	t0 := time.Now()
 	if err := p.run(ctx, "pg_ctl", "-D", p.data(), "stop", "-m", "immediate", "-w"); err != nil {
 		return 0, err
@@ -129,9 +140,9 @@ func (p *pgServer) crashRestart(ctx context.Context) (time.Duration, error) {
 	return time.Since(t0), err
 }
 
-// remove stops the server (immediate: its data is thrown away) and removes
-// its directory. It does not use the run's context, which may be cancelled.
-func (p *pgServer) remove() {
+// Remove stops the server (immediate: its data is thrown away) and removes
+// its directory. It takes no context: the caller's may be cancelled.
+func (p *Server) Remove() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = p.run(ctx, "pg_ctl", "-D", p.data(), "stop", "-m", "immediate", "-w")
@@ -139,7 +150,7 @@ func (p *pgServer) remove() {
 }
 
 // run runs one of the server's programs, as the postgres user when root.
-func (p *pgServer) run(ctx context.Context, name string, args ...string) error {
+func (p *Server) run(ctx context.Context, name string, args ...string) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(p.bin, name), args...)
