@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,15 +44,7 @@ func TestBrowserDemo(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
 		)
 		// Who am I: Bob, a member of the existing group "Release team".
-		b.do(t, "choose Bob", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[bool](`(() => {
-					const s = document.querySelector('[data-testid="user-select"]');
-					s.value = 'bob02';
-					s.dispatchEvent(new Event('change', {bubbles: true}));
-					return true;
-				})()`)(ctx, tg)
-			return err
-		}))
+		b.chooseUser(t, "bob02")
 		b.do(t, "open the group chat",
 			chromedp.Click(chromedp.CSS(`[data-testid="chat-item"][data-name="Release team"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-title"]`)),
@@ -472,6 +465,20 @@ func demoState(t *testing.T, url string) (st struct {
 	t.Helper()
 	getJSON(t, url+"api/state", &st)
 	return st
+}
+
+// chooseUser picks who I am ("I am" selector), as a person would.
+func (b *browser) chooseUser(t *testing.T, userID string) {
+	t.Helper()
+	b.do(t, "choose "+userID, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(() => {
+			const s = document.querySelector('[data-testid="user-select"]');
+			s.value = `+strconv.Quote(userID)+`;
+			s.dispatchEvent(new Event('change', {bubbles: true}));
+			return true;
+		})()`)(ctx, tg)
+		return err
+	}))
 }
 
 // startDemo runs `dingbot demo` on a free port with its data in a temporary
@@ -914,15 +921,7 @@ func TestBrowserDemoComposer(t *testing.T) {
 			t.Errorf("unread after reading Picker and a reload: %q, want Strip", got)
 		}
 		// Bob has read nothing.
-		b.do(t, "choose Bob", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[bool](`(() => {
-					const s = document.querySelector('[data-testid="user-select"]');
-					s.value = 'bob02';
-					s.dispatchEvent(new Event('change', {bubbles: true}));
-					return true;
-				})()`)(ctx, tg)
-			return err
-		}))
+		b.chooseUser(t, "bob02")
 		if got := b.eval(t, badges); got != "Picker,Release team,Strip" {
 			t.Errorf("Bob's unread chats: %q, want Picker,Release team,Strip", got)
 		}
