@@ -107,22 +107,10 @@ func NewLocalLimiter(perAPI map[API]float64) (*LocalLimiter, error) {
 // Wait implements Limiter. A caller whose ctx ends while it waits gives its
 // slot back if no later caller took one.
 func (l *LocalLimiter) Wait(ctx context.Context, api API) error {
-	if l == nil {
-		return nil
-	}
-	l.mu.Lock()
-	spacing, ok := l.spacing[api]
+	at, spacing, ok := l.take(api)
 	if !ok {
-		l.mu.Unlock()
 		return nil
 	}
-	now := l.now()
-	at := l.next[api]
-	if at.Before(now) {
-		at = now
-	}
-	l.next[api] = at.Add(spacing)
-	l.mu.Unlock()
 	if err := SleepUntil(ctx, at, l.now); err != nil {
 		l.mu.Lock()
 		if l.next[api].Equal(at.Add(spacing)) {
@@ -136,22 +124,31 @@ func (l *LocalLimiter) Wait(ctx context.Context, api API) error {
 
 // Reserve implements Limiter.
 func (l *LocalLimiter) Reserve(_ context.Context, api API) (time.Duration, error) {
-	if l == nil {
-		return 0, nil
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	spacing, ok := l.spacing[api]
+	at, _, ok := l.take(api)
 	if !ok {
 		return 0, nil
 	}
+	return max(at.Sub(l.now()), 0), nil
+}
+
+// take reserves api's next free slot and returns it with the spacing; ok
+// is false for an API without a limit (and a nil limiter).
+func (l *LocalLimiter) take(api API) (at time.Time, spacing time.Duration, ok bool) {
+	if l == nil {
+		return time.Time{}, 0, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if spacing, ok = l.spacing[api]; !ok {
+		return time.Time{}, 0, false
+	}
 	now := l.now()
-	at := l.next[api]
+	at = l.next[api]
 	if at.Before(now) {
 		at = now
 	}
 	l.next[api] = at.Add(spacing)
-	return at.Sub(now), nil
+	return at, spacing, true
 }
 
 // Limited implements Limiter.
