@@ -161,26 +161,30 @@ type Options struct {
 // Bot is the transport-independent pipeline: a durable inbox and the workers
 // that drain it. It is safe for concurrent use.
 type Bot struct {
-	dt       *dingclient.Client
-	store    store.Store
-	lang     *commands.Language
-	people   *resolver
-	access   *access.Policy
-	depts    *deptCache
-	admins   *ttlCache[bool] // verified isAdmin by userId, with VerifyAdmin
-	log      *slog.Logger
-	metrics  *Metrics
-	now      func() time.Time
-	limiter  dingclient.Limiter
-	clock    *Clock
-	beat     time.Duration
-	storeOK  atomicError // the store's health, from the last heartbeat
-	owner    string
-	lease    time.Duration
-	poll     time.Duration
-	keep     time.Duration
-	wakeup   chan struct{}
-	stopping chan struct{} // closed by Shutdown: no new messages, workers finish their item and stop
+	dt      *dingclient.Client
+	store   store.Store
+	lang    *commands.Language
+	people  *resolver
+	access  *access.Policy
+	depts   *deptCache
+	admins  *ttlCache[bool] // verified isAdmin by userId, with VerifyAdmin
+	log     *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+	limiter dingclient.Limiter
+	clock   *Clock
+	beat    time.Duration
+	storeOK atomicError // the store's health, from the last heartbeat
+	owner   string
+	lease   time.Duration
+	poll    time.Duration
+	keep    time.Duration
+	// The bounds of one command: the most people it may name to look up
+	// (MaxLookups) and its deadline, look-ups included (CommandTimeout).
+	maxLookups int
+	cmdTimeout time.Duration
+	wakeup     chan struct{}
+	stopping   chan struct{} // closed by Shutdown: no new messages, workers finish their item and stop
 
 	// jobs hands the messages this process claimed (leased to itself) to its
 	// workers directly, without a trip through the store's Next; slots
@@ -289,6 +293,8 @@ func New(opts Options) *Bot {
 		lease:      opts.Lease,
 		poll:       opts.PollInterval,
 		keep:       opts.Retention,
+		maxLookups: opts.MaxLookups,
+		cmdTimeout: opts.CommandTimeout,
 		wakeup:     make(chan struct{}, opts.MaxConcurrent),
 		stopping:   make(chan struct{}),
 		jobs:       make(chan job, queuePerWorker*opts.MaxConcurrent),
@@ -299,7 +305,6 @@ func New(opts Options) *Bot {
 		stopped:    make(chan struct{}),
 	}
 	opts.Metrics.knowCommands(opts.Language.CommandNames())
-	b.people.maxLookups, b.people.timeout = opts.MaxLookups, opts.CommandTimeout
 	if opts.VerifyAdmin {
 		b.admins = newTTLCache[bool](opts.LookupCacheTTL, opts.Now)
 	}

@@ -36,7 +36,7 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 	}
 	// The command's deadline (CommandTimeout) covers everything from here to
 	// the end of its Run.
-	cmdCtx, cancel := context.WithTimeout(ctx, b.people.timeout)
+	cmdCtx, cancel := context.WithTimeout(ctx, b.cmdTimeout)
 	defer cancel()
 	var plan commands.Plan
 	r = b.command(cmdCtx, item, msg, log, &plan)
@@ -45,8 +45,8 @@ func (b *Bot) process(ctx context.Context, item *store.Item, msg Message) (r res
 	// worker runs it. If only the command's own time ran out, it is finished:
 	// nothing was created, and the sender is told so.
 	if r.release && ctx.Err() == nil && cmdCtx.Err() != nil {
-		log.Warn("command ran out of time before changing anything in DingTalk", "timeout", b.people.timeout)
-		return result{reply: b.lang.CommandTimeoutReply(plan, b.people.timeout), state: store.Done, outcome: outcomeAnswered,
+		log.Warn("command ran out of time before changing anything in DingTalk", "timeout", b.cmdTimeout)
+		return result{reply: b.lang.CommandTimeoutReply(plan, b.cmdTimeout), state: store.Done, outcome: outcomeAnswered,
 			err: context.DeadlineExceeded}
 	}
 	return r
@@ -66,10 +66,10 @@ func (b *Bot) command(ctx context.Context, item *store.Item, msg Message, log *s
 	if hasPeople {
 		pending = pp.PendingPeople()
 	}
-	if n := distinctRefs(pending); n > b.people.maxLookups {
+	if n := distinctRefs(pending); n > b.maxLookups {
 		// Before anything else, so that such a command costs no DingTalk call.
-		logRefused(log, msg, refusedTooManyLookups, "people", n, "max_lookups", b.people.maxLookups)
-		return result{reply: b.lang.TooManyLookupsReply(pp, n, b.people.maxLookups), state: store.Done, outcome: outcomeAnswered}
+		logRefused(log, msg, refusedTooManyLookups, "people", n, "max_lookups", b.maxLookups)
+		return result{reply: b.lang.TooManyLookupsReply(pp, n, b.maxLookups), state: store.Done, outcome: outcomeAnswered}
 	}
 	if b.admins != nil && msg.IsAdmin {
 		msg.IsAdmin = b.verifiedAdmin(ctx, log, msg.SenderStaffID)

@@ -27,12 +27,6 @@ const maxCandidates = 10
 type resolver struct {
 	dir   Directory
 	cache *ttlCache[[]commands.Person]
-
-	// The bounds of one command (set by New from Options): maxLookups is the
-	// most people it may name to look up (MaxLookups), timeout its deadline,
-	// look-ups included (CommandTimeout).
-	maxLookups int
-	timeout    time.Duration
 }
 
 func newResolver(dir Directory, ttl time.Duration, now func() time.Time) *resolver {
